@@ -1,0 +1,66 @@
+/**
+ * Byte encodings used by the formats: strict standard base64 (RFC 4648 §4, padded, canonical),
+ * lowercase hex and UTF-8. "Strict" means one spelling per byte string: a decoder that accepted
+ * whitespace or non-zero pad bits would let two texts carry the same signature or hash.
+ * @module
+ */
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+
+/** UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return ENCODER.encode(text);
+}
+
+/** Text of UTF-8 `bytes` (lenient; use the strict JSON reader where validity matters). */
+export function fromUtf8(bytes: Uint8Array): string {
+  return DECODER.decode(bytes);
+}
+
+/** Standard padded base64 of `bytes`. */
+export function toBase64(bytes: Uint8Array): string {
+  return bytes.toBase64();
+}
+
+/** Decodes canonical standard base64; returns `undefined` for any other spelling. */
+export function fromBase64Strict(text: string): Uint8Array | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.fromBase64(text, { lastChunkHandling: "strict" });
+  } catch {
+    return undefined;
+  }
+  return bytes.toBase64() === text ? bytes : undefined;
+}
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  return bytes.toHex();
+}
+
+/** Decodes lowercase hex; returns `undefined` for anything else. */
+export function fromHexStrict(text: string): Uint8Array | undefined {
+  if (text.length % 2 !== 0 || !/^[0-9a-f]*$/.test(text)) return undefined;
+  return Uint8Array.fromHex(text);
+}
+
+/** Byte-wise equality. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Concatenation of `parts`. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

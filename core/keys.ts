@@ -1,0 +1,155 @@
+/**
+ * Signer and verifier keys in the text forms of Go's `golang.org/x/mod/sumdb/note` (SPEC §5):
+ *
+ *     verifier: <name>+<key ID hex>+<base64(0x01 || 32-byte public key)>
+ *     signer:   PRIVATE+KEY+<name>+<key ID hex>+<base64(0x01 || 32-byte seed)>
+ *
+ * key ID = first 4 bytes (big-endian) of SHA-256(name || 0x0A || 0x01 || public key).
+ * Parsing is strict: lowercase 8-digit hex, canonical base64, the key ID must match the key.
+ * @module
+ */
+import { Ed25519Signer, Ed25519Verifier, type Ed25519Engine, publicKeyFromSeed } from "./ed25519.ts";
+import { KeyError } from "./errors.ts";
+import { concatBytes, fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
+
+/** Algorithm byte of Ed25519 keys in note key texts. */
+export const ALG_ED25519 = 0x01;
+
+/** Something that signs notes under a name and key ID. */
+export interface NoteSigner {
+  readonly name: string;
+  readonly keyId: number;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Something that verifies note signatures of one name and key ID. */
+export interface NoteVerifier {
+  readonly name: string;
+  readonly keyId: number;
+  /** The verifier key text this verifier was made from. */
+  readonly text: string;
+  verify(message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+}
+
+/** A freshly generated key pair, as texts. */
+export interface KeyPairText {
+  readonly signerKey: string;
+  readonly verifierKey: string;
+}
+
+const SPACE_RE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+
+/** A key name is non-empty, well-formed, without white space or `+` (as Go's note package). */
+export function isValidKeyName(name: string): boolean {
+  return name.length > 0 && name.isWellFormed() && !SPACE_RE.test(name) && !name.includes("+");
+}
+
+/** The 4-byte key ID of `name` and a 0x01-prefixed public key, as an unsigned integer. */
+export async function computeKeyId(name: string, algAndKey: Uint8Array): Promise<number> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    concatBytes(utf8(name), new Uint8Array([0x0a]), algAndKey) as Uint8Array<ArrayBuffer>,
+  );
+  return new DataView(digest).getUint32(0);
+}
+
+/** Generates an Ed25519 key pair for `name`. */
+export async function generateKeyPair(name: string): Promise<KeyPairText> {
+  const seed = crypto.getRandomValues(new Uint8Array(32));
+  return await keyPairFromSeed(name, seed);
+}
+
+/** The key texts of `name` with a given 32-byte seed. */
+export async function keyPairFromSeed(name: string, seed: Uint8Array): Promise<KeyPairText> {
+  checkName(name);
+  const publicKey = await publicKeyFromSeed(seed);
+  const algPublic = concatBytes(new Uint8Array([ALG_ED25519]), publicKey);
+  const id = keyIdHex(await computeKeyId(name, algPublic));
+  const algSeed = concatBytes(new Uint8Array([ALG_ED25519]), seed);
+  return {
+    signerKey: `PRIVATE+KEY+${name}+${id}+${toBase64(algSeed)}`,
+    verifierKey: `${name}+${id}+${toBase64(algPublic)}`,
+  };
+}
+
+/** The verifier key text of `name` and a raw 32-byte public key. */
+export async function formatVerifierKey(name: string, publicKey: Uint8Array): Promise<string> {
+  checkName(name);
+  const algPublic = concatBytes(new Uint8Array([ALG_ED25519]), publicKey);
+  return `${name}+${keyIdHex(await computeKeyId(name, algPublic))}+${toBase64(algPublic)}`;
+}
+
+/** Parses a verifier key text; throws `BAD_KEY`, `KEY_ID_MISMATCH`, `UNKNOWN_KEY_ALG`, `SMALL_ORDER_KEY`. */
+export async function parseVerifierKey(text: string, engine?: Ed25519Engine): Promise<NoteVerifier> {
+  const [name, idHex, keyB64] = splitKeyText(text, 3, "verifier key");
+  const algKey = decodeKeyBytes(keyB64, "verifier key");
+  const keyId = await checkKeyId(name, idHex, algKey, "verifier key");
+  const ed = new Ed25519Verifier(algKey.subarray(1), engine);
+  return { name, keyId, text, verify: (message, signature) => ed.verify(message, signature) };
+}
+
+/** A parsed signer key: the signer and its public half. */
+export interface ParsedSignerKey {
+  readonly signer: NoteSigner;
+  readonly verifierKey: string;
+  readonly publicKey: Uint8Array;
+}
+
+/** Parses a signer key text; the key ID must match the public key derived from the seed. */
+export async function parseSignerKey(text: string, engine?: Ed25519Engine): Promise<ParsedSignerKey> {
+  const [priv, keyWord, name, idHex, keyB64] = splitKeyText(text, 5, "signer key");
+  if (priv !== "PRIVATE" || keyWord !== "KEY") throw new KeyError("BAD_KEY", "signer key must start with PRIVATE+KEY+");
+  const algSeed = decodeKeyBytes(keyB64, "signer key");
+  const seed = algSeed.slice(1);
+  const publicKey = await publicKeyFromSeed(seed);
+  const algPublic = concatBytes(new Uint8Array([ALG_ED25519]), publicKey);
+  const keyId = await checkKeyId(name, idHex, algPublic, "signer key");
+  const ed = new Ed25519Signer(seed, engine);
+  return {
+    signer: { name, keyId, sign: (message) => ed.sign(message) },
+    verifierKey: `${name}+${idHex}+${toBase64(algPublic)}`,
+    publicKey,
+  };
+}
+
+/** Eight lowercase hex digits of a key ID. */
+export function keyIdHex(keyId: number): string {
+  return keyId.toString(16).padStart(8, "0");
+}
+
+function splitKeyText(text: string, fields: number, what: string): string[] {
+  // The base64 key may itself hold '+', so split off only the fields before it.
+  const parts: string[] = [];
+  let rest = text;
+  for (let i = 0; i < fields - 1; i++) {
+    const plus = rest.indexOf("+");
+    if (plus < 0) throw new KeyError("BAD_KEY", `${what} has too few '+'-separated fields`);
+    parts.push(rest.slice(0, plus));
+    rest = rest.slice(plus + 1);
+  }
+  parts.push(rest);
+  const name = parts[fields - 3];
+  if (!isValidKeyName(name)) throw new KeyError("BAD_KEY", `${what} has an invalid name ${JSON.stringify(name)}`);
+  if (!/^[0-9a-f]{8}$/.test(parts[fields - 2])) throw new KeyError("BAD_KEY", `${what} key ID must be 8 lowercase hex digits`);
+  return parts;
+}
+
+function decodeKeyBytes(b64: string, what: string): Uint8Array {
+  const bytes = fromBase64Strict(b64);
+  if (bytes === undefined || bytes.length === 0) throw new KeyError("BAD_KEY", `${what} is not canonical base64`);
+  if (bytes[0] !== ALG_ED25519) throw new KeyError("UNKNOWN_KEY_ALG", `${what} algorithm ${bytes[0]} is not Ed25519 (1)`);
+  if (bytes.length !== 33) throw new KeyError("BAD_KEY", `${what} must hold 32 key bytes, got ${bytes.length - 1}`);
+  return bytes;
+}
+
+async function checkKeyId(name: string, idHex: string, algPublic: Uint8Array, what: string): Promise<number> {
+  const keyId = await computeKeyId(name, algPublic);
+  if (keyIdHex(keyId) !== idHex) {
+    throw new KeyError("KEY_ID_MISMATCH", `${what} ID ${idHex} does not match its key (${keyIdHex(keyId)})`);
+  }
+  return keyId;
+}
+
+function checkName(name: string): void {
+  if (!isValidKeyName(name)) throw new KeyError("BAD_KEY", `invalid key name ${JSON.stringify(name)}`);
+}

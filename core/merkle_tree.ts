@@ -1,0 +1,181 @@
+/**
+ * The incremental Merkle log (SPEC §4). A node (level, index) is the root of the complete subtree
+ * over leaves [index·2^level, (index+1)·2^level). Appending stores each new complete subtree once
+ * (O(1) amortized hashes a leaf); roots of any prefix and RFC 9162 §2.1.3–2.1.4 proofs are built
+ * from those stored nodes in O(log n) reads through a small storage interface.
+ * @module
+ */
+import { ProofError } from "./errors.ts";
+import type { MerkleHasher } from "./merkle_hasher.ts";
+
+/** Storage of complete-subtree hashes, supplied by the caller (memory here, SQLite in the ledger). */
+export interface NodeStore {
+  /** The hash of node (level, index); `undefined` if it was never stored. */
+  get(level: number, index: number): Uint8Array | undefined;
+  /** Stores the hash of node (level, index). */
+  put(level: number, index: number, hash: Uint8Array): void;
+}
+
+/** A NodeStore in memory. */
+export class MemoryNodeStore implements NodeStore {
+  private readonly levels: Uint8Array[][] = [];
+
+  get(level: number, index: number): Uint8Array | undefined {
+    return this.levels[level]?.[index];
+  }
+
+  put(level: number, index: number, hash: Uint8Array): void {
+    (this.levels[level] ??= [])[index] = hash;
+  }
+}
+
+/** An append-only Merkle tree over a NodeStore. */
+export class MerkleTree {
+  private treeSize: number;
+  /** Roots of the complete subtrees that make up the tree, largest (leftmost) first. */
+  private readonly frontier: Uint8Array[];
+
+  /** Opens the tree of `size` leaves whose nodes are in `store`. */
+  constructor(readonly hasher: MerkleHasher, readonly store: NodeStore, size = 0) {
+    this.treeSize = size;
+    this.frontier = decompose(0, size).map(([level, index]) => readNode(store, level, index));
+  }
+
+  /** Number of leaves. */
+  get size(): number {
+    return this.treeSize;
+  }
+
+  /** Appends a leaf by its entry (for SecuraMem, the record digest); returns the leaf hash. */
+  appendEntry(entry: Uint8Array): Uint8Array {
+    const leaf = this.hasher.leaf(entry);
+    this.appendLeafHash(leaf);
+    return leaf;
+  }
+
+  /** Appends a leaf by its leaf hash, storing the leaf and every subtree it completes. */
+  appendLeafHash(leafHash: Uint8Array): void {
+    let index = this.treeSize;
+    let level = 0;
+    let hash = leafHash;
+    this.store.put(0, index, hash);
+    while (index % 2 === 1) {
+      hash = this.hasher.node(this.frontier.pop()!, hash);
+      index = (index - 1) / 2;
+      level++;
+      this.store.put(level, index, hash);
+    }
+    this.frontier.push(hash);
+    this.treeSize++;
+  }
+
+  /** Root of the whole tree. */
+  root(): Uint8Array {
+    const frontier = this.frontier;
+    if (frontier.length === 0) return this.hasher.empty();
+    let root = frontier[frontier.length - 1];
+    for (let i = frontier.length - 2; i >= 0; i--) root = this.hasher.node(frontier[i], root);
+    return root;
+  }
+
+  /** Root of the first `size` leaves. */
+  rootAt(size: number): Uint8Array {
+    checkSize(size, this.treeSize);
+    return size === 0 ? this.hasher.empty() : this.rangeHash(0, size);
+  }
+
+  /** Inclusion proof of leaf `index` in the tree of `size` leaves, leaf-up (RFC 9162 §2.1.3.1). */
+  inclusionProof(index: number, size: number = this.treeSize): Uint8Array[] {
+    checkSize(size, this.treeSize);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
+      throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, {
+        leafIndex: index,
+      });
+    }
+    const proof: Uint8Array[] = [];
+    this.path(index, 0, size, proof);
+    return proof;
+  }
+
+  /** Consistency proof from `oldSize` to `newSize`, leaf-up (RFC 9162 §2.1.4.1). */
+  consistencyProof(oldSize: number, newSize: number = this.treeSize): Uint8Array[] {
+    checkSize(newSize, this.treeSize);
+    checkSize(oldSize, newSize);
+    const proof: Uint8Array[] = [];
+    if (oldSize > 0 && oldSize < newSize) this.subproof(oldSize, 0, newSize, true, proof);
+    return proof;
+  }
+
+  private path(index: number, lo: number, hi: number, out: Uint8Array[]): void {
+    if (hi - lo === 1) return;
+    const k = largestPowerOfTwoBelow(hi - lo);
+    if (index < lo + k) {
+      this.path(index, lo, lo + k, out);
+      out.push(this.rangeHash(lo + k, hi));
+    } else {
+      this.path(index, lo + k, hi, out);
+      out.push(this.rangeHash(lo, lo + k));
+    }
+  }
+
+  private subproof(m: number, lo: number, hi: number, complete: boolean, out: Uint8Array[]): void {
+    if (m === hi - lo) {
+      if (!complete) out.push(this.rangeHash(lo, hi));
+      return;
+    }
+    const k = largestPowerOfTwoBelow(hi - lo);
+    if (m <= k) {
+      this.subproof(m, lo, lo + k, complete, out);
+      out.push(this.rangeHash(lo + k, hi));
+    } else {
+      this.subproof(m - k, lo + k, hi, false, out);
+      out.push(this.rangeHash(lo, lo + k));
+    }
+  }
+
+  /** MTH of leaves [lo, hi), where lo is aligned to a power of two at least hi − lo. */
+  private rangeHash(lo: number, hi: number): Uint8Array {
+    const nodes = decompose(lo, hi);
+    let hash = readNode(this.store, ...nodes[nodes.length - 1]);
+    for (let i = nodes.length - 2; i >= 0; i--) hash = this.hasher.node(readNode(this.store, ...nodes[i]), hash);
+    return hash;
+  }
+}
+
+/** The aligned complete subtrees, largest first, that tile leaves [lo, hi): [level, index] pairs. */
+function decompose(lo: number, hi: number): [number, number][] {
+  const nodes: [number, number][] = [];
+  let at = lo;
+  while (at < hi) {
+    let width = largestPowerOfTwoAtMost(hi - at);
+    while (at % width !== 0) width /= 2;
+    nodes.push([Math.log2(width), at / width]);
+    at += width;
+  }
+  return nodes;
+}
+
+function readNode(store: NodeStore, level: number, index: number): Uint8Array {
+  const hash = store.get(level, index);
+  if (hash === undefined) {
+    throw new ProofError("MISSING_NODE", `Merkle node (level ${level}, index ${index}) is not stored`);
+  }
+  return hash;
+}
+
+function checkSize(size: number, limit: number): void {
+  if (!Number.isSafeInteger(size) || size < 0 || size > limit) {
+    throw new ProofError("SIZE_OUT_OF_RANGE", `tree size ${size} is outside 0…${limit}`);
+  }
+}
+
+/** Largest power of two strictly below n (n ≥ 2). */
+export function largestPowerOfTwoBelow(n: number): number {
+  return largestPowerOfTwoAtMost(n - 1);
+}
+
+function largestPowerOfTwoAtMost(n: number): number {
+  let power = 1;
+  while (power * 2 <= n) power *= 2;
+  return power;
+}

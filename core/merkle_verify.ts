@@ -1,0 +1,118 @@
+/**
+ * Verification of RFC 9162 §2.1.3.2 inclusion proofs and §2.1.4.2 consistency proofs. Sizes are
+ * JavaScript integers up to 2^53−1, so the bit operations of the RFC are written as arithmetic.
+ * @module
+ */
+import { ProofError } from "./errors.ts";
+import { bytesEqual, toHex } from "./encoding.ts";
+import type { MerkleHasher } from "./merkle_hasher.ts";
+
+/** Root computed from an inclusion proof; throws `INDEX_OUT_OF_RANGE`, `PROOF_TOO_LONG`, `PROOF_TOO_SHORT`. */
+export function rootFromInclusionProof(
+  mh: MerkleHasher,
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): Uint8Array {
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
+    throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, { leafIndex: index });
+  }
+  let fn = index;
+  let sn = size - 1;
+  let r = leafHash;
+  for (const p of proof) {
+    if (sn === 0) throw new ProofError("PROOF_TOO_LONG", `inclusion proof has ${proof.length} hashes, too many`, { leafIndex: index });
+    if (fn % 2 === 1 || fn === sn) {
+      r = mh.node(p, r);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn /= 2;
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = mh.node(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  if (sn !== 0) throw new ProofError("PROOF_TOO_SHORT", `inclusion proof has ${proof.length} hashes, too few`, { leafIndex: index });
+  return r;
+}
+
+/** Checks that `leafHash` is leaf `index` of the tree of `size` leaves with root `root`. */
+export function verifyInclusion(
+  mh: MerkleHasher,
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): void {
+  const calculated = rootFromInclusionProof(mh, index, size, leafHash, proof);
+  if (!bytesEqual(calculated, root)) {
+    throw rootMismatch("inclusion proof", root, calculated, index);
+  }
+}
+
+/** Checks that the tree of `oldSize` with `oldRoot` is a prefix of the tree of `newSize` with `newRoot`. */
+export function verifyConsistency(
+  mh: MerkleHasher,
+  oldSize: number,
+  newSize: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): void {
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize) {
+    throw new ProofError("SIZE_OUT_OF_RANGE", `old size ${oldSize} is outside 0…${newSize}`);
+  }
+  if (oldSize === 0 || oldSize === newSize) {
+    if (proof.length !== 0) throw new ProofError("PROOF_TOO_LONG", `consistency proof from ${oldSize} to ${newSize} must be empty`);
+    const expected = oldSize === 0 ? mh.empty() : newRoot;
+    if (!bytesEqual(oldRoot, expected)) throw rootMismatch("old root", expected, oldRoot);
+    return;
+  }
+  if (proof.length === 0) throw new ProofError("PROOF_TOO_SHORT", "consistency proof is empty");
+  const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof;
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn % 2 === 1) {
+    fn = (fn - 1) / 2;
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (let i = 1; i < path.length; i++) {
+    const c = path[i];
+    if (sn === 0) throw new ProofError("PROOF_TOO_LONG", `consistency proof has ${proof.length} hashes, too many`);
+    if (fn % 2 === 1 || fn === sn) {
+      fr = mh.node(c, fr);
+      sr = mh.node(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn /= 2;
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = mh.node(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  if (sn !== 0) throw new ProofError("PROOF_TOO_SHORT", `consistency proof has ${proof.length} hashes, too few`);
+  if (!bytesEqual(fr, oldRoot)) throw rootMismatch("old root", oldRoot, fr);
+  if (!bytesEqual(sr, newRoot)) throw rootMismatch("new root", newRoot, sr);
+}
+
+function rootMismatch(what: string, expected: Uint8Array, calculated: Uint8Array, leafIndex?: number): ProofError {
+  return new ProofError(
+    "ROOT_MISMATCH",
+    `${what}: calculated root ${toHex(calculated)}, expected ${toHex(expected)}`,
+    leafIndex === undefined ? {} : { leafIndex },
+  );
+}
+
+function isPowerOfTwo(n: number): boolean {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p === n;
+}

@@ -1,0 +1,115 @@
+/**
+ * Receipts (SPEC §6): one record, its leaf index, its inclusion proof and the signed checkpoint
+ * the proof leads to. Verifying needs nothing but a trusted verifier key:
+ *
+ *     {"v":1,"record":{…with self_hash},"index":N,"proof":["<base64 hash>",…],"checkpoint":"<note>"}
+ * @module
+ */
+import type { RecordBounds } from "./canonical.ts";
+import { type OpenedCheckpoint, openCheckpoint } from "./checkpoint.ts";
+import { ReceiptError } from "./errors.ts";
+import { fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
+import { formatTlogProof, parseTlogProof } from "./tlog_proof.ts";
+import { DIGEST_BYTES, type Hasher } from "./hash.ts";
+import { isPlainObject, type JsonValue } from "./json.ts";
+import { readJsonText } from "./json_reader.ts";
+import type { NoteVerifier } from "./keys.ts";
+import { MerkleHasher } from "./merkle_hasher.ts";
+import { verifyInclusion } from "./merkle_verify.ts";
+import { checkFieldNames } from "./canonical.ts";
+import { type SealedRecord, sealedText, verifySealedRecord } from "./record.ts";
+
+/** A receipt as parsed from JSON (the record still unverified). */
+export interface Receipt {
+  readonly v: 1;
+  readonly record: JsonValue;
+  readonly index: number;
+  readonly proof: readonly Uint8Array[];
+  readonly checkpoint: string;
+}
+
+/** What a verified receipt proves. */
+export interface VerifiedReceipt {
+  readonly record: SealedRecord;
+  readonly index: number;
+  readonly checkpoint: OpenedCheckpoint;
+}
+
+const RECEIPT_FIELDS = ["v", "record", "index", "proof", "checkpoint"];
+
+/** The receipt text of a sealed record at `index` with its proof and checkpoint note. */
+export function formatReceipt(
+  record: SealedRecord,
+  index: number,
+  proof: readonly Uint8Array[],
+  checkpointNote: string,
+): string {
+  const hashes = proof.map((hash) => `"${toBase64(hash)}"`).join(",");
+  return `{"v":1,"record":${sealedText(record)},"index":${index},"proof":[${hashes}],` +
+    `"checkpoint":${JSON.stringify(checkpointNote)}}`;
+}
+
+/** Parses receipt text strictly; throws `RECEIPT_MALFORMED` naming the field. */
+export function parseReceipt(text: string): Receipt {
+  const value = readJsonText(text);
+  if (!isPlainObject(value)) throw malformed("receipt must be a JSON object");
+  checkFieldNames(value, RECEIPT_FIELDS);
+  if (value.v !== 1) throw malformed("v must be 1", "v");
+  const { index, proof, checkpoint } = value;
+  if (typeof index !== "number" || index < 0) throw malformed("index must be a non-negative integer", "index");
+  if (!Array.isArray(proof)) throw malformed("proof must be an array", "proof");
+  if (typeof checkpoint !== "string") throw malformed("checkpoint must be a string", "checkpoint");
+  const hashes = proof.map((item, i) => {
+    const hash = typeof item === "string" ? fromBase64Strict(item) : undefined;
+    if (hash === undefined || hash.length !== DIGEST_BYTES) {
+      throw malformed("proof hashes must be canonical base64 of 32 bytes", `proof[${i}]`);
+    }
+    return hash;
+  });
+  return { v: 1, record: value.record, index, proof: hashes, checkpoint };
+}
+
+/**
+ * Verifies a receipt with trusted keys: the record's canonical form and `self_hash`, the
+ * checkpoint's signature, and the inclusion of the record's leaf at `index` under the
+ * checkpoint's root and size. Each failure has its own code (see docs/FORMAT.md).
+ */
+export async function verifyReceipt(
+  receipt: Receipt | string,
+  verifiers: readonly NoteVerifier[],
+  hasher: Hasher,
+  bounds?: RecordBounds,
+): Promise<VerifiedReceipt> {
+  const parsed = typeof receipt === "string" ? parseReceipt(receipt) : receipt;
+  const record = verifySealedRecord(parsed.record, hasher, bounds, { leafIndex: parsed.index });
+  const checkpoint = await openCheckpoint(parsed.checkpoint, verifiers);
+  const mh = new MerkleHasher(hasher);
+  const { size, root } = checkpoint.checkpoint;
+  verifyInclusion(mh, parsed.index, size, mh.leaf(record.digest), parsed.proof, root);
+  return { record, index: parsed.index, checkpoint };
+}
+
+/** The receipt as a C2SP tlog-proof, with the sealed record text as its extra data. */
+export function receiptToTlogProof(receipt: Receipt): string {
+  const record = JSON.stringify(receipt.record);
+  return formatTlogProof({ extra: utf8(record), index: receipt.index, proof: receipt.proof, checkpoint: receipt.checkpoint });
+}
+
+/** A receipt read back from a tlog-proof whose extra data is the sealed record. */
+export function receiptFromTlogProof(text: string): Receipt {
+  const proof = parseTlogProof(text);
+  if (proof.extra === undefined) throw malformed("tlog-proof has no extra data holding the record", "extra");
+  let record: JsonValue;
+  try {
+    record = readJsonText(FATAL_UTF8.decode(proof.extra));
+  } catch (error) {
+    throw malformed(`tlog-proof extra data is not a JSON record: ${(error as Error).message}`, "extra");
+  }
+  return { v: 1, record, index: proof.index, proof: proof.proof, checkpoint: proof.checkpoint };
+}
+
+const FATAL_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+function malformed(message: string, path?: string): ReceiptError {
+  return new ReceiptError("RECEIPT_MALFORMED", message, path === undefined ? {} : { path });
+}

@@ -1,0 +1,272 @@
+/**
+ * Records and their hash chains (SPEC §1): complete a draft against its chain head, seal it
+ * (canonical bytes + `self_hash`), verify a sealed record, a link and a chain segment.
+ * @module
+ */
+import {
+  type AuditRecord,
+  canonicalizeRecord,
+  checkFieldNames,
+  DEFAULT_BOUNDS,
+  RECORD_FIELDS,
+  type RecordBounds,
+} from "./canonical.ts";
+import { CanonicalError, ChainError, type ErrorLocation } from "./errors.ts";
+import { bytesEqual } from "./encoding.ts";
+import { formatHash, genesisHash, type HashAlg, type Hasher, parseHash } from "./hash.ts";
+import { isPlainObject, type JsonObject } from "./json.ts";
+import { readJsonText } from "./json_reader.ts";
+
+/** What a writer submits: `kind` is required; the ledger fills the rest (SPEC §1 defaults). */
+export interface RecordDraft {
+  v?: 1;
+  ts_ms?: number;
+  writer_id?: string;
+  seq?: number;
+  stream?: string;
+  kind: string;
+  actor?: JsonObject;
+  subject?: JsonObject;
+  reason?: string;
+  attrs?: JsonObject;
+  prev?: string;
+}
+
+/** The head of one (writer_id, stream) chain: what the next record must link to. */
+export interface ChainHead {
+  /** `self_hash` of the last record, or `"<alg>:0"` for an empty chain. */
+  readonly prev: string;
+  /** The seq the next record takes. */
+  readonly nextSeq: number;
+}
+
+/** Values a ledger supplies for absent draft fields. */
+export interface DraftDefaults {
+  /** Milliseconds since the epoch, for an absent `ts_ms`. */
+  readonly tsMs: number;
+  /** Writer for an absent `writer_id`. */
+  readonly writerId: string;
+}
+
+/** A record with its canonical bytes and `self_hash`. */
+export interface SealedRecord {
+  readonly record: AuditRecord;
+  /** Canonical text without `self_hash`: the bytes that are hashed. */
+  readonly text: string;
+  /** UTF-8 of `text`. */
+  readonly bytes: Uint8Array;
+  /** Raw digest: the Merkle leaf entry (SPEC §4). */
+  readonly digest: Uint8Array;
+  /** `"<alg>:<hex>"` of `digest`. */
+  readonly selfHash: string;
+}
+
+/** A sealed record as JSON: the record plus `self_hash` as the twelfth field. */
+export type SealedRecordJson = AuditRecord & { self_hash: string };
+
+const DRAFT_FIELDS: readonly string[] = RECORD_FIELDS;
+const SEALED_FIELDS: readonly string[] = [...RECORD_FIELDS, "self_hash"];
+
+/** The head of a chain that has no record yet. */
+export function genesisHead(alg: HashAlg): ChainHead {
+  return { prev: genesisHash(alg), nextSeq: 1 };
+}
+
+/** Checks a parsed value is a draft: an object with only record fields and a `kind`. */
+export function readDraft(value: unknown): RecordDraft {
+  if (!isPlainObject(value)) throw new CanonicalError("BAD_FIELD", "a draft must be a JSON object");
+  checkFieldNames(value, DRAFT_FIELDS, ["kind"]);
+  return value as unknown as RecordDraft;
+}
+
+/** Strictly reads a draft from JSON text (SPEC §2 reader rules). */
+export function readDraftText(text: string): RecordDraft {
+  return readDraft(readJsonText(text));
+}
+
+/** The (writer_id, stream) a draft belongs to, NFC-normalized and defaulted. */
+export function chainKeyOf(draft: RecordDraft, defaults: DraftDefaults): { writerId: string; stream: string } {
+  const writerId = draft.writer_id ?? defaults.writerId;
+  const stream = draft.stream ?? "default";
+  if (typeof writerId !== "string") throw new CanonicalError("BAD_FIELD", "writer_id must be a string", { path: "writer_id" });
+  if (typeof stream !== "string") throw new CanonicalError("BAD_FIELD", "stream must be a string", { path: "stream" });
+  return { writerId: nfc(writerId, "writer_id"), stream: nfc(stream, "stream") };
+}
+
+function nfc(text: string, path: string): string {
+  if (!text.isWellFormed()) throw new CanonicalError("LONE_SURROGATE", "string holds a lone surrogate", { path });
+  return text.normalize("NFC");
+}
+
+/**
+ * Completes `draft` as the next record of the chain whose head is `head` and seals it.
+ * A draft `seq` other than `head.nextSeq` is `SEQ_GAP` (ahead) or `SEQ_REUSED` (behind; a
+ * ledger answers replays before sealing); a draft `prev` other than `head.prev` is `PREV_MISMATCH`.
+ */
+export function sealRecord(
+  draft: RecordDraft,
+  head: ChainHead,
+  defaults: DraftDefaults,
+  hasher: Hasher,
+  bounds: RecordBounds = DEFAULT_BOUNDS,
+): SealedRecord {
+  const { writerId, stream } = chainKeyOf(draft, defaults);
+  const where = { writerId, stream, seq: draft.seq };
+  if (draft.seq !== undefined && draft.seq !== head.nextSeq) {
+    const ahead = typeof draft.seq === "number" && draft.seq > head.nextSeq;
+    throw new ChainError(
+      ahead ? "SEQ_GAP" : "SEQ_REUSED",
+      `seq ${draft.seq} given where the chain expects ${head.nextSeq}`,
+      where,
+    );
+  }
+  if (draft.prev !== undefined && draft.prev !== head.prev) {
+    throw new ChainError("PREV_MISMATCH", `prev ${draft.prev} is not the chain head ${head.prev}`, where);
+  }
+  const value = {
+    v: draft.v ?? 1,
+    ts_ms: draft.ts_ms ?? defaults.tsMs,
+    writer_id: writerId,
+    seq: head.nextSeq,
+    stream,
+    kind: draft.kind,
+    actor: draft.actor ?? {},
+    subject: draft.subject ?? {},
+    reason: draft.reason ?? "",
+    attrs: draft.attrs ?? {},
+    prev: head.prev,
+  };
+  const canonical = canonicalizeRecord(value, bounds);
+  const digest = hasher.digest(canonical.bytes);
+  return { ...canonical, digest, selfHash: formatHash(hasher.alg, digest) };
+}
+
+/** Seals a complete record value (all eleven fields), e.g. one re-read from storage. */
+export function sealCompleteRecord(
+  value: unknown,
+  hasher: Hasher,
+  bounds: RecordBounds = DEFAULT_BOUNDS,
+): SealedRecord {
+  const canonical = canonicalizeRecord(value, bounds, "require");
+  const digest = hasher.digest(canonical.bytes);
+  return { ...canonical, digest, selfHash: formatHash(hasher.alg, digest) };
+}
+
+/** The sealed record as JSON text with `self_hash` as the twelfth field. */
+export function sealedText(sealed: SealedRecord): string {
+  return `${sealed.text.slice(0, -1)},"self_hash":"${sealed.selfHash}"}`;
+}
+
+/** The sealed record as a JSON value with `self_hash`. */
+export function sealedJson(sealed: SealedRecord): SealedRecordJson {
+  return { ...sealed.record, self_hash: sealed.selfHash };
+}
+
+/**
+ * Verifies a sealed record value (twelve fields): byte-canonical form and `self_hash`.
+ * `HASH_MISMATCH` when the content does not hash to its `self_hash`.
+ */
+export function verifySealedRecord(
+  value: unknown,
+  hasher: Hasher,
+  bounds: RecordBounds = DEFAULT_BOUNDS,
+  where: ErrorLocation = {},
+): SealedRecord {
+  if (!isPlainObject(value)) throw new CanonicalError("BAD_FIELD", "a record must be a JSON object", where);
+  checkFieldNames(value, SEALED_FIELDS);
+  const { self_hash: claimed, ...rest } = value;
+  if (typeof claimed !== "string") {
+    throw new CanonicalError("BAD_FIELD", "self_hash must be a string", { ...where, path: "self_hash" });
+  }
+  const claimedHash = parseHash(claimed);
+  if (claimedHash.alg !== hasher.alg) {
+    throw new ChainError("ALG_MISMATCH", `self_hash uses ${claimedHash.alg}, the log uses ${hasher.alg}`, where);
+  }
+  const sealed = sealCompleteRecord(rest, hasher, bounds);
+  if (!bytesEqual(sealed.digest, claimedHash.digest)) {
+    throw new ChainError("HASH_MISMATCH", `self_hash ${claimed} does not match content ${sealed.selfHash}`, {
+      ...recordLocation(sealed.record),
+      ...where,
+    });
+  }
+  return sealed;
+}
+
+/** Checks that `next` directly follows `prev` in one chain. */
+export function verifyLink(prev: SealedRecord, next: SealedRecord, where: ErrorLocation = {}): void {
+  const loc = { ...recordLocation(next.record), ...where };
+  if (prev.record.writer_id !== next.record.writer_id || prev.record.stream !== next.record.stream) {
+    throw new ChainError("CHAIN_MISMATCH", "records belong to different chains", loc);
+  }
+  if (next.record.seq !== prev.record.seq + 1) {
+    throw new ChainError("SEQ_GAP", `seq ${next.record.seq} follows seq ${prev.record.seq}`, loc);
+  }
+  if (next.record.prev !== prev.selfHash) {
+    throw new ChainError("PREV_MISMATCH", `prev ${next.record.prev} is not ${prev.selfHash}`, loc);
+  }
+}
+
+/**
+ * Follows every (writer_id, stream) chain through a sequence of sealed records in log order,
+ * which may interleave chains. A chain's first record must be genesis (seq 1, prev `<alg>:0`)
+ * unless its head was given with `expect` (a segment that starts mid-chain).
+ */
+export class ChainTracker {
+  private readonly heads = new Map<string, ChainHead>();
+
+  constructor(private readonly alg: HashAlg, private readonly allowMidChainStart = false) {}
+
+  /** Declares the head a chain must continue from. */
+  expect(writerId: string, stream: string, head: ChainHead): void {
+    this.heads.set(chainMapKey(writerId, stream), head);
+  }
+
+  /** The head of a chain as seen so far, if any record of it was accepted. */
+  headOf(writerId: string, stream: string): ChainHead | undefined {
+    return this.heads.get(chainMapKey(writerId, stream));
+  }
+
+  /** Checks `sealed` continues its chain and advances the chain's head. */
+  accept(sealed: SealedRecord, where: ErrorLocation = {}): void {
+    const { writer_id, stream, seq, prev } = sealed.record;
+    const key = chainMapKey(writer_id, stream);
+    const loc = { ...recordLocation(sealed.record), ...where };
+    const head = this.heads.get(key) ?? (this.allowMidChainStart && seq !== 1 ? undefined : genesisHead(this.alg));
+    if (head !== undefined) {
+      if (seq !== head.nextSeq) {
+        throw new ChainError("SEQ_GAP", `seq ${seq} where the chain expects ${head.nextSeq}`, loc);
+      }
+      if (prev !== head.prev) throw new ChainError("PREV_MISMATCH", `prev ${prev} is not ${head.prev}`, loc);
+    }
+    this.heads.set(key, { prev: sealed.selfHash, nextSeq: seq + 1 });
+  }
+}
+
+/** Verifies a chain segment: every record's hash and every link, in order. */
+export function verifyChainSegment(
+  values: readonly unknown[],
+  hasher: Hasher,
+  options: { bounds?: RecordBounds; start?: ChainHead } = {},
+): SealedRecord[] {
+  const tracker = new ChainTracker(hasher.alg, options.start === undefined);
+  const sealed = values.map((value, i) => verifySealedRecord(value, hasher, options.bounds, { offset: i }));
+  if (sealed.length > 0 && options.start !== undefined) {
+    tracker.expect(sealed[0].record.writer_id, sealed[0].record.stream, options.start);
+  }
+  for (let i = 0; i < sealed.length; i++) {
+    const { writer_id, stream } = sealed[i].record;
+    if (i > 0 && (writer_id !== sealed[0].record.writer_id || stream !== sealed[0].record.stream)) {
+      throw new ChainError("CHAIN_MISMATCH", "a segment holds records of one chain only", { offset: i });
+    }
+    tracker.accept(sealed[i], { offset: i });
+  }
+  return sealed;
+}
+
+function chainMapKey(writerId: string, stream: string): string {
+  return `${stream}\n${writerId}`;
+}
+
+function recordLocation(record: AuditRecord): ErrorLocation {
+  return { writerId: record.writer_id, stream: record.stream, seq: record.seq };
+}
