@@ -9,7 +9,15 @@ import { CanonicalError } from "./errors.ts";
 import { isPlainObject, type JsonObject, type JsonValue, MAX_NESTING } from "./json.ts";
 import { utf8 } from "./encoding.ts";
 
-/** Top-level fields of a record, in canonical order (SPEC §1). */
+/**
+ * Top-level fields of a record, in canonical order (SPEC §1).
+ *
+ * @example
+ * ```ts
+ * import { RECORD_FIELDS } from "../mod.ts";
+ * RECORD_FIELDS[0]; // "v"
+ * ```
+ */
 export const RECORD_FIELDS = [
   "v",
   "ts_ms",
@@ -35,7 +43,15 @@ export interface RecordBounds {
   readonly maxAttrsBytes: number;
 }
 
-/** The defaults of SPEC §1. */
+/**
+ * The defaults of SPEC §1.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BOUNDS } from "../mod.ts";
+ * DEFAULT_BOUNDS.maxRecordBytes; // 4096
+ * ```
+ */
 export const DEFAULT_BOUNDS: RecordBounds = { maxRecordBytes: 4096, maxAttrsBytes: 1024 };
 
 /** An audit record without `self_hash`, as SPEC §1 defines it. */
@@ -69,13 +85,21 @@ export type NormalizationMode = "normalize" | "require";
 const STREAM_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const KIND_RE = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
 const PREV_RE = /^(b3|sha256):(0|[0-9a-f]{64})$/;
-const NON_ASCII_RE = /[^\x00-\x7f]/;
+const NON_ASCII_RE = /[\u0080-\uffff]/;
 const MAX_TS = Number.MAX_SAFE_INTEGER;
 
 /**
  * Canonicalizes a complete record value (all eleven fields, no others).
  * In `"require"` mode a string that is not already NFC is `NOT_CANONICAL`: stored and exported
  * records must be byte-canonical, not merely equivalent.
+ *
+ * @example
+ * ```ts
+ * import { canonicalizeRecord, readJsonText } from "../mod.ts";
+ * const { text } = canonicalizeRecord(readJsonText(`{"prev":"b3:0","attrs":{"b":1,"a":2},"reason":"ok",
+ *   "subject":{},"actor":{},"kind":"K","stream":"default","seq":1,"writer_id":"w","ts_ms":0,"v":1}`));
+ * text; // {"v":1,"ts_ms":0,"writer_id":"w","seq":1,"stream":"default","kind":"K",…,"attrs":{"a":2,"b":1},"prev":"b3:0"}
+ * ```
  */
 export function canonicalizeRecord(
   value: unknown,

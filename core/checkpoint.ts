@@ -13,7 +13,7 @@ import { NoteError } from "./errors.ts";
 import { fromBase64Strict, toBase64 } from "./encoding.ts";
 import { DIGEST_BYTES } from "./hash.ts";
 import type { NoteSigner, NoteVerifier } from "./keys.ts";
-import { openNote, type OpenedNote, signNote } from "./note.ts";
+import { type OpenedNote, openNote, signNote } from "./note.ts";
 
 /** A tree head. */
 export interface Checkpoint {
@@ -29,19 +29,42 @@ export interface OpenedCheckpoint {
   readonly note: OpenedNote;
 }
 
-/** The note text of a checkpoint. */
+/**
+ * The note text of a checkpoint.
+ *
+ * @example
+ * ```ts
+ * import { formatCheckpoint } from "../mod.ts";
+ * formatCheckpoint({ origin: "audit.example/l-1", size: 2, root: new Uint8Array(32), extensions: [] });
+ * // "audit.example/l-1\n2\nAAAA…AAA=\n"
+ * ```
+ */
 export function formatCheckpoint(checkpoint: Checkpoint): string {
-  if (!isValidOrigin(checkpoint.origin)) throw malformed(`invalid origin ${JSON.stringify(checkpoint.origin)}`);
-  if (!Number.isSafeInteger(checkpoint.size) || checkpoint.size < 0) throw malformed(`invalid size ${checkpoint.size}`);
+  if (!isValidOrigin(checkpoint.origin)) {
+    throw malformed(`invalid origin ${JSON.stringify(checkpoint.origin)}`);
+  }
+  if (!Number.isSafeInteger(checkpoint.size) || checkpoint.size < 0) {
+    throw malformed(`invalid size ${checkpoint.size}`);
+  }
   if (checkpoint.root.length !== DIGEST_BYTES) throw malformed("root must be 32 bytes");
   for (const line of checkpoint.extensions) {
-    if (line.length === 0 || line.includes("\n")) throw malformed("extension lines must be non-empty single lines");
+    if (line.length === 0 || line.includes("\n")) {
+      throw malformed("extension lines must be non-empty single lines");
+    }
   }
   const extensions = checkpoint.extensions.map((line) => `${line}\n`).join("");
   return `${checkpoint.origin}\n${checkpoint.size}\n${toBase64(checkpoint.root)}\n${extensions}`;
 }
 
-/** Parses checkpoint note text strictly; throws `MALFORMED_CHECKPOINT`. */
+/**
+ * Parses checkpoint note text strictly; throws `MALFORMED_CHECKPOINT`.
+ *
+ * @example
+ * ```ts
+ * import { parseCheckpoint } from "../mod.ts";
+ * parseCheckpoint(`audit.example/l-1\n2\n${"A".repeat(43)}=\n`).size; // 2
+ * ```
+ */
 export function parseCheckpoint(text: string): Checkpoint {
   if (!text.endsWith("\n")) throw malformed("text must end in a newline");
   const lines = text.slice(0, -1).split("\n");
@@ -52,19 +75,41 @@ export function parseCheckpoint(text: string): Checkpoint {
     throw malformed(`invalid tree size ${JSON.stringify(sizeText)}`, 2);
   }
   const root = fromBase64Strict(rootText);
-  if (root === undefined || root.length !== DIGEST_BYTES) throw malformed("root must be canonical base64 of 32 bytes", 3);
+  if (root === undefined || root.length !== DIGEST_BYTES) {
+    throw malformed("root must be canonical base64 of 32 bytes", 3);
+  }
   for (const [i, line] of extensions.entries()) {
     if (line.length === 0) throw malformed("extension lines must be non-empty", 4 + i);
   }
   return { origin, size: Number(sizeText), root, extensions };
 }
 
-/** Signs a checkpoint with every signer. */
+/**
+ * Signs a checkpoint with every signer.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, parseSignerKey, signCheckpoint } from "../mod.ts";
+ * const { signer } = await parseSignerKey((await generateKeyPair("audit.example/l-1")).signerKey);
+ * await signCheckpoint({ origin: "audit.example/l-1", size: 0, root: new Uint8Array(32), extensions: [] }, [signer]);
+ * ```
+ */
 export function signCheckpoint(checkpoint: Checkpoint, signers: readonly NoteSigner[]): Promise<string> {
   return signNote(formatCheckpoint(checkpoint), signers);
 }
 
-/** Opens a signed checkpoint with trusted keys; `expectedOrigin`, if given, must match. */
+/**
+ * Opens a signed checkpoint with trusted keys; `expectedOrigin`, if given, must match.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, openCheckpoint, parseSignerKey, parseVerifierKey, signCheckpoint } from "../mod.ts";
+ * const keys = await generateKeyPair("audit.example/l-1");
+ * const { signer } = await parseSignerKey(keys.signerKey);
+ * const note = await signCheckpoint({ origin: "audit.example/l-1", size: 4, root: new Uint8Array(32), extensions: [] }, [signer]);
+ * (await openCheckpoint(note, [await parseVerifierKey(keys.verifierKey)])).checkpoint.size; // 4
+ * ```
+ */
 export async function openCheckpoint(
   note: string,
   verifiers: readonly NoteVerifier[],

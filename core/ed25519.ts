@@ -59,7 +59,9 @@ export class Ed25519Verifier {
   /** Throws `SMALL_ORDER_KEY` or `BAD_KEY` for a key no honest signer could hold. */
   constructor(readonly publicKey: Uint8Array, readonly engine: Ed25519Engine = DEFAULT_ENGINES.verify) {
     checkLength(publicKey, 32, "public key");
-    if (!isCanonicalFieldElement(publicKey)) throw new KeyError("BAD_KEY", "public key is not a canonical point encoding");
+    if (!isCanonicalFieldElement(publicKey)) {
+      throw new KeyError("BAD_KEY", "public key is not a canonical point encoding");
+    }
     let point: noble.Point;
     try {
       point = noble.Point.fromBytes(publicKey, false);
@@ -78,7 +80,9 @@ export class Ed25519Verifier {
     if (this.engine === "noble") {
       return noble.verifyAsync(signature, message, this.publicKey, { zip215: false });
     }
-    this.webKey ??= crypto.subtle.importKey("raw", buffer(this.publicKey), { name: "Ed25519" }, false, ["verify"]);
+    this.webKey ??= crypto.subtle.importKey("raw", buffer(this.publicKey), { name: "Ed25519" }, false, [
+      "verify",
+    ]);
     return crypto.subtle.verify("Ed25519", await this.webKey, buffer(signature), buffer(message));
   }
 }
@@ -98,7 +102,9 @@ function lessThanLittleEndian(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function checkLength(bytes: Uint8Array, length: number, what: string): void {
-  if (bytes.length !== length) throw new KeyError("BAD_KEY", `${what} must be ${length} bytes, got ${bytes.length}`);
+  if (bytes.length !== length) {
+    throw new KeyError("BAD_KEY", `${what} must be ${length} bytes, got ${bytes.length}`);
+  }
 }
 
 /** WebCrypto's types want ArrayBuffer-backed views; SecuraMem never uses shared memory. */

@@ -15,7 +15,19 @@ export interface ErrorLocation {
   readonly line?: number;
 }
 
-/** Base class of every error SecuraMem throws on purpose. */
+/**
+ * Base class of every error SecuraMem throws on purpose.
+ *
+ * @example
+ * ```ts
+ * import { readDraftText, SecuraMemError } from "../mod.ts";
+ * try {
+ *   readDraftText(`{"kind":"K","kind":"L"}`);
+ * } catch (error) {
+ *   if (error instanceof SecuraMemError) console.log(error.code); // "DUPLICATE_KEY"
+ * }
+ * ```
+ */
 export class SecuraMemError extends Error {
   /** Stable machine-readable code, e.g. `DUPLICATE_KEY`. */
   readonly code: string;
@@ -30,22 +42,95 @@ export class SecuraMemError extends Error {
   }
 }
 
-/** The record text or value is not acceptable canonical input (SPEC §1–2). */
+/**
+ * The record text or value is not acceptable canonical input (SPEC §1–2).
+ *
+ * @example
+ * ```ts
+ * import { CanonicalError, readJsonText } from "../mod.ts";
+ * try {
+ *   readJsonText(`{"x":1.5}`);
+ * } catch (error) {
+ *   console.log(error instanceof CanonicalError && error.code); // "FLOAT_DISALLOWED"
+ * }
+ * ```
+ */
 export class CanonicalError extends SecuraMemError {}
 
-/** A record, a chain link or a chain segment failed verification. */
+/**
+ * A record, a chain link or a chain segment failed verification.
+ *
+ * @example
+ * ```ts
+ * import { ChainError, parseHash } from "../mod.ts";
+ * try {
+ *   parseHash("b3:xyz");
+ * } catch (error) {
+ *   console.log(error instanceof ChainError && error.code); // "BAD_HASH"
+ * }
+ * ```
+ */
 export class ChainError extends SecuraMemError {}
 
-/** A Merkle inclusion or consistency proof failed, or was asked of an impossible range. */
+/**
+ * A Merkle inclusion or consistency proof failed, or was asked of an impossible range.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, MerkleHasher, ProofError, verifyInclusion } from "../mod.ts";
+ * const mh = new MerkleHasher(await loadHasher("b3"));
+ * try {
+ *   verifyInclusion(mh, 3, 2, mh.leaf(new Uint8Array(32)), [], mh.empty());
+ * } catch (error) {
+ *   console.log(error instanceof ProofError && error.code); // "INDEX_OUT_OF_RANGE"
+ * }
+ * ```
+ */
 export class ProofError extends SecuraMemError {}
 
-/** A key text or signature is malformed or does not verify. */
+/**
+ * A key text or signature is malformed or does not verify.
+ *
+ * @example
+ * ```ts
+ * import { KeyError, parseVerifierKey } from "../mod.ts";
+ * try {
+ *   await parseVerifierKey("not-a-key");
+ * } catch (error) {
+ *   console.log(error instanceof KeyError && error.code); // "BAD_KEY"
+ * }
+ * ```
+ */
 export class KeyError extends SecuraMemError {}
 
-/** A signed note or checkpoint is malformed or its signatures do not verify. */
+/**
+ * A signed note or checkpoint is malformed or its signatures do not verify.
+ *
+ * @example
+ * ```ts
+ * import { NoteError, openNote } from "../mod.ts";
+ * try {
+ *   await openNote("no signatures\n", []);
+ * } catch (error) {
+ *   console.log(error instanceof NoteError && error.code); // "MALFORMED_NOTE"
+ * }
+ * ```
+ */
 export class NoteError extends SecuraMemError {}
 
-/** A receipt is malformed or does not prove its record. */
+/**
+ * A receipt is malformed or does not prove its record.
+ *
+ * @example
+ * ```ts
+ * import { parseReceipt, ReceiptError } from "../mod.ts";
+ * try {
+ *   parseReceipt(`{"v":1,"record":{},"index":-1,"proof":[],"checkpoint":""}`);
+ * } catch (error) {
+ *   console.log(error instanceof ReceiptError && error.code); // "RECEIPT_MALFORMED"
+ * }
+ * ```
+ */
 export class ReceiptError extends SecuraMemError {}
 
 function describeLocation(where: ErrorLocation): string {

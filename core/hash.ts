@@ -25,17 +25,41 @@ export interface Hasher {
   digestMany(inputs: readonly Uint8Array[]): Uint8Array[];
 }
 
-/** True when `alg` names a supported algorithm. */
+/**
+ * True when `alg` names a supported algorithm.
+ *
+ * @example
+ * ```ts
+ * import { isHashAlg } from "../mod.ts";
+ * isHashAlg("b3"); // true
+ * ```
+ */
 export function isHashAlg(alg: string): alg is HashAlg {
   return alg === "b3" || alg === "sha256";
 }
 
-/** `"<alg>:<hex>"` of a digest. */
+/**
+ * `"<alg>:<hex>"` of a digest.
+ *
+ * @example
+ * ```ts
+ * import { formatHash } from "../mod.ts";
+ * formatHash("b3", new Uint8Array(32)); // "b3:0000…0000"
+ * ```
+ */
 export function formatHash(alg: HashAlg, digest: Uint8Array): string {
   return `${alg}:${toHex(digest)}`;
 }
 
-/** The genesis `prev` of a chain: `"<alg>:0"`. */
+/**
+ * The genesis `prev` of a chain: `"<alg>:0"`.
+ *
+ * @example
+ * ```ts
+ * import { genesisHash } from "../mod.ts";
+ * genesisHash("sha256"); // "sha256:0"
+ * ```
+ */
 export function genesisHash(alg: HashAlg): string {
   return `${alg}:0`;
 }
@@ -46,7 +70,15 @@ export interface TaggedHash {
   readonly digest: Uint8Array;
 }
 
-/** Parses `"<alg>:<64 hex>"`; throws `BAD_HASH` for anything else (genesis included). */
+/**
+ * Parses `"<alg>:<64 hex>"`; throws `BAD_HASH` for anything else (genesis included).
+ *
+ * @example
+ * ```ts
+ * import { parseHash } from "../mod.ts";
+ * parseHash(`b3:${"ab".repeat(32)}`).alg; // "b3"
+ * ```
+ */
 export function parseHash(text: string): TaggedHash {
   const colon = text.indexOf(":");
   const alg = text.slice(0, colon);

@@ -12,7 +12,15 @@ import { type JsonObject, type JsonValue, MAX_NESTING, setOwn } from "./json.ts"
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** Parses UTF-8 bytes strictly; invalid UTF-8 is `BAD_UTF8`. */
+/**
+ * Parses UTF-8 bytes strictly; invalid UTF-8 is `BAD_UTF8`.
+ *
+ * @example
+ * ```ts
+ * import { readJsonBytes } from "../mod.ts";
+ * readJsonBytes(new TextEncoder().encode(`{"a":1}`)); // { a: 1 }
+ * ```
+ */
 export function readJsonBytes(bytes: Uint8Array): JsonValue {
   let text: string;
   try {
@@ -23,7 +31,15 @@ export function readJsonBytes(bytes: Uint8Array): JsonValue {
   return readJsonText(text);
 }
 
-/** Parses one JSON text strictly. Leading and trailing JSON whitespace is allowed. */
+/**
+ * Parses one JSON text strictly. Leading and trailing JSON whitespace is allowed.
+ *
+ * @example
+ * ```ts
+ * import { readJsonText } from "../mod.ts";
+ * readJsonText(`{"a":[1,true,null]}`); // { a: [1, true, null] }
+ * ```
+ */
 export function readJsonText(text: string): JsonValue {
   const reader = new StrictReader(text);
   reader.skipWhitespace();

@@ -8,7 +8,7 @@
  * Parsing is strict: lowercase 8-digit hex, canonical base64, the key ID must match the key.
  * @module
  */
-import { Ed25519Signer, Ed25519Verifier, type Ed25519Engine, publicKeyFromSeed } from "./ed25519.ts";
+import { type Ed25519Engine, Ed25519Signer, Ed25519Verifier, publicKeyFromSeed } from "./ed25519.ts";
 import { KeyError } from "./errors.ts";
 import { concatBytes, fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
 
@@ -39,7 +39,16 @@ export interface KeyPairText {
 
 const SPACE_RE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
-/** A key name is non-empty, well-formed, without white space or `+` (as Go's note package). */
+/**
+ * A key name is non-empty, well-formed, without white space or `+` (as Go's note package).
+ *
+ * @example
+ * ```ts
+ * import { isValidKeyName } from "../mod.ts";
+ * isValidKeyName("audit.example/ledger-1"); // true
+ * isValidKeyName("has space"); // false
+ * ```
+ */
 export function isValidKeyName(name: string): boolean {
   return name.length > 0 && name.isWellFormed() && !SPACE_RE.test(name) && !name.includes("+");
 }
@@ -53,13 +62,32 @@ export async function computeKeyId(name: string, algAndKey: Uint8Array): Promise
   return new DataView(digest).getUint32(0);
 }
 
-/** Generates an Ed25519 key pair for `name`. */
+/**
+ * Generates an Ed25519 key pair for `name`.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair } from "../mod.ts";
+ * const { signerKey, verifierKey } = await generateKeyPair("audit.example/ledger-1");
+ * verifierKey.startsWith("audit.example/ledger-1+"); // true
+ * signerKey.startsWith("PRIVATE+KEY+"); // true
+ * ```
+ */
 export async function generateKeyPair(name: string): Promise<KeyPairText> {
   const seed = crypto.getRandomValues(new Uint8Array(32));
   return await keyPairFromSeed(name, seed);
 }
 
-/** The key texts of `name` with a given 32-byte seed. */
+/**
+ * The key texts of `name` with a given 32-byte seed.
+ *
+ * @example
+ * ```ts
+ * import { keyPairFromSeed } from "../mod.ts";
+ * const pair = await keyPairFromSeed("log.example.org/ledger-1", new Uint8Array(32).fill(7));
+ * pair.verifierKey; // "log.example.org/ledger-1+e90521f2+AepKbGPi…"
+ * ```
+ */
 export async function keyPairFromSeed(name: string, seed: Uint8Array): Promise<KeyPairText> {
   checkName(name);
   const publicKey = await publicKeyFromSeed(seed);
@@ -72,14 +100,32 @@ export async function keyPairFromSeed(name: string, seed: Uint8Array): Promise<K
   };
 }
 
-/** The verifier key text of `name` and a raw 32-byte public key. */
+/**
+ * The verifier key text of `name` and a raw 32-byte public key.
+ *
+ * @example
+ * ```ts
+ * import { formatVerifierKey } from "../mod.ts";
+ * const publicKey = Uint8Array.fromHex("ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c");
+ * await formatVerifierKey("log.example.org/ledger-1", publicKey); // "log.example.org/ledger-1+e90521f2+…"
+ * ```
+ */
 export async function formatVerifierKey(name: string, publicKey: Uint8Array): Promise<string> {
   checkName(name);
   const algPublic = concatBytes(new Uint8Array([ALG_ED25519]), publicKey);
   return `${name}+${keyIdHex(await computeKeyId(name, algPublic))}+${toBase64(algPublic)}`;
 }
 
-/** Parses a verifier key text; throws `BAD_KEY`, `KEY_ID_MISMATCH`, `UNKNOWN_KEY_ALG`, `SMALL_ORDER_KEY`. */
+/**
+ * Parses a verifier key text; throws `BAD_KEY`, `KEY_ID_MISMATCH`, `UNKNOWN_KEY_ALG`, `SMALL_ORDER_KEY`.
+ *
+ * @example
+ * ```ts
+ * import { parseVerifierKey } from "../mod.ts";
+ * const verifier = await parseVerifierKey("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+ * verifier.name; // "PeterNeumann"
+ * ```
+ */
 export async function parseVerifierKey(text: string, engine?: Ed25519Engine): Promise<NoteVerifier> {
   const [name, idHex, keyB64] = splitKeyText(text, 3, "verifier key");
   const algKey = decodeKeyBytes(keyB64, "verifier key");
@@ -95,10 +141,24 @@ export interface ParsedSignerKey {
   readonly publicKey: Uint8Array;
 }
 
-/** Parses a signer key text; the key ID must match the public key derived from the seed. */
+/**
+ * Parses a signer key text; the key ID must match the public key derived from the seed.
+ *
+ * @example
+ * ```ts
+ * import { parseSignerKey } from "../mod.ts";
+ * const { signer, verifierKey } = await parseSignerKey(
+ *   "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+ * );
+ * signer.name; // "PeterNeumann"
+ * verifierKey; // "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+ * ```
+ */
 export async function parseSignerKey(text: string, engine?: Ed25519Engine): Promise<ParsedSignerKey> {
   const [priv, keyWord, name, idHex, keyB64] = splitKeyText(text, 5, "signer key");
-  if (priv !== "PRIVATE" || keyWord !== "KEY") throw new KeyError("BAD_KEY", "signer key must start with PRIVATE+KEY+");
+  if (priv !== "PRIVATE" || keyWord !== "KEY") {
+    throw new KeyError("BAD_KEY", "signer key must start with PRIVATE+KEY+");
+  }
   const algSeed = decodeKeyBytes(keyB64, "signer key");
   const seed = algSeed.slice(1);
   const publicKey = await publicKeyFromSeed(seed);
@@ -112,7 +172,15 @@ export async function parseSignerKey(text: string, engine?: Ed25519Engine): Prom
   };
 }
 
-/** Eight lowercase hex digits of a key ID. */
+/**
+ * Eight lowercase hex digits of a key ID.
+ *
+ * @example
+ * ```ts
+ * import { keyIdHex } from "../mod.ts";
+ * keyIdHex(0xc74f20a3); // "c74f20a3"
+ * ```
+ */
 export function keyIdHex(keyId: number): string {
   return keyId.toString(16).padStart(8, "0");
 }
@@ -129,16 +197,26 @@ function splitKeyText(text: string, fields: number, what: string): string[] {
   }
   parts.push(rest);
   const name = parts[fields - 3];
-  if (!isValidKeyName(name)) throw new KeyError("BAD_KEY", `${what} has an invalid name ${JSON.stringify(name)}`);
-  if (!/^[0-9a-f]{8}$/.test(parts[fields - 2])) throw new KeyError("BAD_KEY", `${what} key ID must be 8 lowercase hex digits`);
+  if (!isValidKeyName(name)) {
+    throw new KeyError("BAD_KEY", `${what} has an invalid name ${JSON.stringify(name)}`);
+  }
+  if (!/^[0-9a-f]{8}$/.test(parts[fields - 2])) {
+    throw new KeyError("BAD_KEY", `${what} key ID must be 8 lowercase hex digits`);
+  }
   return parts;
 }
 
 function decodeKeyBytes(b64: string, what: string): Uint8Array {
   const bytes = fromBase64Strict(b64);
-  if (bytes === undefined || bytes.length === 0) throw new KeyError("BAD_KEY", `${what} is not canonical base64`);
-  if (bytes[0] !== ALG_ED25519) throw new KeyError("UNKNOWN_KEY_ALG", `${what} algorithm ${bytes[0]} is not Ed25519 (1)`);
-  if (bytes.length !== 33) throw new KeyError("BAD_KEY", `${what} must hold 32 key bytes, got ${bytes.length - 1}`);
+  if (bytes === undefined || bytes.length === 0) {
+    throw new KeyError("BAD_KEY", `${what} is not canonical base64`);
+  }
+  if (bytes[0] !== ALG_ED25519) {
+    throw new KeyError("UNKNOWN_KEY_ALG", `${what} algorithm ${bytes[0]} is not Ed25519 (1)`);
+  }
+  if (bytes.length !== 33) {
+    throw new KeyError("BAD_KEY", `${what} must hold 32 key bytes, got ${bytes.length - 1}`);
+  }
   return bytes;
 }
 

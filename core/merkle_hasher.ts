@@ -5,12 +5,37 @@
  */
 import { DIGEST_BYTES, type Hasher } from "./hash.ts";
 
-/** Domain-separation prefix of a leaf hash. */
+/**
+ * Domain-separation prefix of a leaf hash.
+ *
+ * @example
+ * ```ts
+ * import { LEAF_PREFIX } from "../mod.ts";
+ * LEAF_PREFIX; // 0x00
+ * ```
+ */
 export const LEAF_PREFIX = 0x00;
-/** Domain-separation prefix of an interior node hash. */
+/**
+ * Domain-separation prefix of an interior node hash.
+ *
+ * @example
+ * ```ts
+ * import { NODE_PREFIX } from "../mod.ts";
+ * NODE_PREFIX; // 0x01
+ * ```
+ */
 export const NODE_PREFIX = 0x01;
 
-/** Leaf and node hashing without allocating for the concatenation. */
+/**
+ * Leaf and node hashing without allocating for the concatenation.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, MerkleHasher } from "../mod.ts";
+ * const mh = new MerkleHasher(await loadHasher("sha256"));
+ * mh.empty(); // SHA-256("")
+ * ```
+ */
 export class MerkleHasher {
   private readonly scratch = new Uint8Array(1 + 2 * DIGEST_BYTES);
   private emptyRoot: Uint8Array | undefined;

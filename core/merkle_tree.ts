@@ -16,7 +16,16 @@ export interface NodeStore {
   put(level: number, index: number, hash: Uint8Array): void;
 }
 
-/** A NodeStore in memory. */
+/**
+ * A NodeStore in memory.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree } from "../mod.ts";
+ * const tree = new MerkleTree(new MerkleHasher(await loadHasher("b3")), new MemoryNodeStore());
+ * tree.size; // 0
+ * ```
+ */
 export class MemoryNodeStore implements NodeStore {
   private readonly levels: Uint8Array[][] = [];
 
@@ -29,7 +38,18 @@ export class MemoryNodeStore implements NodeStore {
   }
 }
 
-/** An append-only Merkle tree over a NodeStore. */
+/**
+ * An append-only Merkle tree over a NodeStore.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree, verifyInclusion } from "../mod.ts";
+ * const mh = new MerkleHasher(await loadHasher("b3"));
+ * const tree = new MerkleTree(mh, new MemoryNodeStore());
+ * const leaves = [1, 2, 3].map((i) => tree.appendEntry(new Uint8Array(32).fill(i)));
+ * verifyInclusion(mh, 1, 3, leaves[1], tree.inclusionProof(1), tree.root());
+ * ```
+ */
 export class MerkleTree {
   private treeSize: number;
   /** Roots of the complete subtrees that make up the tree, largest (leftmost) first. */
@@ -137,7 +157,9 @@ export class MerkleTree {
   private rangeHash(lo: number, hi: number): Uint8Array {
     const nodes = decompose(lo, hi);
     let hash = readNode(this.store, ...nodes[nodes.length - 1]);
-    for (let i = nodes.length - 2; i >= 0; i--) hash = this.hasher.node(readNode(this.store, ...nodes[i]), hash);
+    for (let i = nodes.length - 2; i >= 0; i--) {
+      hash = this.hasher.node(readNode(this.store, ...nodes[i]), hash);
+    }
     return hash;
   }
 }

@@ -7,7 +7,17 @@ import { ProofError } from "./errors.ts";
 import { bytesEqual, toHex } from "./encoding.ts";
 import type { MerkleHasher } from "./merkle_hasher.ts";
 
-/** Root computed from an inclusion proof; throws `INDEX_OUT_OF_RANGE`, `PROOF_TOO_LONG`, `PROOF_TOO_SHORT`. */
+/**
+ * Root computed from an inclusion proof; throws `INDEX_OUT_OF_RANGE`, `PROOF_TOO_LONG`, `PROOF_TOO_SHORT`.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, MerkleHasher, rootFromInclusionProof } from "../mod.ts";
+ * const mh = new MerkleHasher(await loadHasher("b3"));
+ * const leaf = mh.leaf(new Uint8Array(32));
+ * rootFromInclusionProof(mh, 0, 1, leaf, []); // the leaf itself is the root of a one-leaf tree
+ * ```
+ */
 export function rootFromInclusionProof(
   mh: MerkleHasher,
   index: number,
@@ -16,13 +26,19 @@ export function rootFromInclusionProof(
   proof: readonly Uint8Array[],
 ): Uint8Array {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
-    throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, { leafIndex: index });
+    throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, {
+      leafIndex: index,
+    });
   }
   let fn = index;
   let sn = size - 1;
   let r = leafHash;
   for (const p of proof) {
-    if (sn === 0) throw new ProofError("PROOF_TOO_LONG", `inclusion proof has ${proof.length} hashes, too many`, { leafIndex: index });
+    if (sn === 0) {
+      throw new ProofError("PROOF_TOO_LONG", `inclusion proof has ${proof.length} hashes, too many`, {
+        leafIndex: index,
+      });
+    }
     if (fn % 2 === 1 || fn === sn) {
       r = mh.node(p, r);
       while (fn % 2 === 0 && fn !== 0) {
@@ -35,11 +51,27 @@ export function rootFromInclusionProof(
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  if (sn !== 0) throw new ProofError("PROOF_TOO_SHORT", `inclusion proof has ${proof.length} hashes, too few`, { leafIndex: index });
+  if (sn !== 0) {
+    throw new ProofError("PROOF_TOO_SHORT", `inclusion proof has ${proof.length} hashes, too few`, {
+      leafIndex: index,
+    });
+  }
   return r;
 }
 
-/** Checks that `leafHash` is leaf `index` of the tree of `size` leaves with root `root`. */
+/**
+ * Checks that `leafHash` is leaf `index` of the tree of `size` leaves with root `root`.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree, verifyInclusion } from "../mod.ts";
+ * const mh = new MerkleHasher(await loadHasher("sha256"));
+ * const tree = new MerkleTree(mh, new MemoryNodeStore());
+ * const leaf = tree.appendEntry(new Uint8Array(32));
+ * tree.appendEntry(new Uint8Array(32).fill(1));
+ * verifyInclusion(mh, 0, 2, leaf, tree.inclusionProof(0), tree.root());
+ * ```
+ */
 export function verifyInclusion(
   mh: MerkleHasher,
   index: number,
@@ -54,7 +86,18 @@ export function verifyInclusion(
   }
 }
 
-/** Checks that the tree of `oldSize` with `oldRoot` is a prefix of the tree of `newSize` with `newRoot`. */
+/**
+ * Checks that the tree of `oldSize` with `oldRoot` is a prefix of the tree of `newSize` with `newRoot`.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree, verifyConsistency } from "../mod.ts";
+ * const mh = new MerkleHasher(await loadHasher("b3"));
+ * const tree = new MerkleTree(mh, new MemoryNodeStore());
+ * for (let i = 0; i < 5; i++) tree.appendEntry(new Uint8Array(32).fill(i));
+ * verifyConsistency(mh, 3, 5, tree.rootAt(3), tree.root(), tree.consistencyProof(3, 5));
+ * ```
+ */
 export function verifyConsistency(
   mh: MerkleHasher,
   oldSize: number,
@@ -67,7 +110,9 @@ export function verifyConsistency(
     throw new ProofError("SIZE_OUT_OF_RANGE", `old size ${oldSize} is outside 0…${newSize}`);
   }
   if (oldSize === 0 || oldSize === newSize) {
-    if (proof.length !== 0) throw new ProofError("PROOF_TOO_LONG", `consistency proof from ${oldSize} to ${newSize} must be empty`);
+    if (proof.length !== 0) {
+      throw new ProofError("PROOF_TOO_LONG", `consistency proof from ${oldSize} to ${newSize} must be empty`);
+    }
     const expected = oldSize === 0 ? mh.empty() : newRoot;
     if (!bytesEqual(oldRoot, expected)) throw rootMismatch("old root", expected, oldRoot);
     return;
@@ -84,7 +129,9 @@ export function verifyConsistency(
   let sr = path[0];
   for (let i = 1; i < path.length; i++) {
     const c = path[i];
-    if (sn === 0) throw new ProofError("PROOF_TOO_LONG", `consistency proof has ${proof.length} hashes, too many`);
+    if (sn === 0) {
+      throw new ProofError("PROOF_TOO_LONG", `consistency proof has ${proof.length} hashes, too many`);
+    }
     if (fn % 2 === 1 || fn === sn) {
       fr = mh.node(c, fr);
       sr = mh.node(c, sr);
@@ -98,12 +145,19 @@ export function verifyConsistency(
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  if (sn !== 0) throw new ProofError("PROOF_TOO_SHORT", `consistency proof has ${proof.length} hashes, too few`);
+  if (sn !== 0) {
+    throw new ProofError("PROOF_TOO_SHORT", `consistency proof has ${proof.length} hashes, too few`);
+  }
   if (!bytesEqual(fr, oldRoot)) throw rootMismatch("old root", oldRoot, fr);
   if (!bytesEqual(sr, newRoot)) throw rootMismatch("new root", newRoot, sr);
 }
 
-function rootMismatch(what: string, expected: Uint8Array, calculated: Uint8Array, leafIndex?: number): ProofError {
+function rootMismatch(
+  what: string,
+  expected: Uint8Array,
+  calculated: Uint8Array,
+  leafIndex?: number,
+): ProofError {
   return new ProofError(
     "ROOT_MISMATCH",
     `${what}: calculated root ${toHex(calculated)}, expected ${toHex(expected)}`,

@@ -42,14 +42,25 @@ const MAX_SIGNATURES = 100;
 // deno-lint-ignore no-control-regex
 const CONTROL_RE = /[\x00-\x09\x0b-\x1f]/;
 
-/** Signs `text` (which must end in a newline) with every signer, in order. */
+/**
+ * Signs `text` (which must end in a newline) with every signer, in order.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, parseSignerKey, signNote } from "../mod.ts";
+ * const { signer } = await parseSignerKey((await generateKeyPair("notary")).signerKey);
+ * await signNote("hello\n", [signer]); // "hello\n\n— notary …\n"
+ * ```
+ */
 export async function signNote(text: string, signers: readonly NoteSigner[]): Promise<string> {
   checkText(text);
   if (signers.length === 0) throw new NoteError("MALFORMED_NOTE", "a note needs at least one signer");
   const message = utf8(text);
   let lines = "";
   for (const signer of signers) {
-    if (!isValidKeyName(signer.name)) throw new NoteError("MALFORMED_NOTE", `invalid signer name ${JSON.stringify(signer.name)}`);
+    if (!isValidKeyName(signer.name)) {
+      throw new NoteError("MALFORMED_NOTE", `invalid signer name ${JSON.stringify(signer.name)}`);
+    }
     const signature = await signer.sign(message);
     const payload = new Uint8Array(4 + signature.length);
     new DataView(payload.buffer).setUint32(0, signer.keyId);
@@ -59,14 +70,34 @@ export async function signNote(text: string, signers: readonly NoteSigner[]): Pr
   return `${text}\n${lines}`;
 }
 
-/** Adds signatures (e.g. a witness's cosignature) to an already signed note. */
+/**
+ * Adds signatures (e.g. a witness's cosignature) to an already signed note.
+ *
+ * @example
+ * ```ts
+ * import { cosignNote, generateKeyPair, parseSignerKey, signNote } from "../mod.ts";
+ * const log = await parseSignerKey((await generateKeyPair("log")).signerKey);
+ * const witness = await parseSignerKey((await generateKeyPair("witness")).signerKey);
+ * await cosignNote(await signNote("hello\n", [log.signer]), [witness.signer]); // two signature lines
+ * ```
+ */
 export async function cosignNote(note: string, signers: readonly NoteSigner[]): Promise<string> {
   const { text, signatureBlock } = splitNote(note);
   const added = await signNote(text, signers);
   return `${text}\n${signatureBlock}${added.slice(text.length + 1)}`;
 }
 
-/** Opens a note, verifying the signatures of known keys. */
+/**
+ * Opens a note, verifying the signatures of known keys.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPair, openNote, parseSignerKey, parseVerifierKey, signNote } from "../mod.ts";
+ * const keys = await generateKeyPair("notary");
+ * const note = await signNote("hello\n", [(await parseSignerKey(keys.signerKey)).signer]);
+ * (await openNote(note, [await parseVerifierKey(keys.verifierKey)])).text; // "hello\n"
+ * ```
+ */
 export async function openNote(note: string, verifiers: readonly NoteVerifier[]): Promise<OpenedNote> {
   const { text, signatureBlock } = splitNote(note);
   const message = utf8(text);
@@ -74,7 +105,9 @@ export async function openNote(note: string, verifiers: readonly NoteVerifier[])
   const unverified: NoteSignature[] = [];
   const seen = new Set<string>();
   const lines = signatureBlock.slice(0, -1).split("\n");
-  if (lines.length > MAX_SIGNATURES) throw new NoteError("MALFORMED_NOTE", `more than ${MAX_SIGNATURES} signatures`);
+  if (lines.length > MAX_SIGNATURES) {
+    throw new NoteError("MALFORMED_NOTE", `more than ${MAX_SIGNATURES} signatures`);
+  }
   for (const [i, line] of lines.entries()) {
     const { signature, bytes } = parseSignatureLine(line, i + 1);
     const id = `${signature.name}+${keyIdHex(signature.keyId)}`;
@@ -97,7 +130,15 @@ export async function openNote(note: string, verifiers: readonly NoteVerifier[])
   return { text, verified, unverified };
 }
 
-/** Splits a note into its text and its signature block (both ending in a newline). */
+/**
+ * Splits a note into its text and its signature block (both ending in a newline).
+ *
+ * @example
+ * ```ts
+ * import { splitNote } from "../mod.ts";
+ * splitNote("text\n\n— k AAAAAAA=\n").text; // "text\n"
+ * ```
+ */
 export function splitNote(note: string): { text: string; signatureBlock: string } {
   if (!note.isWellFormed() || CONTROL_RE.test(note)) {
     throw new NoteError("MALFORMED_NOTE", "note holds a control character or invalid UTF-16");
@@ -114,7 +155,9 @@ export function splitNote(note: string): { text: string; signatureBlock: string 
 
 function parseSignatureLine(line: string, lineNo: number): { signature: NoteSignature; bytes: Uint8Array } {
   const where = { line: lineNo };
-  if (!line.startsWith(SIG_PREFIX)) throw new NoteError("MALFORMED_NOTE", "signature line must start with '— '", where);
+  if (!line.startsWith(SIG_PREFIX)) {
+    throw new NoteError("MALFORMED_NOTE", "signature line must start with '— '", where);
+  }
   const body = line.slice(SIG_PREFIX.length);
   const space = body.indexOf(" ");
   const name = space < 0 ? body : body.slice(0, space);

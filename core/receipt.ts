@@ -6,7 +6,7 @@
  * @module
  */
 import type { RecordBounds } from "./canonical.ts";
-import { type OpenedCheckpoint, openCheckpoint } from "./checkpoint.ts";
+import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
 import { ReceiptError } from "./errors.ts";
 import { fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
 import { formatTlogProof, parseTlogProof } from "./tlog_proof.ts";
@@ -37,7 +37,29 @@ export interface VerifiedReceipt {
 
 const RECEIPT_FIELDS = ["v", "record", "index", "proof", "checkpoint"];
 
-/** The receipt text of a sealed record at `index` with its proof and checkpoint note. */
+/**
+ * The receipt text of a sealed record at `index` with its proof and checkpoint note.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   formatReceipt, generateKeyPair, genesisHead, loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree,
+ *   parseReceipt, parseSignerKey, parseVerifierKey, receiptFromTlogProof, receiptToTlogProof, sealRecord,
+ *   signCheckpoint, verifyReceipt,
+ * } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const keys = await generateKeyPair("audit.example/l-1");
+ * const tree = new MerkleTree(new MerkleHasher(b3), new MemoryNodeStore());
+ * const sealed = sealRecord({ kind: "ToolCalled" }, genesisHead("b3"), { tsMs: 0, writerId: "agent" }, b3);
+ * tree.appendEntry(sealed.digest);
+ * const note = await signCheckpoint(
+ *   { origin: "audit.example/l-1", size: 1, root: tree.root(), extensions: [] },
+ *   [(await parseSignerKey(keys.signerKey)).signer],
+ * );
+ * const receipt = formatReceipt(sealed, 0, tree.inclusionProof(0), note);
+ * receipt.startsWith(`{"v":1,"record":`); // true
+ * ```
+ */
 export function formatReceipt(
   record: SealedRecord,
   index: number,
@@ -49,14 +71,38 @@ export function formatReceipt(
     `"checkpoint":${JSON.stringify(checkpointNote)}}`;
 }
 
-/** Parses receipt text strictly; throws `RECEIPT_MALFORMED` naming the field. */
+/**
+ * Parses receipt text strictly; throws `RECEIPT_MALFORMED` naming the field.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   formatReceipt, generateKeyPair, genesisHead, loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree,
+ *   parseReceipt, parseSignerKey, parseVerifierKey, receiptFromTlogProof, receiptToTlogProof, sealRecord,
+ *   signCheckpoint, verifyReceipt,
+ * } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const keys = await generateKeyPair("audit.example/l-1");
+ * const tree = new MerkleTree(new MerkleHasher(b3), new MemoryNodeStore());
+ * const sealed = sealRecord({ kind: "ToolCalled" }, genesisHead("b3"), { tsMs: 0, writerId: "agent" }, b3);
+ * tree.appendEntry(sealed.digest);
+ * const note = await signCheckpoint(
+ *   { origin: "audit.example/l-1", size: 1, root: tree.root(), extensions: [] },
+ *   [(await parseSignerKey(keys.signerKey)).signer],
+ * );
+ * const receipt = formatReceipt(sealed, 0, tree.inclusionProof(0), note);
+ * parseReceipt(receipt).index; // 0
+ * ```
+ */
 export function parseReceipt(text: string): Receipt {
   const value = readJsonText(text);
   if (!isPlainObject(value)) throw malformed("receipt must be a JSON object");
   checkFieldNames(value, RECEIPT_FIELDS);
   if (value.v !== 1) throw malformed("v must be 1", "v");
   const { index, proof, checkpoint } = value;
-  if (typeof index !== "number" || index < 0) throw malformed("index must be a non-negative integer", "index");
+  if (typeof index !== "number" || index < 0) {
+    throw malformed("index must be a non-negative integer", "index");
+  }
   if (!Array.isArray(proof)) throw malformed("proof must be an array", "proof");
   if (typeof checkpoint !== "string") throw malformed("checkpoint must be a string", "checkpoint");
   const hashes = proof.map((item, i) => {
@@ -73,6 +119,26 @@ export function parseReceipt(text: string): Receipt {
  * Verifies a receipt with trusted keys: the record's canonical form and `self_hash`, the
  * checkpoint's signature, and the inclusion of the record's leaf at `index` under the
  * checkpoint's root and size. Each failure has its own code (see docs/FORMAT.md).
+ *
+ * @example
+ * ```ts
+ * import {
+ *   formatReceipt, generateKeyPair, genesisHead, loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree,
+ *   parseReceipt, parseSignerKey, parseVerifierKey, receiptFromTlogProof, receiptToTlogProof, sealRecord,
+ *   signCheckpoint, verifyReceipt,
+ * } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const keys = await generateKeyPair("audit.example/l-1");
+ * const tree = new MerkleTree(new MerkleHasher(b3), new MemoryNodeStore());
+ * const sealed = sealRecord({ kind: "ToolCalled" }, genesisHead("b3"), { tsMs: 0, writerId: "agent" }, b3);
+ * tree.appendEntry(sealed.digest);
+ * const note = await signCheckpoint(
+ *   { origin: "audit.example/l-1", size: 1, root: tree.root(), extensions: [] },
+ *   [(await parseSignerKey(keys.signerKey)).signer],
+ * );
+ * const receipt = formatReceipt(sealed, 0, tree.inclusionProof(0), note);
+ * await verifyReceipt(receipt, [await parseVerifierKey(keys.verifierKey)], b3);
+ * ```
  */
 export async function verifyReceipt(
   receipt: Receipt | string,
@@ -89,13 +155,63 @@ export async function verifyReceipt(
   return { record, index: parsed.index, checkpoint };
 }
 
-/** The receipt as a C2SP tlog-proof, with the sealed record text as its extra data. */
+/**
+ * The receipt as a C2SP tlog-proof, with the sealed record text as its extra data.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   formatReceipt, generateKeyPair, genesisHead, loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree,
+ *   parseReceipt, parseSignerKey, parseVerifierKey, receiptFromTlogProof, receiptToTlogProof, sealRecord,
+ *   signCheckpoint, verifyReceipt,
+ * } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const keys = await generateKeyPair("audit.example/l-1");
+ * const tree = new MerkleTree(new MerkleHasher(b3), new MemoryNodeStore());
+ * const sealed = sealRecord({ kind: "ToolCalled" }, genesisHead("b3"), { tsMs: 0, writerId: "agent" }, b3);
+ * tree.appendEntry(sealed.digest);
+ * const note = await signCheckpoint(
+ *   { origin: "audit.example/l-1", size: 1, root: tree.root(), extensions: [] },
+ *   [(await parseSignerKey(keys.signerKey)).signer],
+ * );
+ * const receipt = formatReceipt(sealed, 0, tree.inclusionProof(0), note);
+ * receiptToTlogProof(parseReceipt(receipt)); // "c2sp.org/tlog-proof@v1\nextra …"
+ * ```
+ */
 export function receiptToTlogProof(receipt: Receipt): string {
   const record = JSON.stringify(receipt.record);
-  return formatTlogProof({ extra: utf8(record), index: receipt.index, proof: receipt.proof, checkpoint: receipt.checkpoint });
+  return formatTlogProof({
+    extra: utf8(record),
+    index: receipt.index,
+    proof: receipt.proof,
+    checkpoint: receipt.checkpoint,
+  });
 }
 
-/** A receipt read back from a tlog-proof whose extra data is the sealed record. */
+/**
+ * A receipt read back from a tlog-proof whose extra data is the sealed record.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   formatReceipt, generateKeyPair, genesisHead, loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree,
+ *   parseReceipt, parseSignerKey, parseVerifierKey, receiptFromTlogProof, receiptToTlogProof, sealRecord,
+ *   signCheckpoint, verifyReceipt,
+ * } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const keys = await generateKeyPair("audit.example/l-1");
+ * const tree = new MerkleTree(new MerkleHasher(b3), new MemoryNodeStore());
+ * const sealed = sealRecord({ kind: "ToolCalled" }, genesisHead("b3"), { tsMs: 0, writerId: "agent" }, b3);
+ * tree.appendEntry(sealed.digest);
+ * const note = await signCheckpoint(
+ *   { origin: "audit.example/l-1", size: 1, root: tree.root(), extensions: [] },
+ *   [(await parseSignerKey(keys.signerKey)).signer],
+ * );
+ * const receipt = formatReceipt(sealed, 0, tree.inclusionProof(0), note);
+ * const tlog = receiptToTlogProof(parseReceipt(receipt));
+ * await verifyReceipt(receiptFromTlogProof(tlog), [await parseVerifierKey(keys.verifierKey)], b3);
+ * ```
+ */
 export function receiptFromTlogProof(text: string): Receipt {
   const proof = parseTlogProof(text);
   if (proof.extra === undefined) throw malformed("tlog-proof has no extra data holding the record", "extra");

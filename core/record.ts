@@ -67,34 +67,75 @@ export type SealedRecordJson = AuditRecord & { self_hash: string };
 const DRAFT_FIELDS: readonly string[] = RECORD_FIELDS;
 const SEALED_FIELDS: readonly string[] = [...RECORD_FIELDS, "self_hash"];
 
-/** The head of a chain that has no record yet. */
+/**
+ * The head of a chain that has no record yet.
+ *
+ * @example
+ * ```ts
+ * import { genesisHead } from "../mod.ts";
+ * genesisHead("b3"); // { prev: "b3:0", nextSeq: 1 }
+ * ```
+ */
 export function genesisHead(alg: HashAlg): ChainHead {
   return { prev: genesisHash(alg), nextSeq: 1 };
 }
 
-/** Checks a parsed value is a draft: an object with only record fields and a `kind`. */
+/**
+ * Checks a parsed value is a draft: an object with only record fields and a `kind`.
+ *
+ * @example
+ * ```ts
+ * import { readDraft } from "../mod.ts";
+ * readDraft({ kind: "ToolCalled", attrs: { tool: "search" } });
+ * ```
+ */
 export function readDraft(value: unknown): RecordDraft {
   if (!isPlainObject(value)) throw new CanonicalError("BAD_FIELD", "a draft must be a JSON object");
   checkFieldNames(value, DRAFT_FIELDS, ["kind"]);
   return value as unknown as RecordDraft;
 }
 
-/** Strictly reads a draft from JSON text (SPEC §2 reader rules). */
+/**
+ * Strictly reads a draft from JSON text (SPEC §2 reader rules).
+ *
+ * @example
+ * ```ts
+ * import { readDraftText } from "../mod.ts";
+ * readDraftText(`{"kind":"ModelInvoked","subject":{"model":"m-1"}}`);
+ * ```
+ */
 export function readDraftText(text: string): RecordDraft {
   return readDraft(readJsonText(text));
 }
 
-/** The (writer_id, stream) a draft belongs to, NFC-normalized and defaulted. */
-export function chainKeyOf(draft: RecordDraft, defaults: DraftDefaults): { writerId: string; stream: string } {
+/**
+ * The (writer_id, stream) a draft belongs to, NFC-normalized and defaulted.
+ *
+ * @example
+ * ```ts
+ * import { chainKeyOf } from "../mod.ts";
+ * chainKeyOf({ kind: "K", writer_id: "cafe\u0301" }, { tsMs: 0, writerId: "w" }); // { writerId: "café", stream: "default" }
+ * ```
+ */
+export function chainKeyOf(
+  draft: RecordDraft,
+  defaults: DraftDefaults,
+): { writerId: string; stream: string } {
   const writerId = draft.writer_id ?? defaults.writerId;
   const stream = draft.stream ?? "default";
-  if (typeof writerId !== "string") throw new CanonicalError("BAD_FIELD", "writer_id must be a string", { path: "writer_id" });
-  if (typeof stream !== "string") throw new CanonicalError("BAD_FIELD", "stream must be a string", { path: "stream" });
+  if (typeof writerId !== "string") {
+    throw new CanonicalError("BAD_FIELD", "writer_id must be a string", { path: "writer_id" });
+  }
+  if (typeof stream !== "string") {
+    throw new CanonicalError("BAD_FIELD", "stream must be a string", { path: "stream" });
+  }
   return { writerId: nfc(writerId, "writer_id"), stream: nfc(stream, "stream") };
 }
 
 function nfc(text: string, path: string): string {
-  if (!text.isWellFormed()) throw new CanonicalError("LONE_SURROGATE", "string holds a lone surrogate", { path });
+  if (!text.isWellFormed()) {
+    throw new CanonicalError("LONE_SURROGATE", "string holds a lone surrogate", { path });
+  }
   return text.normalize("NFC");
 }
 
@@ -102,6 +143,18 @@ function nfc(text: string, path: string): string {
  * Completes `draft` as the next record of the chain whose head is `head` and seals it.
  * A draft `seq` other than `head.nextSeq` is `SEQ_GAP` (ahead) or `SEQ_REUSED` (behind; a
  * ledger answers replays before sealing); a draft `prev` other than `head.prev` is `PREV_MISMATCH`.
+ *
+ * @example
+ * ```ts
+ * import { genesisHead, loadHasher, readDraftText, sealRecord } from "../mod.ts";
+ * const sealed = sealRecord(
+ *   readDraftText(`{"kind":"GetServed","stream":"ingress","actor":{"anon":true},"reason":"ok"}`),
+ *   genesisHead("b3"),
+ *   { tsMs: 1730246400000, writerId: "svc-gateway@inst-1" },
+ *   await loadHasher("b3"),
+ * );
+ * sealed.selfHash; // "b3:0c1a9dc4…" (SPEC §3 vector 1)
+ * ```
  */
 export function sealRecord(
   draft: RecordDraft,
@@ -141,7 +194,17 @@ export function sealRecord(
   return { ...canonical, digest, selfHash: formatHash(hasher.alg, digest) };
 }
 
-/** Seals a complete record value (all eleven fields), e.g. one re-read from storage. */
+/**
+ * Seals a complete record value (all eleven fields), e.g. one re-read from storage.
+ *
+ * @example
+ * ```ts
+ * import { loadHasher, readJsonText, sealCompleteRecord } from "../mod.ts";
+ * const sealed = sealCompleteRecord(readJsonText(`{"v":1,"ts_ms":0,"writer_id":"w","seq":1,"stream":"s",
+ *   "kind":"K","actor":{},"subject":{},"reason":"","attrs":{},"prev":"b3:0"}`), await loadHasher("b3"));
+ * sealed.selfHash;
+ * ```
+ */
 export function sealCompleteRecord(
   value: unknown,
   hasher: Hasher,
@@ -152,12 +215,30 @@ export function sealCompleteRecord(
   return { ...canonical, digest, selfHash: formatHash(hasher.alg, digest) };
 }
 
-/** The sealed record as JSON text with `self_hash` as the twelfth field. */
+/**
+ * The sealed record as JSON text with `self_hash` as the twelfth field.
+ *
+ * @example
+ * ```ts
+ * import { genesisHead, loadHasher, sealedText, sealRecord } from "../mod.ts";
+ * const sealed = sealRecord({ kind: "K" }, genesisHead("b3"), { tsMs: 0, writerId: "w" }, await loadHasher("b3"));
+ * sealedText(sealed); // {"v":1,…,"prev":"b3:0","self_hash":"b3:…"}
+ * ```
+ */
 export function sealedText(sealed: SealedRecord): string {
   return `${sealed.text.slice(0, -1)},"self_hash":"${sealed.selfHash}"}`;
 }
 
-/** The sealed record as a JSON value with `self_hash`. */
+/**
+ * The sealed record as a JSON value with `self_hash`.
+ *
+ * @example
+ * ```ts
+ * import { genesisHead, loadHasher, sealedJson, sealRecord } from "../mod.ts";
+ * const sealed = sealRecord({ kind: "K" }, genesisHead("b3"), { tsMs: 0, writerId: "w" }, await loadHasher("b3"));
+ * sealedJson(sealed).self_hash === sealed.selfHash; // true
+ * ```
+ */
 export function sealedJson(sealed: SealedRecord): SealedRecordJson {
   return { ...sealed.record, self_hash: sealed.selfHash };
 }
@@ -165,6 +246,14 @@ export function sealedJson(sealed: SealedRecord): SealedRecordJson {
 /**
  * Verifies a sealed record value (twelve fields): byte-canonical form and `self_hash`.
  * `HASH_MISMATCH` when the content does not hash to its `self_hash`.
+ *
+ * @example
+ * ```ts
+ * import { genesisHead, loadHasher, readJsonText, sealedText, sealRecord, verifySealedRecord } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const sealed = sealRecord({ kind: "K" }, genesisHead("b3"), { tsMs: 0, writerId: "w" }, b3);
+ * verifySealedRecord(readJsonText(sealedText(sealed)), b3); // throws HASH_MISMATCH if edited
+ * ```
  */
 export function verifySealedRecord(
   value: unknown,
@@ -180,7 +269,11 @@ export function verifySealedRecord(
   }
   const claimedHash = parseHash(claimed);
   if (claimedHash.alg !== hasher.alg) {
-    throw new ChainError("ALG_MISMATCH", `self_hash uses ${claimedHash.alg}, the log uses ${hasher.alg}`, where);
+    throw new ChainError(
+      "ALG_MISMATCH",
+      `self_hash uses ${claimedHash.alg}, the log uses ${hasher.alg}`,
+      where,
+    );
   }
   const sealed = sealCompleteRecord(rest, hasher, bounds);
   if (!bytesEqual(sealed.digest, claimedHash.digest)) {
@@ -192,7 +285,18 @@ export function verifySealedRecord(
   return sealed;
 }
 
-/** Checks that `next` directly follows `prev` in one chain. */
+/**
+ * Checks that `next` directly follows `prev` in one chain.
+ *
+ * @example
+ * ```ts
+ * import { genesisHead, loadHasher, sealRecord, verifyLink } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const first = sealRecord({ kind: "K" }, genesisHead("b3"), { tsMs: 0, writerId: "w" }, b3);
+ * const second = sealRecord({ kind: "K" }, { prev: first.selfHash, nextSeq: 2 }, { tsMs: 1, writerId: "w" }, b3);
+ * verifyLink(first, second);
+ * ```
+ */
 export function verifyLink(prev: SealedRecord, next: SealedRecord, where: ErrorLocation = {}): void {
   const loc = { ...recordLocation(next.record), ...where };
   if (prev.record.writer_id !== next.record.writer_id || prev.record.stream !== next.record.stream) {
@@ -210,6 +314,15 @@ export function verifyLink(prev: SealedRecord, next: SealedRecord, where: ErrorL
  * Follows every (writer_id, stream) chain through a sequence of sealed records in log order,
  * which may interleave chains. A chain's first record must be genesis (seq 1, prev `<alg>:0`)
  * unless its head was given with `expect` (a segment that starts mid-chain).
+ *
+ * @example
+ * ```ts
+ * import { ChainTracker, genesisHead, loadHasher, sealRecord } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const tracker = new ChainTracker("b3");
+ * tracker.accept(sealRecord({ kind: "K" }, genesisHead("b3"), { tsMs: 0, writerId: "w" }, b3));
+ * tracker.headOf("w", "default")?.nextSeq; // 2
+ * ```
  */
 export class ChainTracker {
   private readonly heads = new Map<string, ChainHead>();
@@ -231,7 +344,8 @@ export class ChainTracker {
     const { writer_id, stream, seq, prev } = sealed.record;
     const key = chainMapKey(writer_id, stream);
     const loc = { ...recordLocation(sealed.record), ...where };
-    const head = this.heads.get(key) ?? (this.allowMidChainStart && seq !== 1 ? undefined : genesisHead(this.alg));
+    const head = this.heads.get(key) ??
+      (this.allowMidChainStart && seq !== 1 ? undefined : genesisHead(this.alg));
     if (head !== undefined) {
       if (seq !== head.nextSeq) {
         throw new ChainError("SEQ_GAP", `seq ${seq} where the chain expects ${head.nextSeq}`, loc);
@@ -242,7 +356,17 @@ export class ChainTracker {
   }
 }
 
-/** Verifies a chain segment: every record's hash and every link, in order. */
+/**
+ * Verifies a chain segment: every record's hash and every link, in order.
+ *
+ * @example
+ * ```ts
+ * import { genesisHead, loadHasher, sealedJson, sealRecord, verifyChainSegment } from "../mod.ts";
+ * const b3 = await loadHasher("b3");
+ * const first = sealRecord({ kind: "K" }, genesisHead("b3"), { tsMs: 0, writerId: "w" }, b3);
+ * verifyChainSegment([sealedJson(first)], b3).length; // 1
+ * ```
+ */
 export function verifyChainSegment(
   values: readonly unknown[],
   hasher: Hasher,

@@ -17,7 +17,15 @@ import { ReceiptError } from "./errors.ts";
 import { fromBase64Strict, toBase64 } from "./encoding.ts";
 import { DIGEST_BYTES } from "./hash.ts";
 
-/** First line of every tlog-proof. */
+/**
+ * First line of every tlog-proof.
+ *
+ * @example
+ * ```ts
+ * import { TLOG_PROOF_HEADER } from "../mod.ts";
+ * TLOG_PROOF_HEADER; // "c2sp.org/tlog-proof@v1"
+ * ```
+ */
 export const TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1";
 
 /** The parts of a tlog-proof. */
@@ -28,14 +36,30 @@ export interface TlogProof {
   readonly checkpoint: string;
 }
 
-/** Formats a tlog-proof. */
+/**
+ * Formats a tlog-proof.
+ *
+ * @example
+ * ```ts
+ * import { formatTlogProof } from "../mod.ts";
+ * formatTlogProof({ index: 0, proof: [], checkpoint: "o\n1\nAAAA\n\n— o AAAA\n" }); // "c2sp.org/tlog-proof@v1\nindex 0\n\no\n…"
+ * ```
+ */
 export function formatTlogProof(proof: TlogProof): string {
   const extra = proof.extra === undefined ? "" : `extra ${toBase64(proof.extra)}\n`;
   const hashes = proof.proof.map((hash) => `${toBase64(hash)}\n`).join("");
   return `${TLOG_PROOF_HEADER}\n${extra}index ${proof.index}\n${hashes}\n${proof.checkpoint}`;
 }
 
-/** Parses a tlog-proof strictly; throws `TLOG_PROOF_MALFORMED` with the line. */
+/**
+ * Parses a tlog-proof strictly; throws `TLOG_PROOF_MALFORMED` with the line.
+ *
+ * @example
+ * ```ts
+ * import { parseTlogProof } from "../mod.ts";
+ * parseTlogProof("c2sp.org/tlog-proof@v1\nindex 3\n\no\n1\nAAAA\n\n— o AAAA\n").index; // 3
+ * ```
+ */
 export function parseTlogProof(text: string): TlogProof {
   const blank = text.indexOf("\n\n");
   if (blank < 0) throw malformed("no blank line before the checkpoint");
@@ -50,15 +74,23 @@ export function parseTlogProof(text: string): TlogProof {
     at++;
   }
   const indexMatch = /^index (0|[1-9][0-9]*)$/.exec(lines[at] ?? "");
-  if (indexMatch === null || !Number.isSafeInteger(Number(indexMatch[1]))) throw malformed("expected 'index N'", at + 1);
+  if (indexMatch === null || !Number.isSafeInteger(Number(indexMatch[1]))) {
+    throw malformed("expected 'index N'", at + 1);
+  }
   const proof = lines.slice(at + 1).map((line, i) => {
     const hash = fromBase64Strict(line);
-    if (hash === undefined || hash.length !== DIGEST_BYTES) throw malformed("proof line is not base64 of 32 bytes", at + 2 + i);
+    if (hash === undefined || hash.length !== DIGEST_BYTES) {
+      throw malformed("proof line is not base64 of 32 bytes", at + 2 + i);
+    }
     return hash;
   });
   return { extra, index: Number(indexMatch[1]), proof, checkpoint };
 }
 
 function malformed(message: string, line?: number): ReceiptError {
-  return new ReceiptError("TLOG_PROOF_MALFORMED", `tlog-proof ${message}`, line === undefined ? {} : { line });
+  return new ReceiptError(
+    "TLOG_PROOF_MALFORMED",
+    `tlog-proof ${message}`,
+    line === undefined ? {} : { line },
+  );
 }

@@ -6,12 +6,12 @@
 import { canonicalizeRecord } from "../core/canonical.ts";
 import { signCheckpoint } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
-import { type HashAlg, formatHash } from "../core/hash.ts";
+import { formatHash, type HashAlg, type Hasher } from "../core/hash.ts";
 import { readJsonText } from "../core/json_reader.ts";
 import { keyPairFromSeed, parseSignerKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
-import { genesisHead, readDraftText, sealRecord } from "../core/record.ts";
+import { genesisHead, readDraftText, type SealedRecord, sealRecord } from "../core/record.ts";
 import { formatReceipt } from "../core/receipt.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 
@@ -49,12 +49,20 @@ export const EVIL_CASES: { name: string; input: string; code: string }[] = [
   { name: "unsafe-integer", input: rec(`"attrs":{"x":9007199254740992}`), code: "UNSAFE_INTEGER" },
   { name: "duplicate-key", input: rec(`"attrs":{"x":1,"x":2}`), code: "DUPLICATE_KEY" },
   { name: "duplicate-after-nfc", input: rec(`"attrs":{"\\u00e9":1,"e\\u0301":2}`), code: "DUPLICATE_KEY" },
-  { name: "duplicate-top-level", input: rec(`"attrs":{}`).replace(`"v":1,`, `"v":1,"v":1,`), code: "DUPLICATE_KEY" },
+  {
+    name: "duplicate-top-level",
+    input: rec(`"attrs":{}`).replace(`"v":1,`, `"v":1,"v":1,`),
+    code: "DUPLICATE_KEY",
+  },
   { name: "lone-surrogate-escape", input: rec(`"attrs":{"x":"\\ud800"}`), code: "LONE_SURROGATE" },
   { name: "lone-low-surrogate", input: rec(`"attrs":{"x":"a\\udc00b"}`), code: "LONE_SURROGATE" },
   { name: "unknown-field", input: rec(`"attrs":{},"extra":1`), code: "UNKNOWN_FIELD" },
   { name: "missing-field", input: rec(`"attrs":{}`).replace(`"reason":"ok",`, ""), code: "MISSING_FIELD" },
-  { name: "nesting-33", input: rec(`"attrs":{"x":${"[".repeat(31)}${"]".repeat(31)}}`), code: "NESTING_TOO_DEEP" },
+  {
+    name: "nesting-33",
+    input: rec(`"attrs":{"x":${"[".repeat(31)}${"]".repeat(31)}}`),
+    code: "NESTING_TOO_DEEP",
+  },
   { name: "attrs-too-large", input: rec(`"attrs":{"x":"${"a".repeat(1020)}"}`), code: "ATTRS_TOO_LARGE" },
   {
     name: "record-too-large",
@@ -66,7 +74,11 @@ export const EVIL_CASES: { name: string; input: string; code: string }[] = [
   { name: "bad-kind", input: rec(`"attrs":{}`).replace(`"GetServed"`, `"9lives"`), code: "BAD_FIELD" },
   { name: "string-seq", input: rec(`"attrs":{}`).replace(`"seq":1`, `"seq":"1"`), code: "BAD_FIELD" },
   { name: "zero-seq", input: rec(`"attrs":{}`).replace(`"seq":1`, `"seq":0`), code: "BAD_FIELD" },
-  { name: "negative-ts", input: rec(`"attrs":{}`).replace(`"ts_ms":1730246400000`, `"ts_ms":-1`), code: "BAD_FIELD" },
+  {
+    name: "negative-ts",
+    input: rec(`"attrs":{}`).replace(`"ts_ms":1730246400000`, `"ts_ms":-1`),
+    code: "BAD_FIELD",
+  },
   { name: "version-2", input: rec(`"attrs":{}`).replace(`"v":1`, `"v":2`), code: "BAD_FIELD" },
   { name: "attrs-array", input: rec(`"attrs":[]`), code: "BAD_FIELD" },
   { name: "bad-prev", input: rec(`"attrs":{}`).replace(`"b3:0"`, `"b3:00"`), code: "BAD_FIELD" },
@@ -138,12 +150,20 @@ function buildEvil(): unknown {
 }
 
 /** A small deterministic log: leaf i is the digest of a sealed record with `attrs.i = i`. */
-export async function buildSampleLog(alg: HashAlg, count: number) {
+/** A sample log in memory: its hasher, tree and sealed records. */
+export interface SampleLog {
+  readonly hasher: Hasher;
+  readonly mh: MerkleHasher;
+  readonly tree: MerkleTree;
+  readonly records: SealedRecord[];
+}
+
+export async function buildSampleLog(alg: HashAlg, count: number): Promise<SampleLog> {
   const hasher = await loadHasher(alg);
   const mh = new MerkleHasher(hasher);
   const tree = new MerkleTree(mh, new MemoryNodeStore());
   let head = genesisHead(alg);
-  const records = [];
+  const records: SealedRecord[] = [];
   for (let i = 0; i < count; i++) {
     const draft = readDraftText(`{"kind":"ToolCalled","stream":"agent","attrs":{"i":${i}}}`);
     const sealed = sealRecord(draft, head, { tsMs: 1_730_246_400_000 + i, writerId: "agent-1" }, hasher);
@@ -164,14 +184,22 @@ async function buildMerkle(alg: HashAlg): Promise<unknown> {
       inclusion.push({ index, size, proof_hex: tree.inclusionProof(index, size).map(hex) });
     }
     for (let old = 1; old <= size; old++) {
-      consistency.push({ old_size: old, new_size: size, proof_hex: tree.consistencyProof(old, size).map(hex) });
+      consistency.push({
+        old_size: old,
+        new_size: size,
+        proof_hex: tree.consistencyProof(old, size).map(hex),
+      });
     }
   }
   return {
     source: "SecuraMem vectors/_build.ts: BLAKE3 RFC 9162 tree over 8 sealed sample records",
     hash: alg,
     empty_root_hex: hex(mh.empty()),
-    records: records.map((r) => ({ canonical: r.text, self_hash: r.selfHash, leaf_hash_hex: hex(mh.leaf(r.digest)) })),
+    records: records.map((r) => ({
+      canonical: r.text,
+      self_hash: r.selfHash,
+      leaf_hash_hex: hex(mh.leaf(r.digest)),
+    })),
     roots_by_size: Object.fromEntries(records.map((_, i) => [String(i + 1), hex(tree.rootAt(i + 1))])),
     inclusion,
     consistency,
@@ -182,7 +210,9 @@ async function buildCheckpoint(): Promise<unknown> {
   const keys = await keyPairFromSeed(VECTOR_ORIGIN, VECTOR_KEY_SEED);
   const { signer } = await parseSignerKey(keys.signerKey);
   const { tree, records } = await buildSampleLog("b3", 5);
-  const note = await signCheckpoint({ origin: VECTOR_ORIGIN, size: 5, root: tree.root(), extensions: [] }, [signer]);
+  const note = await signCheckpoint({ origin: VECTOR_ORIGIN, size: 5, root: tree.root(), extensions: [] }, [
+    signer,
+  ]);
   const receipt = formatReceipt(records[2], 2, tree.inclusionProof(2, 5), note);
   return {
     source: "SecuraMem vectors/_build.ts: a checkpoint of the 5-record b3 sample log and a receipt of leaf 2",

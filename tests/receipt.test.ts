@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { signCheckpoint } from "../core/checkpoint.ts";
+import { SecuraMemError } from "../core/errors.ts";
+import { parseSignerKey, parseVerifierKey } from "../core/keys.ts";
+import {
+  formatReceipt,
+  parseReceipt,
+  receiptFromTlogProof,
+  receiptToTlogProof,
+  verifyReceipt,
+} from "../core/receipt.ts";
+import { parseTlogProof } from "../core/tlog_proof.ts";
+import { buildSampleLog, VECTOR_ORIGIN } from "../vectors/_build.ts";
+import { loadVector } from "./_vectors.ts";
+
+interface CheckpointVector {
+  signer_key: string;
+  verifier_key: string;
+  checkpoint_note: string;
+  receipt: string;
+}
+
+const vector = loadVector<CheckpointVector>("checkpoint.json");
+const verifier = await parseVerifierKey(vector.verifier_key);
+const { signer } = await parseSignerKey(vector.signer_key);
+const { hasher, tree, records } = await buildSampleLog("b3", 11);
+const note = await signCheckpoint({ origin: VECTOR_ORIGIN, size: 11, root: tree.root(), extensions: [] }, [
+  signer,
+]);
+const receipts = records.map((r, i) => formatReceipt(r, i, tree.inclusionProof(i, 11), note));
+
+async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await fn();
+    return undefined;
+  } catch (error) {
+    if (error instanceof SecuraMemError) return error.code;
+    throw error;
+  }
+}
+
+Deno.test("receipt: every record's receipt verifies offline with only the verifier key", async () => {
+  for (const [i, text] of receipts.entries()) {
+    const verified = await verifyReceipt(text, [verifier], hasher);
+    assert.equal(verified.index, i);
+    assert.equal(verified.record.selfHash, records[i].selfHash);
+    assert.equal(verified.checkpoint.checkpoint.size, 11);
+  }
+  assert.equal((await verifyReceipt(vector.receipt, [verifier], hasher)).index, 2);
+});
+
+Deno.test("receipt: tampering with any field gives a precise error", async () => {
+  const r = receipts[5];
+  const parsed = JSON.parse(r);
+  const cases: [string, string][] = [
+    [r.replace(`"attrs":{"i":5}`, `"attrs":{"i":6}`), "HASH_MISMATCH"],
+    [r.replace(`"seq":6`, `"seq":7`), "HASH_MISMATCH"],
+    [r.replace(records[5].selfHash, records[4].selfHash), "HASH_MISMATCH"],
+    [r.replace(`"index":5`, `"index":4`), "ROOT_MISMATCH"],
+    [r.replace(`"index":5`, `"index":11`), "INDEX_OUT_OF_RANGE"],
+    [JSON.stringify({ ...parsed, proof: parsed.proof.slice(1) }), "PROOF_TOO_SHORT"],
+    [JSON.stringify({ ...parsed, proof: [...parsed.proof, parsed.proof[0]] }), "PROOF_TOO_LONG"],
+    [
+      JSON.stringify({ ...parsed, proof: [parsed.proof[1], parsed.proof[0], ...parsed.proof.slice(2)] }),
+      "ROOT_MISMATCH",
+    ],
+    [JSON.stringify({ ...parsed, proof: ["AAAA", ...parsed.proof.slice(1)] }), "RECEIPT_MALFORMED"],
+    [
+      JSON.stringify({ ...parsed, checkpoint: parsed.checkpoint.replace("\n11\n", "\n12\n") }),
+      "BAD_SIGNATURE",
+    ],
+    [r.replace(`"v":1,"record"`, `"v":1,"extra":1,"record"`), "UNKNOWN_FIELD"],
+    [r.replace(`"index":5`, `"index":5.0`), "FLOAT_DISALLOWED"],
+    [r.replace(`"index":5`, `"index":5,"index":5`), "DUPLICATE_KEY"],
+    [r.slice(0, -1), "BAD_JSON"],
+  ];
+  for (const [text, code] of cases) {
+    assert.notEqual(text, r, `the ${code} case must change the receipt`);
+    assert.equal(await codeOf(() => verifyReceipt(text, [verifier], hasher)), code, code);
+  }
+  const other = await parseVerifierKey("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+  assert.equal(await codeOf(() => verifyReceipt(r, [other], hasher)), "UNVERIFIED_NOTE");
+});
+
+Deno.test("receipt: the C2SP tlog-proof form carries the same proof and verifies the same way", async () => {
+  const receipt = parseReceipt(receipts[7]);
+  const tlog = receiptToTlogProof(receipt);
+  assert.ok(tlog.startsWith("c2sp.org/tlog-proof@v1\nextra "));
+  assert.match(tlog, /\nindex 7\n/);
+  assert.ok(tlog.endsWith(`\n\n${note}`));
+  const parsed = parseTlogProof(tlog);
+  assert.deepEqual(parsed.proof, receipt.proof);
+  assert.equal(parsed.checkpoint, note);
+  const back = receiptFromTlogProof(tlog);
+  assert.equal((await verifyReceipt(back, [verifier], hasher)).record.selfHash, records[7].selfHash);
+  const bad = tlog.replace("\nindex 7\n", "\nindex 07\n");
+  assert.equal(await codeOf(() => Promise.resolve(parseTlogProof(bad))), "TLOG_PROOF_MALFORMED");
+});
