@@ -6,8 +6,8 @@
  * @module
  */
 import { CanonicalError } from "./errors.ts";
-import { isPlainObject, type JsonObject, type JsonValue, MAX_NESTING } from "./json.ts";
-import { utf8 } from "./encoding.ts";
+import { isPlainObject, type JsonObject, type JsonValue, MAX_NESTING, setOwn } from "./json.ts";
+import { utf8, utf8Length } from "./encoding.ts";
 
 /**
  * Top-level fields of a record, in canonical order (SPEC §1).
@@ -73,10 +73,21 @@ export interface AuditRecord {
 export interface CanonicalRecord {
   /** The record with every string in NFC. */
   readonly record: AuditRecord;
-  /** Canonical text (what is hashed). */
+  /** Canonical text. */
   readonly text: string;
-  /** Canonical UTF-8 bytes of `text`. */
+  /** Canonical UTF-8 bytes of `text` (what is hashed), encoded on first use. */
   readonly bytes: Uint8Array;
+  /** Length of `bytes`. */
+  readonly byteLength: number;
+}
+
+class CanonicalText implements CanonicalRecord {
+  private encoded: Uint8Array | undefined;
+  constructor(readonly record: AuditRecord, readonly text: string, readonly byteLength: number) {}
+
+  get bytes(): Uint8Array {
+    return this.encoded ??= utf8(this.text);
+  }
 }
 
 /** How strings that are not yet NFC are treated. */
@@ -108,41 +119,150 @@ export function canonicalizeRecord(
 ): CanonicalRecord {
   if (!isPlainObject(value)) throw new CanonicalError("BAD_FIELD", "a record must be a JSON object");
   checkFieldNames(value, RECORD_FIELDS);
-  const writer = new CanonicalWriter(mode);
-  const record = {
+  const fast = readRecordFast(value);
+  if (fast !== undefined) {
+    const text = JSON.stringify(fast);
+    if (isNormalizedText(text)) return finish(fast, text, false, bounds);
+  }
+  const prep = new Preparer(mode);
+  const record = readRecord(
+    value,
+    (text, path) => prep.normalize(text, path),
+    (v, field) => prep.topObject(v, field),
+  );
+  const text = prep.integerKeys ? writeRecordCanonical(record) : JSON.stringify(record);
+  return finish(record, text, prep.integerKeys, bounds);
+}
+
+function readRecord(
+  value: JsonObject,
+  normalize: (text: string, path: string) => string,
+  nested: (value: unknown, field: string) => JsonObject,
+): AuditRecord {
+  return {
     v: readVersion(value.v),
     ts_ms: readInteger(value.ts_ms, "ts_ms", 0),
-    writer_id: readString(writer, value.writer_id, "writer_id", 1, 128),
+    writer_id: readString(normalize, value.writer_id, "writer_id", 1, 128),
     seq: readInteger(value.seq, "seq", 1),
-    stream: readPattern(writer, value.stream, "stream", STREAM_RE),
-    kind: readPattern(writer, value.kind, "kind", KIND_RE),
-    actor: value.actor as JsonObject,
-    subject: value.subject as JsonObject,
-    reason: readString(writer, value.reason, "reason", 0, 256),
-    attrs: value.attrs as JsonObject,
-    prev: readPattern(writer, value.prev, "prev", PREV_RE),
-  } satisfies AuditRecord;
-  const actor = writer.topObject(record.actor, "actor");
-  const subject = writer.topObject(record.subject, "subject");
-  const attrs = writer.topObject(record.attrs, "attrs");
-  checkAttrsSize(attrs, bounds.maxAttrsBytes);
-  const text = `{"v":1,"ts_ms":${record.ts_ms},"writer_id":${JSON.stringify(record.writer_id)},` +
-    `"seq":${record.seq},"stream":"${record.stream}","kind":"${record.kind}",` +
-    `"actor":${actor},"subject":${subject},"reason":${JSON.stringify(record.reason)},` +
-    `"attrs":${attrs},"prev":"${record.prev}"}`;
-  const bytes = utf8(text);
-  if (bytes.length > bounds.maxRecordBytes) {
+    stream: readPattern(value.stream, "stream", STREAM_RE),
+    kind: readPattern(value.kind, "kind", KIND_RE),
+    actor: nested(value.actor, "actor"),
+    subject: nested(value.subject, "subject"),
+    reason: readString(normalize, value.reason, "reason", 0, 256),
+    attrs: nested(value.attrs, "attrs"),
+    prev: readPattern(value.prev, "prev", PREV_RE),
+  };
+}
+
+/** The record by the fast path, or `undefined` when only the precise path can decide. */
+function readRecordFast(value: JsonObject): AuditRecord | undefined {
+  try {
+    return readRecord(value, keepString, fastObject);
+  } catch (error) {
+    if (error === TAKE_PRECISE_PATH) return undefined;
+    throw error;
+  }
+}
+
+const TAKE_PRECISE_PATH = Symbol("take the precise path");
+
+function keepString(text: string): string {
+  return text;
+}
+
+function fastObject(value: unknown, field: string): JsonObject {
+  if (!isPlainObject(value)) badField(field, "must be a JSON object");
+  const shaped = fastShape(value, 2);
+  if (shaped === TAKE_PRECISE_PATH) throw TAKE_PRECISE_PATH;
+  return shaped as JsonObject;
+}
+
+function finish(
+  record: AuditRecord,
+  text: string,
+  integerKeys: boolean,
+  bounds: RecordBounds,
+): CanonicalRecord {
+  const byteLength = utf8Length(text);
+  checkAttrsSize(record.attrs, integerKeys, byteLength, bounds.maxAttrsBytes);
+  if (byteLength > bounds.maxRecordBytes) {
     throw new CanonicalError(
       "RECORD_TOO_LARGE",
-      `canonical record is ${bytes.length} bytes, over the ${bounds.maxRecordBytes}-byte bound`,
+      `canonical record is ${byteLength} bytes, over the ${bounds.maxRecordBytes}-byte bound`,
     );
   }
-  if (writer.changed) {
-    record.actor = JSON.parse(actor);
-    record.subject = JSON.parse(subject);
-    record.attrs = JSON.parse(attrs);
+  return new CanonicalText(record, text, byteLength);
+}
+
+/**
+ * The fast path's shaping: plain objects re-keyed in code-unit order (a copy only where the
+ * order differs), safe integers, no other types, depth within bounds. Strings are judged
+ * afterwards on the whole text by `isNormalizedText`. Whatever it cannot settle cheaply
+ * (integer-like keys, which V8 enumerates first; `__proto__`; anything invalid) takes the
+ * precise path, which also produces the exact error.
+ */
+function fastShape(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isSafeInteger(value) ? value : TAKE_PRECISE_PATH;
+    case "object":
+      if (value === null) return value;
+      if (depth > MAX_NESTING) return TAKE_PRECISE_PATH;
+      if (Array.isArray(value)) return fastArray(value, depth);
+      if (Object.getPrototypeOf(value) !== Object.prototype) return TAKE_PRECISE_PATH;
+      return fastPlainObject(value as JsonObject, depth);
   }
-  return { record, text, bytes };
+  return TAKE_PRECISE_PATH;
+}
+
+function fastArray(items: unknown[], depth: number): unknown {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const shaped = fastShape(items[i], depth + 1);
+    if (shaped === TAKE_PRECISE_PATH) return shaped;
+    if (shaped !== items[i]) (out ??= items.slice())[i] = shaped;
+  }
+  return out ?? items;
+}
+
+function fastPlainObject(obj: JsonObject, depth: number): unknown {
+  const keys = Object.keys(obj);
+  let sorted = true;
+  let source = obj;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (i > 0 && !(keys[i - 1] < key)) sorted = false;
+    const shaped = fastShape(obj[key], depth + 1);
+    if (shaped === TAKE_PRECISE_PATH || key === "__proto__" || startsWithDigit(key)) return TAKE_PRECISE_PATH;
+    if (shaped !== obj[key]) {
+      if (source === obj) source = { ...obj };
+      source[key] = shaped as JsonValue;
+    }
+  }
+  if (sorted) return source;
+  const order = keys.sort();
+  const out: JsonObject = {};
+  for (let i = 0; i < order.length; i++) out[order[i]] = source[order[i]];
+  return out;
+}
+
+/** Integer-like keys ("0", "17") are enumerated out of insertion order by V8; they start with a digit. */
+function startsWithDigit(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * True when every string in a `JSON.stringify` output is NFC and well-formed: the text is ASCII
+ * or NFC as a whole (quotes are starters that compose with nothing, so per-string NFC follows),
+ * and holds no `\ud…` escape, which is how `JSON.stringify` writes a lone surrogate.
+ */
+function isNormalizedText(text: string): boolean {
+  if (text.includes("\\ud")) return false;
+  return utf8Length(text) === text.length || text.normalize("NFC") === text;
 }
 
 /** Throws `UNKNOWN_FIELD` for a key outside `allowed` and `MISSING_FIELD` for an absent one. */
@@ -151,16 +271,16 @@ export function checkFieldNames(
   allowed: readonly string[],
   required: readonly string[] = allowed,
 ): void {
+  let requiredSeen = 0;
   for (const key in value) {
     if (!allowed.includes(key)) {
       throw new CanonicalError("UNKNOWN_FIELD", `unknown field ${JSON.stringify(key)}`, { path: key });
     }
+    if (required === allowed || required.includes(key)) requiredSeen++;
   }
-  for (const key of required) {
-    if (!Object.hasOwn(value, key)) {
-      throw new CanonicalError("MISSING_FIELD", `missing field ${JSON.stringify(key)}`, { path: key });
-    }
-  }
+  if (requiredSeen === required.length) return;
+  const missing = required.find((key) => !Object.hasOwn(value, key)) ?? required[0];
+  throw new CanonicalError("MISSING_FIELD", `missing field ${JSON.stringify(missing)}`, { path: missing });
 }
 
 function badField(path: string, message: string): never {
@@ -181,14 +301,14 @@ function readInteger(value: unknown, path: string, min: number): number {
 }
 
 function readString(
-  writer: CanonicalWriter,
+  normalize: (text: string, path: string) => string,
   value: unknown,
   path: string,
   minChars: number,
   maxChars: number,
 ): string {
   if (typeof value !== "string") badField(path, "must be a string");
-  const text = writer.normalize(value, path);
+  const text = normalize(value, path);
   const chars = countCodePoints(text);
   if (chars < minChars || chars > maxChars) {
     badField(path, `must be ${minChars}–${maxChars} characters, got ${chars}`);
@@ -196,11 +316,10 @@ function readString(
   return text;
 }
 
-function readPattern(writer: CanonicalWriter, value: unknown, path: string, pattern: RegExp): string {
+function readPattern(value: unknown, path: string, pattern: RegExp): string {
   if (typeof value !== "string") badField(path, "must be a string");
-  const text = writer.normalize(value, path);
-  if (!pattern.test(text)) badField(path, `must match ${pattern.source}`);
-  return text;
+  if (!pattern.test(value)) badField(path, `must match ${pattern.source}`);
+  return value;
 }
 
 function countCodePoints(text: string): number {
@@ -214,10 +333,16 @@ function countCodePoints(text: string): number {
   return text.length - surrogatePairs;
 }
 
-function checkAttrsSize(attrsText: string, maxBytes: number): void {
-  // A character is 1–3 UTF-8 bytes (a surrogate pair is 4 for 2): encode only when unsure.
-  if (attrsText.length * 3 <= maxBytes) return;
-  const bytes = utf8(attrsText).length;
+function checkAttrsSize(
+  attrs: JsonObject,
+  integerKeys: boolean,
+  recordBytes: number,
+  maxBytes: number,
+): void {
+  // The whole record bounds attrs from above: measure attrs alone only when it could be too large.
+  if (recordBytes <= maxBytes) return;
+  const text = integerKeys ? writeSorted(attrs) : JSON.stringify(attrs);
+  const bytes = utf8Length(text);
   if (bytes > maxBytes) {
     throw new CanonicalError(
       "ATTRS_TOO_LARGE",
@@ -227,101 +352,136 @@ function checkAttrsSize(attrsText: string, maxBytes: number): void {
   }
 }
 
-/** Writes nested JSON values canonically; remembers whether NFC changed anything. */
-class CanonicalWriter {
-  changed = false;
+/**
+ * Validates nested values and returns them in canonical shape: the same object when it already
+ * is (keys in code-unit order, strings NFC), otherwise a normalized, re-keyed copy. Native
+ * `JSON.stringify` then writes canonical text, since its string escaping and integer output are
+ * those of RFC 8785. V8 enumerates integer-like keys ("7", "10") before others whatever the
+ * insertion order, so an object with such keys out of code-unit order is flagged and the record
+ * is written by `writeRecordCanonical` instead.
+ */
+class Preparer {
+  integerKeys = false;
+  private readonly path: (string | number)[] = [];
+
   constructor(private readonly mode: NormalizationMode) {}
 
-  normalize(text: string, path: string): string {
+  normalize(text: string, path?: string): string {
     if (!NON_ASCII_RE.test(text)) return text;
-    if (!text.isWellFormed()) {
-      throw new CanonicalError("LONE_SURROGATE", "string holds a lone surrogate", { path });
-    }
+    if (!text.isWellFormed()) this.fail("LONE_SURROGATE", "string holds a lone surrogate", path);
     const nfc = text.normalize("NFC");
-    if (nfc !== text) {
-      if (this.mode === "require") {
-        throw new CanonicalError("NOT_CANONICAL", "string is not in Unicode NFC", { path });
-      }
-      this.changed = true;
+    if (nfc !== text && this.mode === "require") {
+      this.fail("NOT_CANONICAL", "string is not in Unicode NFC", path);
     }
     return nfc;
   }
 
-  topObject(value: unknown, path: string): string {
-    if (!isPlainObject(value)) badField(path, "must be a JSON object");
-    return this.object(value, 2, path);
+  topObject(value: unknown, field: string): JsonObject {
+    if (!isPlainObject(value)) badField(field, "must be a JSON object");
+    this.path.length = 0;
+    this.path.push(field);
+    return this.object(value, 2);
   }
 
-  private value(value: unknown, depth: number, path: string): string {
+  private fail(code: string, message: string, path?: string): never {
+    throw new CanonicalError(code, message, { path: path ?? this.pathText() });
+  }
+
+  private pathText(): string {
+    return this.path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? part : `.${part}`))
+      .join("");
+  }
+
+  private value(value: unknown, depth: number): JsonValue {
     switch (typeof value) {
       case "string":
-        return JSON.stringify(this.normalize(value, path));
+        return this.normalize(value);
       case "number":
-        return integerText(value, path);
+        if (Number.isSafeInteger(value)) return value === 0 ? 0 : value;
+        if (!Number.isFinite(value)) this.fail("BAD_FIELD", "holds a non-finite number");
+        if (!Number.isInteger(value)) this.fail("FLOAT_DISALLOWED", "numbers must be integers");
+        return this.fail("UNSAFE_INTEGER", "integer outside ±(2^53−1)");
       case "boolean":
-        return value ? "true" : "false";
+        return value;
       case "object":
-        if (value === null) return "null";
-        if (Array.isArray(value)) return this.array(value, depth + 1, path);
-        if (isPlainObject(value)) return this.object(value, depth + 1, path);
+        if (value === null) return null;
+        if (Array.isArray(value)) return this.array(value, depth + 1);
+        if (isPlainObject(value)) return this.object(value, depth + 1);
     }
-    return badField(path, `holds a value JSON cannot carry (${describeType(value)})`);
+    return this.fail("BAD_FIELD", `holds a value JSON cannot carry (${describeType(value)})`);
   }
 
-  private array(items: unknown[], depth: number, path: string): string {
-    checkDepth(depth, path);
-    let out = "[";
+  private array(items: unknown[], depth: number): JsonValue[] {
+    this.checkDepth(depth);
+    let out: JsonValue[] | undefined;
     for (let i = 0; i < items.length; i++) {
-      if (i > 0) out += ",";
-      out += this.value(items[i], depth, `${path}[${i}]`);
+      this.path.push(i);
+      const item = items[i];
+      const prepared = this.value(item, depth);
+      this.path.pop();
+      if (prepared !== item) (out ??= items.slice(0, i) as JsonValue[])[i] = prepared;
+      else if (out !== undefined) out[i] = prepared;
     }
-    return out + "]";
+    return out ?? (items as JsonValue[]);
   }
 
-  private object(obj: JsonObject, depth: number, path: string): string {
-    checkDepth(depth, path);
-    const rawKeys = Object.keys(obj);
-    if (rawKeys.length === 0) return "{}";
-    const entries: [string, string][] = new Array(rawKeys.length);
-    for (let i = 0; i < rawKeys.length; i++) {
-      const raw = rawKeys[i];
-      entries[i] = [this.normalize(raw, `${path}.${raw}`), raw];
+  private object(obj: JsonObject, depth: number): JsonObject {
+    this.checkDepth(depth);
+    const keys = Object.keys(obj);
+    let copy = false;
+    const prepared: JsonValue[] = new Array(keys.length);
+    const names: string[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      this.path.push(key);
+      const name = this.normalize(key);
+      const value = obj[key];
+      const out = this.value(value, depth);
+      this.path.pop();
+      names[i] = name;
+      prepared[i] = out;
+      if (name !== key || out !== value || (i > 0 && !(names[i - 1] < name))) copy = true;
     }
-    entries.sort(compareKeys);
-    let out = "{";
-    for (let i = 0; i < entries.length; i++) {
-      const [key, raw] = entries[i];
-      if (i > 0) {
-        if (entries[i - 1][0] === key) {
-          throw new CanonicalError("DUPLICATE_KEY", `keys equal after NFC: ${JSON.stringify(key)}`, {
-            path: `${path}.${key}`,
-          });
-        }
-        out += ",";
+    return copy ? this.rebuild(names, prepared) : obj;
+  }
+
+  private rebuild(names: string[], values: JsonValue[]): JsonObject {
+    const order = names.map((_, i) => i).sort((
+      a,
+      b,
+    ) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+    const out: JsonObject = {};
+    for (let i = 0; i < order.length; i++) {
+      const name = names[order[i]];
+      if (i > 0 && names[order[i - 1]] === name) {
+        this.path.push(name);
+        this.fail("DUPLICATE_KEY", `keys equal after NFC: ${JSON.stringify(name)}`);
       }
-      out += JSON.stringify(key) + ":" + this.value(obj[raw], depth, `${path}.${key}`);
+      setOwn(out, name, values[order[i]]);
     }
-    return out + "}";
+    const enumerated = Object.keys(out);
+    for (let i = 1; i < enumerated.length; i++) {
+      if (!(enumerated[i - 1] < enumerated[i])) this.integerKeys = true;
+    }
+    return out;
+  }
+
+  private checkDepth(depth: number): void {
+    if (depth > MAX_NESTING) this.fail("NESTING_TOO_DEEP", `nesting deeper than ${MAX_NESTING}`);
   }
 }
 
-function compareKeys(a: [string, string], b: [string, string]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+/** Writes a prepared record with nested keys sorted explicitly (the integer-key case). */
+function writeRecordCanonical(record: AuditRecord): string {
+  const fields = RECORD_FIELDS.map((field) => `"${field}":${writeSorted(record[field])}`);
+  return `{${fields.join(",")}}`;
 }
 
-function checkDepth(depth: number, path: string): void {
-  if (depth > MAX_NESTING) {
-    throw new CanonicalError("NESTING_TOO_DEEP", `nesting deeper than ${MAX_NESTING}`, { path });
-  }
-}
-
-function integerText(value: number, path: string): string {
-  if (Number.isSafeInteger(value)) return value === 0 ? "0" : String(value);
-  if (!Number.isFinite(value)) badField(path, "holds a non-finite number");
-  if (!Number.isInteger(value)) {
-    throw new CanonicalError("FLOAT_DISALLOWED", "numbers must be integers", { path });
-  }
-  throw new CanonicalError("UNSAFE_INTEGER", "integer outside ±(2^53−1)", { path });
+function writeSorted(value: JsonValue): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(writeSorted).join(",")}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${writeSorted(value[key])}`).join(",")}}`;
 }
 
 function describeType(value: unknown): string {

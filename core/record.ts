@@ -6,13 +6,14 @@
 import {
   type AuditRecord,
   canonicalizeRecord,
+  type CanonicalRecord,
   checkFieldNames,
   DEFAULT_BOUNDS,
   RECORD_FIELDS,
   type RecordBounds,
 } from "./canonical.ts";
 import { CanonicalError, ChainError, type ErrorLocation } from "./errors.ts";
-import { bytesEqual } from "./encoding.ts";
+import { bytesEqual, utf8Length } from "./encoding.ts";
 import { formatHash, genesisHash, type HashAlg, type Hasher, parseHash } from "./hash.ts";
 import { isPlainObject, type JsonObject } from "./json.ts";
 import { readJsonText } from "./json_reader.ts";
@@ -133,6 +134,7 @@ export function chainKeyOf(
 }
 
 function nfc(text: string, path: string): string {
+  if (utf8Length(text) === text.length) return text;
   if (!text.isWellFormed()) {
     throw new CanonicalError("LONE_SURROGATE", "string holds a lone surrogate", { path });
   }
@@ -189,9 +191,7 @@ export function sealRecord(
     attrs: draft.attrs ?? {},
     prev: head.prev,
   };
-  const canonical = canonicalizeRecord(value, bounds);
-  const digest = hasher.digest(canonical.bytes);
-  return { ...canonical, digest, selfHash: formatHash(hasher.alg, digest) };
+  return seal(canonicalizeRecord(value, bounds), hasher);
 }
 
 /**
@@ -210,9 +210,19 @@ export function sealCompleteRecord(
   hasher: Hasher,
   bounds: RecordBounds = DEFAULT_BOUNDS,
 ): SealedRecord {
-  const canonical = canonicalizeRecord(value, bounds, "require");
-  const digest = hasher.digest(canonical.bytes);
-  return { ...canonical, digest, selfHash: formatHash(hasher.alg, digest) };
+  return seal(canonicalizeRecord(value, bounds, "require"), hasher);
+}
+
+function seal(canonical: CanonicalRecord, hasher: Hasher): SealedRecord {
+  const bytes = canonical.bytes;
+  const digest = hasher.digest(bytes);
+  return {
+    record: canonical.record,
+    text: canonical.text,
+    bytes,
+    digest,
+    selfHash: formatHash(hasher.alg, digest),
+  };
 }
 
 /**

@@ -93,6 +93,13 @@ Deno.test("canonical: require mode refuses a non-NFC string instead of normalizi
   assert.throws(() => canonicalizeRecord(record, DEFAULT_BOUNDS, "require"), { code: "NOT_CANONICAL" });
 });
 
+Deno.test("canonical: integer-like keys sort by code units, not numerically as V8 enumerates them", () => {
+  const attrs = { b: 3, "10": 1, "9": 2, "2": { "11": true, "1": false } };
+  const text = canonicalizeRecord(baseRecord({ attrs })).text;
+  assert.match(text, /"attrs":\{"10":1,"2":\{"1":false,"11":true\},"9":2,"b":3\}/);
+  assert.equal(canonicalizeRecord(readJsonText(text), DEFAULT_BOUNDS, "require").text, text);
+});
+
 Deno.test("canonical: a __proto__ key is an ordinary key", () => {
   const text = canonicalizeRecord(readJsonText(
     JSON.stringify(baseRecord({})).replace(
@@ -121,7 +128,13 @@ const jsonValue = fc.letrec<{ value: JsonValue; object: JsonObject }>((tie) => (
     fc.array(tie("value"), { maxLength: 4 }),
     tie("object"),
   ),
-  object: fc.dictionary(unicodeString.map((s) => s.normalize("NFC")), tie("value"), { maxKeys: 5 })
+  object: fc.dictionary(
+    fc.oneof(unicodeString.map((s) => s.normalize("NFC")), fc.nat(50).map(String)),
+    tie("value"),
+    {
+      maxKeys: 5,
+    },
+  )
     .filter((o) => !Object.keys(o).includes("__proto__")).map((o) => ({ ...o })),
 })).object;
 
@@ -181,23 +194,25 @@ Deno.test("canonical property: insensitive to key order, whitespace and NFD spel
   );
 });
 
-Deno.test("canonical property: nested keys come out in UTF-16 code-unit order", () => {
+Deno.test("canonical property: nested values equal a reference RFC 8785 writer over NFC strings", () => {
   fc.assert(
-    fc.property(jsonValue, (attrs) => {
-      const text = canonicalizeRecord(baseRecord({ attrs }), bigBounds).text;
-      const parsed = readJsonText(text) as JsonObject;
-      assertSortedDeep(parsed.attrs);
+    fc.property(jsonValue, jsonValue, (attrs, subject) => {
+      const text = canonicalizeRecord(baseRecord({ attrs, subject }), bigBounds).text;
+      assert.ok(text.includes(`"subject":${reference(subject)},"reason"`));
+      assert.ok(text.endsWith(`"attrs":${reference(attrs)},"prev":"b3:0"}`));
     }),
     fcParams(),
   );
 });
 
-function assertSortedDeep(value: JsonValue): void {
-  if (Array.isArray(value)) return value.forEach(assertSortedDeep);
-  if (value === null || typeof value !== "object") return;
-  const keys = Object.keys(value);
-  assert.deepEqual(keys, [...keys].sort());
-  for (const key of keys) assertSortedDeep(value[key]);
+/** Independent oracle: keys sorted by UTF-16 code units (the default sort), strings in NFC. */
+function reference(value: JsonValue): string {
+  if (typeof value === "string") return JSON.stringify(value.normalize("NFC"));
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(reference).join(",")}]`;
+  const entries = Object.entries(value).map(([k, v]) => [k.normalize("NFC"), v] as const);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(",")}}`;
 }
 
 function reorderKeys(value: JsonValue, salt: number): JsonValue {
