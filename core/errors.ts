@@ -13,6 +13,8 @@ export interface ErrorLocation {
   readonly offset?: number;
   readonly path?: string;
   readonly line?: number;
+  /** Position of the failing item in a batch, from 0. */
+  readonly item?: number;
 }
 
 /**
@@ -33,12 +35,15 @@ export class SecuraMemError extends Error {
   readonly code: string;
   /** Where the failure was found, if anywhere. */
   readonly where: ErrorLocation;
+  /** The message without the location suffix. */
+  readonly detail: string;
 
   constructor(code: string, message: string, where: ErrorLocation = {}) {
     super(message + describeLocation(where));
     this.name = new.target.name;
     this.code = code;
     this.where = where;
+    this.detail = message;
   }
 }
 
@@ -141,6 +146,7 @@ function describeLocation(where: ErrorLocation): string {
     parts.push(`${writer}${where.stream ?? "?"}#${where.seq ?? "?"}`);
   }
   if (where.line !== undefined) parts.push(`line ${where.line}`);
+  if (where.item !== undefined) parts.push(`batch item ${where.item}`);
   if (where.offset !== undefined) parts.push(`offset ${where.offset}`);
   if (where.path !== undefined) parts.push(`at ${where.path}`);
   return parts.length === 0 ? "" : ` (${parts.join(", ")})`;

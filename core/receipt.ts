@@ -61,7 +61,7 @@ const RECEIPT_FIELDS = ["v", "record", "index", "proof", "checkpoint"];
  * ```
  */
 export function formatReceipt(
-  record: SealedRecord,
+  record: Pick<SealedRecord, "text" | "selfHash">,
   index: number,
   proof: readonly Uint8Array[],
   checkpointNote: string,

@@ -235,7 +235,7 @@ function seal(canonical: CanonicalRecord, hasher: Hasher): SealedRecord {
  * sealedText(sealed); // {"v":1,…,"prev":"b3:0","self_hash":"b3:…"}
  * ```
  */
-export function sealedText(sealed: SealedRecord): string {
+export function sealedText(sealed: Pick<SealedRecord, "text" | "selfHash">): string {
   return `${sealed.text.slice(0, -1)},"self_hash":"${sealed.selfHash}"}`;
 }
 
@@ -338,6 +338,11 @@ export class ChainTracker {
   private readonly heads = new Map<string, ChainHead>();
 
   constructor(private readonly alg: HashAlg, private readonly allowMidChainStart = false) {}
+
+  /** Number of chains seen or declared. */
+  get chainCount(): number {
+    return this.heads.size;
+  }
 
   /** Declares the head a chain must continue from. */
   expect(writerId: string, stream: string, head: ChainHead): void {

@@ -1,0 +1,598 @@
+/**
+ * The durable ledger: the pure core wrapped around an embedded SQLite database (`node:sqlite`).
+ * An append is one `BEGIN IMMEDIATE` transaction that assigns seq/prev per chain and the leaf
+ * index, hashes, extends the Merkle tree, stores a checkpoint signed over the new tree and
+ * commits; when it returns, the records and their checkpoint are durable.
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DEFAULT_BOUNDS, type RecordBounds } from "../core/canonical.ts";
+import { type Checkpoint, parseCheckpoint, signCheckpoint } from "../core/checkpoint.ts";
+import { SecuraMemError } from "../core/errors.ts";
+import { fromUtf8 } from "../core/encoding.ts";
+import { formatHash, genesisHash, type HashAlg, type Hasher, isHashAlg } from "../core/hash.ts";
+import type { JsonObject } from "../core/json.ts";
+import { readJsonText } from "../core/json_reader.ts";
+import { generateKeyPair, type NoteSigner, parseSignerKey } from "../core/keys.ts";
+import { MerkleHasher } from "../core/merkle_hasher.ts";
+import { MerkleTree } from "../core/merkle_tree.ts";
+import { formatReceipt } from "../core/receipt.ts";
+import {
+  type ChainHead,
+  chainKeyOf,
+  type DraftDefaults,
+  type RecordDraft,
+  sealRecord,
+} from "../core/record.ts";
+import { loadHasher } from "../wasm/hasher.ts";
+import { BLOB_ERASED_KIND, type BlobInfo, BlobStore, RETENTION_STREAM } from "./blobs.ts";
+import { indexColumns } from "./columns.ts";
+import { type QueryFilter, type QueryPage, queryRecords } from "./query.ts";
+import { LedgerError } from "./errors.ts";
+import {
+  ensureDir,
+  exists,
+  ioError,
+  type LedgerPaths,
+  ledgerPaths,
+  readSignerKey,
+  writeSignerKey,
+} from "./files.ts";
+import { Mutex } from "./mutex.ts";
+import { SqliteNodeStore } from "./node_store.ts";
+import { migrate } from "./schema.ts";
+
+/** How hard a commit waits for the disk. */
+export type Durability = "full" | "normal";
+
+/** Options of `Ledger.create`. */
+export interface CreateLedgerOptions {
+  /** Hash algorithm, fixed for the ledger's life. @default "b3" */
+  readonly alg?: HashAlg;
+  /** First part of the origin `<name>/<ledger id>`. @default "securamem" */
+  readonly name?: string;
+  /** An existing signer key text to import (e.g. from Go's `note.GenerateKey`); else one is generated. */
+  readonly signerKey?: string;
+  /** Record size bounds, fixed for the ledger's life. @default DEFAULT_BOUNDS */
+  readonly bounds?: RecordBounds;
+}
+
+/** Options of `Ledger.open` (and `Ledger.create`). */
+export interface OpenLedgerOptions {
+  /**
+   * `"full"`: WAL + synchronous=FULL, each commit reaches the disk before it returns.
+   * `"normal"`: WAL + synchronous=NORMAL, survives a process kill but not an OS crash or power loss.
+   * @default "full"
+   */
+  readonly durability?: Durability;
+  /** `writer_id` for drafts that name none. @default "securamem@local" */
+  readonly writerId?: string;
+  /** Clock for absent `ts_ms`, milliseconds. @default Date.now */
+  readonly clock?: () => number;
+  /** Milliseconds to wait for another process's write lock. @default 10000 */
+  readonly busyTimeoutMs?: number;
+}
+
+/** What an append returns for each draft. */
+export interface AppendResult {
+  /** Leaf index of the record. */
+  readonly index: number;
+  readonly writerId: string;
+  readonly stream: string;
+  readonly seq: number;
+  readonly selfHash: string;
+  /** True when the draft replayed a record already stored (idempotent retry). */
+  readonly replayed: boolean;
+  /** Tree size of the signed checkpoint that covers the record. */
+  readonly checkpointSize: number;
+}
+
+/** A stored record. */
+export interface StoredRecord {
+  readonly index: number;
+  /** Canonical text without `self_hash`, exactly as stored. */
+  readonly text: string;
+  readonly selfHash: string;
+}
+
+/** A stored checkpoint. */
+export interface StoredCheckpoint {
+  readonly checkpoint: Checkpoint;
+  readonly note: string;
+}
+
+/** Ledger metadata, fixed at creation. */
+export interface LedgerMeta {
+  readonly origin: string;
+  readonly ledgerId: string;
+  readonly alg: HashAlg;
+  readonly bounds: RecordBounds;
+  readonly createdMs: number;
+}
+
+/** One ledger directory, open for reading and appending. */
+export class Ledger {
+  private readonly mutex = new Mutex();
+  private readonly mh: MerkleHasher;
+  private readonly nodes: SqliteNodeStore;
+  private tree: MerkleTree;
+  private readonly statements: Statements;
+  private readonly blobs: BlobStore;
+
+  private constructor(
+    readonly paths: LedgerPaths,
+    readonly db: DatabaseSync,
+    readonly meta: LedgerMeta,
+    readonly hasher: Hasher,
+    private readonly signer: NoteSigner | undefined,
+    /** The verifier key text of the signer, or `undefined` when opened without its key. */
+    readonly verifierKey: string | undefined,
+    private readonly options: Required<Omit<OpenLedgerOptions, "busyTimeoutMs">>,
+  ) {
+    this.mh = new MerkleHasher(hasher);
+    this.nodes = new SqliteNodeStore(db);
+    this.statements = prepareStatements(db);
+    this.blobs = new BlobStore(db, hasher);
+    this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
+  }
+
+  /** Creates a ledger in `dir` (made if absent) and opens it; refuses an existing ledger. */
+  static async create(dir: string, options: CreateLedgerOptions & OpenLedgerOptions = {}): Promise<Ledger> {
+    const paths = ledgerPaths(dir);
+    ensureDir(paths.dir);
+    if (exists(paths.db)) throw new LedgerError("LEDGER_EXISTS", `a ledger already exists in ${paths.dir}`);
+    const alg = options.alg ?? "b3";
+    const ledgerId = crypto.getRandomValues(new Uint8Array(8)).toHex();
+    const origin = `${options.name ?? "securamem"}/${ledgerId}`;
+    const keyText = options.signerKey ?? (await generateKeyPair(origin)).signerKey;
+    const { verifierKey } = await parseSignerKey(keyText);
+    if (exists(paths.signerKey)) {
+      throw new LedgerError(
+        "LEDGER_EXISTS",
+        `${paths.signerKey} already exists; refusing to overwrite a key`,
+      );
+    }
+    writeSignerKey(paths.signerKey, keyText);
+    const db = openDatabase(paths.db, options);
+    const bounds = options.bounds ?? DEFAULT_BOUNDS;
+    const now = (options.clock ?? Date.now)();
+    db.exec("BEGIN IMMEDIATE");
+    const setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+    for (
+      const [key, value] of Object.entries({
+        format: "securamem-ledger/1",
+        origin,
+        ledger_id: ledgerId,
+        alg,
+        max_record_bytes: String(bounds.maxRecordBytes),
+        max_attrs_bytes: String(bounds.maxAttrsBytes),
+        created_ms: String(now),
+      })
+    ) setMeta.run(key, value);
+    db.prepare("INSERT INTO keys (verifier_key, added_ms) VALUES (?, ?)").run(verifierKey, now);
+    db.exec("COMMIT");
+    db.close();
+    const ledger = await Ledger.open(dir, options);
+    await ledger.checkpoint();
+    return ledger;
+  }
+
+  /** Opens an existing ledger; `NOT_A_LEDGER` when `dir` holds none. */
+  static async open(dir: string, options: OpenLedgerOptions = {}): Promise<Ledger> {
+    const paths = ledgerPaths(dir);
+    if (!exists(paths.db)) {
+      throw new LedgerError("NOT_A_LEDGER", `no ledger in ${paths.dir} (run init first)`);
+    }
+    const db = openDatabase(paths.db, options);
+    try {
+      const meta = readMeta(db);
+      const hasher = await loadHasher(meta.alg);
+      const keyText = readSignerKey(paths.signerKey);
+      const parsed = keyText === undefined ? undefined : await parseSignerKey(keyText);
+      return new Ledger(paths, db, meta, hasher, parsed?.signer, parsed?.verifierKey, {
+        durability: options.durability ?? "full",
+        writerId: options.writerId ?? "securamem@local",
+        clock: options.clock ?? Date.now,
+      });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Number of records (the Merkle tree size). */
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** Appends one draft; see `appendBatch`. */
+  async append(draft: RecordDraft): Promise<AppendResult> {
+    return (await this.appendBatch([draft]))[0];
+  }
+
+  /**
+   * Appends drafts in one transaction, all or none. A draft naming a (writer_id, stream, seq)
+   * already stored with identical content returns the original result (`replayed`); with
+   * different content it is `CONFLICT`; a seq that skips ahead is `SEQ_GAP`. A failing draft
+   * aborts the whole batch, and its error names the batch item.
+   */
+  appendBatch(drafts: readonly RecordDraft[]): Promise<AppendResult[]> {
+    return this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts)));
+  }
+
+  /** Signs and stores a checkpoint of the current tree if none covers it yet; returns it. */
+  checkpoint(): Promise<StoredCheckpoint> {
+    return this.mutex.run(() =>
+      this.transaction(async () => {
+        this.syncTree();
+        return await this.checkpointInTransaction();
+      })
+    );
+  }
+
+  /** The newest stored checkpoint. */
+  latestCheckpoint(): StoredCheckpoint {
+    const row = this.statements.latestCheckpoint.get() as { note: string } | undefined;
+    if (row === undefined) throw new LedgerError("NOT_A_LEDGER", "the ledger has no checkpoint");
+    return storedCheckpoint(row.note);
+  }
+
+  /** The stored checkpoint of exactly `size` leaves, if any. */
+  checkpointAt(size: number): StoredCheckpoint | undefined {
+    const row = this.statements.checkpointAt.get(size) as { note: string } | undefined;
+    return row === undefined ? undefined : storedCheckpoint(row.note);
+  }
+
+  /** The record at leaf `index`. */
+  record(index: number): StoredRecord {
+    const row = this.statements.recordAt.get(index) as
+      | { body: Uint8Array; self_hash: Uint8Array }
+      | undefined;
+    if (row === undefined) {
+      throw new LedgerError("NOT_FOUND", `no record at leaf ${index} (size ${this.size})`, {
+        leafIndex: index,
+      });
+    }
+    return { index, text: fromUtf8(row.body), selfHash: formatHash(this.meta.alg, row.self_hash) };
+  }
+
+  /** The leaf index of the record whose `self_hash` is `selfHash`, if stored. */
+  indexOfHash(digest: Uint8Array): number | undefined {
+    const row = this.statements.leafOfHash.get(digest) as { leaf: number } | undefined;
+    return row?.leaf;
+  }
+
+  /** Inclusion proof of leaf `index` in the tree of `size` leaves. */
+  inclusionProof(index: number, size: number = this.size): Uint8Array[] {
+    this.syncTree();
+    return this.tree.inclusionProof(index, size);
+  }
+
+  /** Consistency proof between two tree sizes. */
+  consistencyProof(oldSize: number, newSize: number = this.size): Uint8Array[] {
+    this.syncTree();
+    return this.tree.consistencyProof(oldSize, newSize);
+  }
+
+  /** Root of the first `size` leaves. */
+  rootAt(size: number = this.size): Uint8Array {
+    this.syncTree();
+    return this.tree.rootAt(size);
+  }
+
+  /**
+   * The receipt (SPEC §6) of leaf `index` against the stored checkpoint of `size` leaves, or the
+   * newest checkpoint.
+   */
+  receipt(index: number, size?: number): string {
+    const stored = size === undefined ? this.latestCheckpoint() : this.checkpointAt(size);
+    if (stored === undefined) throw new LedgerError("NOT_FOUND", `no checkpoint of size ${size}`);
+    const record = this.record(index);
+    const proof = this.inclusionProof(index, stored.checkpoint.size);
+    return formatReceipt(record, index, proof, stored.note);
+  }
+
+  /** One page of records matching `filter`. */
+  query(filter: QueryFilter = {}): QueryPage {
+    return queryRecords(this.db, this.meta.alg, filter);
+  }
+
+  /** Stores an off-chain payload and returns its content id (for `subject.content_id`). */
+  putBlob(bytes: Uint8Array): string {
+    return this.blobs.put(bytes, this.options.clock());
+  }
+
+  /** The bytes of a stored payload. */
+  getBlob(contentId: string): Uint8Array {
+    return this.blobs.get(contentId);
+  }
+
+  /** What is known of a payload, if anything. */
+  blobInfo(contentId: string): BlobInfo | undefined {
+    return this.blobs.info(contentId);
+  }
+
+  /**
+   * Erases a payload's bytes and appends a `BlobErased` tombstone (stream
+   * `securamem.retention`, `subject.content_id`, the given reason), in one transaction.
+   */
+  eraseBlob(contentId: string, reason: string, actor: JsonObject = {}): Promise<AppendResult> {
+    return this.mutex.run(() =>
+      this.transaction(async () => {
+        const info = this.blobs.info(contentId);
+        if (info === undefined) throw new LedgerError("BLOB_UNKNOWN", `no blob ${contentId}`);
+        if (info.erased !== undefined) {
+          throw new LedgerError(
+            "BLOB_ERASED",
+            `blob ${contentId} was already erased (leaf ${info.erased.leaf})`,
+          );
+        }
+        const tombstone: RecordDraft = {
+          kind: BLOB_ERASED_KIND,
+          stream: RETENTION_STREAM,
+          actor,
+          subject: { content_id: contentId },
+          reason,
+        };
+        const [result] = await this.appendInTransaction([tombstone]);
+        this.blobs.markErased(contentId, this.options.clock(), result.index);
+        return result;
+      })
+    );
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  /** Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back and resyncs the tree on failure. */
+  private async transaction<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw sqliteError(error, this.paths.db);
+    }
+    try {
+      const result = await body();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
+      throw error instanceof SecuraMemError ? error : sqliteError(error, this.paths.db);
+    }
+  }
+
+  /** Reloads the frontier when another process has appended since we last looked. */
+  private syncTree(): void {
+    const size = this.storedSize();
+    if (size !== this.tree.size) this.tree = new MerkleTree(this.mh, this.nodes, size);
+  }
+
+  private storedSize(): number {
+    const row = this.statements.size.get() as { size: number | null };
+    return row.size ?? 0;
+  }
+
+  private async appendInTransaction(drafts: readonly RecordDraft[]): Promise<AppendResult[]> {
+    this.syncTree();
+    const defaults: DraftDefaults = { tsMs: this.options.clock(), writerId: this.options.writerId };
+    const heads = new Map<string, ChainHead>();
+    const results: Omit<AppendResult, "checkpointSize">[] = [];
+    let appended = 0;
+    for (let item = 0; item < drafts.length; item++) {
+      try {
+        const result = this.appendOne(drafts[item], defaults, heads);
+        if (!result.replayed) appended++;
+        results.push(result);
+      } catch (error) {
+        throw withItem(error, item, drafts.length);
+      }
+    }
+    for (const [key, head] of heads) {
+      const [stream, writerId] = splitChainKey(key);
+      this.statements.upsertHead.run(writerId, stream, head.nextSeq - 1, hashDigest(head.prev));
+    }
+    // Every commit stores its checkpoint, so for pure replays the newest one already covers them.
+    const stored = appended > 0 ? await this.checkpointInTransaction() : this.latestCheckpoint();
+    const size = stored.checkpoint.size;
+    return results.map((result) => ({ ...result, checkpointSize: size }));
+  }
+
+  private appendOne(
+    draft: RecordDraft,
+    defaults: DraftDefaults,
+    heads: Map<string, ChainHead>,
+  ): Omit<AppendResult, "checkpointSize"> {
+    const { writerId, stream } = chainKeyOf(draft, defaults);
+    const key = `${stream}\n${writerId}`;
+    const head = heads.get(key) ?? this.readHead(writerId, stream);
+    if (typeof draft.seq === "number" && draft.seq < head.nextSeq) {
+      return this.replay(draft, writerId, stream, draft.seq, defaults);
+    }
+    const sealed = sealRecord(draft, head, defaults, this.hasher, this.meta.bounds);
+    const index = this.tree.size;
+    this.tree.appendEntry(sealed.digest);
+    const columns = indexColumns(sealed.record);
+    this.statements.insertRecord.run(
+      index,
+      sealed.bytes,
+      sealed.digest,
+      columns.writer_id,
+      columns.stream,
+      columns.seq,
+      columns.ts_ms,
+      columns.kind,
+      columns.actor_key,
+      columns.subject_key,
+    );
+    heads.set(key, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 });
+    return { index, writerId, stream, seq: sealed.record.seq, selfHash: sealed.selfHash, replayed: false };
+  }
+
+  /** An idempotent retry: the same content at an existing seq returns the stored record. */
+  private replay(
+    draft: RecordDraft,
+    writerId: string,
+    stream: string,
+    seq: number,
+    defaults: DraftDefaults,
+  ): Omit<AppendResult, "checkpointSize"> {
+    const row = this.statements.recordBySeq.get(writerId, stream, seq) as
+      | { leaf: number; body: Uint8Array; self_hash: Uint8Array }
+      | undefined;
+    const where = { writerId, stream, seq };
+    if (row === undefined) {
+      throw new LedgerError("CONFLICT", `seq ${seq} is below the chain head but not stored`, where);
+    }
+    const stored = readJsonText(fromUtf8(row.body)) as { ts_ms: number; prev: string };
+    const again = sealRecord(
+      draft,
+      { prev: stored.prev, nextSeq: seq },
+      { ...defaults, tsMs: draft.ts_ms ?? stored.ts_ms },
+      this.hasher,
+      this.meta.bounds,
+    );
+    if (again.text !== fromUtf8(row.body)) {
+      throw new LedgerError("CONFLICT", `seq ${seq} is already stored with different content`, where);
+    }
+    return { index: row.leaf, writerId, stream, seq, selfHash: again.selfHash, replayed: true };
+  }
+
+  private readHead(writerId: string, stream: string): ChainHead {
+    const row = this.statements.head.get(writerId, stream) as
+      | { seq: number; self_hash: Uint8Array }
+      | undefined;
+    if (row === undefined) return { prev: genesisHash(this.meta.alg), nextSeq: 1 };
+    return { prev: formatHash(this.meta.alg, row.self_hash), nextSeq: row.seq + 1 };
+  }
+
+  private async checkpointInTransaction(): Promise<StoredCheckpoint> {
+    const size = this.tree.size;
+    const existing = this.checkpointAt(size);
+    if (existing !== undefined) return existing;
+    if (this.signer === undefined) {
+      throw new LedgerError("NO_SIGNER_KEY", `cannot sign a checkpoint: ${this.paths.signerKey} is missing`);
+    }
+    const checkpoint: Checkpoint = { origin: this.meta.origin, size, root: this.tree.root(), extensions: [] };
+    const note = await signCheckpoint(checkpoint, [this.signer]);
+    this.statements.insertCheckpoint.run(size, checkpoint.root, note, this.options.clock());
+    return { checkpoint, note };
+  }
+}
+
+interface Statements {
+  readonly size: StatementSync;
+  readonly head: StatementSync;
+  readonly upsertHead: StatementSync;
+  readonly insertRecord: StatementSync;
+  readonly recordAt: StatementSync;
+  readonly recordBySeq: StatementSync;
+  readonly leafOfHash: StatementSync;
+  readonly insertCheckpoint: StatementSync;
+  readonly latestCheckpoint: StatementSync;
+  readonly checkpointAt: StatementSync;
+}
+
+function prepareStatements(db: DatabaseSync): Statements {
+  return {
+    size: db.prepare("SELECT max(leaf) + 1 AS size FROM records"),
+    head: db.prepare("SELECT seq, self_hash FROM heads WHERE writer_id = ? AND stream = ?"),
+    upsertHead: db.prepare(
+      "INSERT INTO heads (writer_id, stream, seq, self_hash) VALUES (?, ?, ?, ?) " +
+        "ON CONFLICT (writer_id, stream) DO UPDATE SET seq = excluded.seq, self_hash = excluded.self_hash",
+    ),
+    insertRecord: db.prepare(
+      "INSERT INTO records (leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    recordAt: db.prepare("SELECT body, self_hash FROM records WHERE leaf = ?"),
+    recordBySeq: db.prepare(
+      "SELECT leaf, body, self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
+    ),
+    leafOfHash: db.prepare("SELECT leaf FROM records WHERE self_hash = ?"),
+    insertCheckpoint: db.prepare(
+      "INSERT INTO checkpoints (size, root, note, created_ms) VALUES (?, ?, ?, ?)",
+    ),
+    latestCheckpoint: db.prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"),
+    checkpointAt: db.prepare("SELECT note FROM checkpoints WHERE size = ?"),
+  };
+}
+
+/** Opens the SQLite file with the ledger's pragmas and schema. */
+export function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSync {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+  } catch (error) {
+    throw sqliteError(error, path);
+  }
+  try {
+    db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
+    db.exec("PRAGMA foreign_keys = ON");
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error instanceof SecuraMemError ? error : sqliteError(error, path);
+  }
+}
+
+function readMeta(db: DatabaseSync): LedgerMeta {
+  const rows = db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[];
+  const meta = new Map(rows.map((row) => [row.key, row.value]));
+  const alg = meta.get("alg") ?? "";
+  const origin = meta.get("origin");
+  if (!isHashAlg(alg) || origin === undefined) {
+    throw new LedgerError("NOT_A_LEDGER", "ledger metadata is missing or damaged");
+  }
+  return {
+    origin,
+    ledgerId: meta.get("ledger_id") ?? "",
+    alg,
+    bounds: {
+      maxRecordBytes: Number(meta.get("max_record_bytes") ?? DEFAULT_BOUNDS.maxRecordBytes),
+      maxAttrsBytes: Number(meta.get("max_attrs_bytes") ?? DEFAULT_BOUNDS.maxAttrsBytes),
+    },
+    createdMs: Number(meta.get("created_ms") ?? 0),
+  };
+}
+
+function storedCheckpoint(note: string): StoredCheckpoint {
+  const text = note.slice(0, note.lastIndexOf("\n\n") + 1);
+  return { checkpoint: parseCheckpoint(text), note };
+}
+
+function splitChainKey(key: string): [string, string] {
+  const newline = key.indexOf("\n");
+  return [key.slice(0, newline), key.slice(newline + 1)];
+}
+
+function hashDigest(hash: string): Uint8Array {
+  return Uint8Array.fromHex(hash.slice(hash.indexOf(":") + 1));
+}
+
+function withItem(error: unknown, item: number, count: number): unknown {
+  if (!(error instanceof SecuraMemError) || count === 1) return error;
+  const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
+  return new Kind(error.code, error.detail, { ...error.where, item });
+}
+
+/** Maps a SQLite error to a LedgerError with the ledger's codes. */
+export function sqliteError(error: unknown, path: string): LedgerError {
+  if (error instanceof LedgerError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/database is locked|SQLITE_BUSY/i.test(message)) {
+    return new LedgerError("LOCKED", `${path} is locked by another writer (waited for the busy timeout)`);
+  }
+  if (/readonly|read-only/i.test(message)) return new LedgerError("READ_ONLY", `${path} is read-only`);
+  if (/malformed|not a database|corrupt/i.test(message)) {
+    return new LedgerError("DATABASE_CORRUPT", `${path}: ${message}`);
+  }
+  return ioError(error, path);
+}

@@ -1,0 +1,76 @@
+/**
+ * Queries over the index columns, paginated by leaf index (a stable cursor: leaves never move).
+ * @module
+ */
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import { fromUtf8 } from "../core/encoding.ts";
+import { formatHash, type HashAlg } from "../core/hash.ts";
+import { LedgerError } from "./errors.ts";
+import type { StoredRecord } from "./ledger.ts";
+
+/** Filters of a query; all given filters must hold. */
+export interface QueryFilter {
+  readonly stream?: string;
+  readonly writerId?: string;
+  readonly kind?: string;
+  /** Matches the record's `actor_key` (actor.user_id, username, key_fpr, cap_id or role). */
+  readonly actor?: string;
+  /** Matches the record's `subject_key` (subject.content_id, name, model or tool). */
+  readonly subject?: string;
+  /** `ts_ms` ≥ this. */
+  readonly fromTs?: number;
+  /** `ts_ms` < this. */
+  readonly toTs?: number;
+  /** Leaf index ≥ this. */
+  readonly fromIndex?: number;
+  /** Leaf index < this. */
+  readonly toIndex?: number;
+  /** Page size. @default 100 */
+  readonly limit?: number;
+  /** Continue after this leaf index (the `next` of the previous page). */
+  readonly after?: number;
+}
+
+/** One page of results. */
+export interface QueryPage {
+  readonly records: StoredRecord[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  readonly next?: number;
+}
+
+/** Largest page. */
+export const MAX_PAGE = 10_000;
+
+/** Runs a query. */
+export function queryRecords(db: DatabaseSync, alg: HashAlg, filter: QueryFilter): QueryPage {
+  const limit = filter.limit ?? 100;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new LedgerError("BAD_QUERY", `limit must be 1…${MAX_PAGE}`);
+  }
+  const clauses: string[] = [];
+  const params: SQLInputValue[] = [];
+  const add = (sql: string, value: SQLInputValue | undefined) => {
+    if (value === undefined) return;
+    clauses.push(sql);
+    params.push(value);
+  };
+  add("stream = ?", filter.stream);
+  add("writer_id = ?", filter.writerId);
+  add("kind = ?", filter.kind);
+  add("actor_key = ?", filter.actor);
+  add("subject_key = ?", filter.subject);
+  add("ts_ms >= ?", filter.fromTs);
+  add("ts_ms < ?", filter.toTs);
+  add("leaf >= ?", filter.fromIndex);
+  add("leaf < ?", filter.toIndex);
+  add("leaf > ?", filter.after);
+  const where = clauses.length === 0 ? "" : `WHERE ${clauses.join(" AND ")}`;
+  const rows = db.prepare(`SELECT leaf, body, self_hash FROM records ${where} ORDER BY leaf LIMIT ?`)
+    .all(...params, limit + 1) as { leaf: number; body: Uint8Array; self_hash: Uint8Array }[];
+  const records = rows.slice(0, limit).map((row) => ({
+    index: row.leaf,
+    text: fromUtf8(row.body),
+    selfHash: formatHash(alg, row.self_hash),
+  }));
+  return rows.length > limit ? { records, next: records[records.length - 1].index } : { records };
+}

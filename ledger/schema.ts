@@ -1,0 +1,111 @@
+/**
+ * The ledger's SQLite schema (SPEC §8) and its forward migrations. Canonical record bytes are
+ * the truth; every other column is derived from them and re-checked by `verify`. Triggers make
+ * records, Merkle nodes and checkpoints append-only; verify checks the triggers are present.
+ * @module
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { LedgerError } from "./errors.ts";
+
+/** Schema version this code writes (PRAGMA user_version). */
+export const SCHEMA_VERSION = 1;
+
+/** Names of the append-only guard triggers. */
+export const GUARD_TRIGGERS = [
+  "records_no_update",
+  "records_no_delete",
+  "nodes_no_update",
+  "nodes_no_delete",
+  "checkpoints_no_update",
+  "checkpoints_no_delete",
+] as const;
+
+const V1 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE records (
+  leaf        INTEGER PRIMARY KEY,
+  body        BLOB NOT NULL,
+  self_hash   BLOB NOT NULL,
+  writer_id   TEXT NOT NULL,
+  stream      TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  ts_ms       INTEGER NOT NULL,
+  kind        TEXT NOT NULL,
+  actor_key   TEXT,
+  subject_key TEXT
+);
+CREATE UNIQUE INDEX records_chain ON records (writer_id, stream, seq);
+CREATE INDEX records_stream ON records (stream, leaf);
+CREATE INDEX records_kind ON records (kind, leaf);
+CREATE INDEX records_ts ON records (ts_ms);
+CREATE INDEX records_actor ON records (actor_key) WHERE actor_key IS NOT NULL;
+CREATE INDEX records_subject ON records (subject_key) WHERE subject_key IS NOT NULL;
+CREATE TABLE heads (
+  writer_id TEXT NOT NULL,
+  stream    TEXT NOT NULL,
+  seq       INTEGER NOT NULL,
+  self_hash BLOB NOT NULL,
+  PRIMARY KEY (writer_id, stream)
+) WITHOUT ROWID;
+CREATE TABLE nodes (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE checkpoints (
+  size       INTEGER PRIMARY KEY,
+  root       BLOB NOT NULL,
+  note       TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE keys (
+  id           INTEGER PRIMARY KEY,
+  verifier_key TEXT NOT NULL UNIQUE,
+  added_ms     INTEGER NOT NULL,
+  retired_ms   INTEGER
+);
+CREATE TABLE blobs (
+  content_id TEXT PRIMARY KEY,
+  bytes      BLOB,
+  size       INTEGER NOT NULL,
+  added_ms   INTEGER NOT NULL,
+  erased_ms  INTEGER,
+  erase_leaf INTEGER
+) WITHOUT ROWID;
+${guard("records")}
+${guard("nodes")}
+${guard("checkpoints")}
+`;
+
+function guard(table: string): string {
+  return `
+CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END;
+CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END;`;
+}
+
+/** Forward migrations: index i upgrades version i to version i + 1. */
+const MIGRATIONS: readonly string[] = [V1];
+
+/** Brings the schema to SCHEMA_VERSION inside one transaction; refuses a newer schema. */
+export function migrate(db: DatabaseSync): void {
+  const version = Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  if (version > SCHEMA_VERSION) {
+    throw new LedgerError(
+      "SCHEMA_TOO_NEW",
+      `ledger schema ${version} is newer than this SecuraMem (${SCHEMA_VERSION})`,
+    );
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}

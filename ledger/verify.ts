@@ -1,0 +1,406 @@
+/**
+ * Full verification of a ledger directory, in bounded memory: rows are streamed in leaf order;
+ * what is kept is the Merkle frontier (O(log n)) and one head per chain.
+ *
+ * For every record: the stored bytes re-read as a canonical record; their hash equals the stored
+ * `self_hash`; every index column equals what the bytes say; the chain link holds; the Merkle
+ * nodes it completes equal the stored ones. At every stored checkpoint size the rebuilt root equals
+ * the checkpoint's, and the checkpoint's signature verifies with a trusted key. Then: no
+ * checkpoint or node beyond the log, chain heads as derived, guard triggers present, blobs intact.
+ * @module
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openCheckpoint } from "../core/checkpoint.ts";
+import { SecuraMemError } from "../core/errors.ts";
+import { bytesEqual, toHex } from "../core/encoding.ts";
+import { formatHash } from "../core/hash.ts";
+import { readJsonBytes } from "../core/json_reader.ts";
+import { type NoteVerifier, parseVerifierKey } from "../core/keys.ts";
+import { MerkleHasher } from "../core/merkle_hasher.ts";
+import { MerkleTree, type NodeStore } from "../core/merkle_tree.ts";
+import { ChainTracker, sealCompleteRecord, type SealedRecord } from "../core/record.ts";
+import { INDEX_COLUMN_NAMES, indexColumns } from "./columns.ts";
+import { VerificationError } from "./errors.ts";
+import type { Ledger } from "./ledger.ts";
+import { GUARD_TRIGGERS } from "./schema.ts";
+import { BLOB_ERASED_KIND } from "./blobs.ts";
+
+/** Options of `verifyLedger`. */
+export interface VerifyOptions {
+  /**
+   * Verifier key texts to trust. By default: the keys stored in the ledger, which must include
+   * the public half of the directory's signer key.
+   */
+  readonly trustedKeys?: readonly string[];
+  /**
+   * Trust the stored checkpoint of this size (its signature is still checked) and verify only
+   * the records after it.
+   */
+  readonly fromCheckpoint?: number;
+  /** Called every 4096 records with (verified so far, total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** The outcome of a verification. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** Records in the log. */
+  readonly size: number;
+  /** Records checked (all of them, or those after `fromCheckpoint`). */
+  readonly recordsChecked: number;
+  readonly checkpointsChecked: number;
+  readonly chains: number;
+  readonly blobs: { readonly present: number; readonly erased: number };
+  /** The first failure found, with its location. */
+  readonly failure?: SecuraMemError;
+}
+
+interface RecordRow {
+  leaf: number;
+  body: Uint8Array;
+  self_hash: Uint8Array;
+  writer_id: string;
+  stream: string;
+  seq: number;
+  ts_ms: number;
+  kind: string;
+  actor_key: string | null;
+  subject_key: string | null;
+}
+
+/** Verifies the whole ledger; never throws for tampering, it reports it. */
+export async function verifyLedger(ledger: Ledger, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const state = new VerifyState(ledger, options);
+  try {
+    await state.run();
+  } catch (error) {
+    state.failure = error instanceof SecuraMemError ? error : databaseFailure(error);
+  }
+  return state.report();
+}
+
+class VerifyState {
+  failure: SecuraMemError | undefined;
+  private size = 0;
+  private checked = 0;
+  private checkpointsChecked = 0;
+  private chains = 0;
+  private blobs = { present: 0, erased: 0 };
+  private readonly db: DatabaseSync;
+
+  constructor(private readonly ledger: Ledger, private readonly options: VerifyOptions) {
+    this.db = ledger.db;
+  }
+
+  report(): VerifyReport {
+    return {
+      ok: this.failure === undefined,
+      size: this.size,
+      recordsChecked: this.checked,
+      checkpointsChecked: this.checkpointsChecked,
+      chains: this.chains,
+      blobs: this.blobs,
+      failure: this.failure,
+    };
+  }
+
+  async run(): Promise<void> {
+    this.checkTriggers();
+    const verifiers = await this.trustedVerifiers();
+    const checkpoints = this.storedCheckpoints();
+    this.size = (this.db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
+    const start = this.options.fromCheckpoint ?? 0;
+    const mh = new MerkleHasher(this.ledger.hasher);
+    const nodes = new CheckingNodeStore(this.db);
+    const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
+    const tracker = new ChainTracker(this.ledger.meta.alg, start > 0);
+    const resumeChain = this.db.prepare(
+      "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
+    );
+    await this.checkCheckpointsAt(tree, checkpoints, verifiers);
+    const rows = this.db.prepare(
+      "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
+        "FROM records WHERE leaf >= ? ORDER BY leaf",
+    );
+    let expected = start;
+    for (const raw of rows.iterate(start)) {
+      const row = raw as unknown as RecordRow;
+      if (row.leaf !== expected) {
+        throw fail("LEAF_GAP", `leaf ${expected} is missing (next stored leaf is ${row.leaf})`, expected);
+      }
+      const sealed = this.checkRecord(row);
+      if (start > 0 && tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
+        this.expectStoredPredecessor(tracker, resumeChain, sealed);
+      }
+      tracker.accept(sealed, { leafIndex: row.leaf });
+      tree.appendEntry(sealed.digest);
+      expected++;
+      this.checked++;
+      await this.checkCheckpointsAt(tree, checkpoints, verifiers);
+      if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, this.size - start);
+    }
+    if (expected !== this.size) throw fail("LEAF_GAP", `leaf indexes are not 0…${this.size - 1}`, expected);
+    this.options.onProgress?.(this.checked, this.size - start);
+    this.checkNothingBeyond(tree.size, checkpoints);
+    if (start === 0) this.checkHeads(tracker);
+    this.checkBlobs();
+  }
+
+  private checkTriggers(): void {
+    const rows = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as {
+      name: string;
+    }[];
+    const present = new Set(rows.map((row) => row.name));
+    const missing = GUARD_TRIGGERS.filter((name) => !present.has(name));
+    if (missing.length > 0) {
+      throw new VerificationError(
+        "TRIGGERS_MISSING",
+        `append-only guards were removed: ${missing.join(", ")}`,
+      );
+    }
+  }
+
+  private async trustedVerifiers(): Promise<NoteVerifier[]> {
+    const stored =
+      (this.db.prepare("SELECT verifier_key FROM keys ORDER BY id").all() as { verifier_key: string }[])
+        .map((row) => row.verifier_key);
+    if (this.options.trustedKeys !== undefined) {
+      return await Promise.all(this.options.trustedKeys.map((text) => parseVerifierKey(text)));
+    }
+    const own = this.ledger.verifierKey;
+    if (own !== undefined && !stored.includes(own)) {
+      throw new VerificationError(
+        "KEY_MISMATCH",
+        "the public keys stored in the ledger do not include the signer key's public half",
+      );
+    }
+    return await Promise.all(stored.map((text) => parseVerifierKey(text)));
+  }
+
+  private storedCheckpoints(): Map<number, { root: Uint8Array; note: string }> {
+    const rows = this.db.prepare("SELECT size, root, note FROM checkpoints ORDER BY size").all() as {
+      size: number;
+      root: Uint8Array;
+      note: string;
+    }[];
+    if (rows.length === 0) throw new VerificationError("NO_CHECKPOINT", "the ledger holds no checkpoint");
+    return new Map(rows.map((row) => [row.size, { root: row.root, note: row.note }]));
+  }
+
+  private trustedTree(
+    mh: MerkleHasher,
+    nodes: CheckingNodeStore,
+    size: number,
+    checkpoints: Map<number, { root: Uint8Array; note: string }>,
+  ): MerkleTree {
+    if (!checkpoints.has(size)) {
+      throw new VerificationError("NO_CHECKPOINT", `no stored checkpoint of size ${size} to start from`);
+    }
+    return new MerkleTree(mh, nodes, size);
+  }
+
+  private async checkCheckpointsAt(
+    tree: MerkleTree,
+    checkpoints: Map<number, { root: Uint8Array; note: string }>,
+    verifiers: NoteVerifier[],
+  ): Promise<void> {
+    const stored = checkpoints.get(tree.size);
+    if (stored === undefined) return;
+    const where = { leafIndex: tree.size };
+    const root = tree.root();
+    let opened;
+    try {
+      opened = await openCheckpoint(stored.note, verifiers, this.ledger.meta.origin);
+    } catch (error) {
+      if (!(error instanceof SecuraMemError)) throw error;
+      throw new VerificationError(error.code, `checkpoint of size ${tree.size}: ${error.detail}`, where);
+    }
+    if (opened.checkpoint.size !== tree.size || !bytesEqual(opened.checkpoint.root, stored.root)) {
+      throw new VerificationError(
+        "CHECKPOINT_MISMATCH",
+        `checkpoint of size ${tree.size}: its signed note and its stored columns disagree`,
+        where,
+      );
+    }
+    if (!bytesEqual(root, opened.checkpoint.root)) {
+      throw new VerificationError(
+        "ROOT_MISMATCH",
+        `records 0…${tree.size - 1} give root ${toHex(root)}, the signed checkpoint says ${
+          toHex(opened.checkpoint.root)
+        }`,
+        where,
+      );
+    }
+    this.checkpointsChecked++;
+  }
+
+  private checkRecord(row: RecordRow): SealedRecord {
+    const where = { leafIndex: row.leaf };
+    let sealed: SealedRecord;
+    try {
+      sealed = sealCompleteRecord(readJsonBytes(row.body), this.ledger.hasher, this.ledger.meta.bounds);
+    } catch (error) {
+      if (!(error instanceof SecuraMemError)) throw error;
+      throw new VerificationError(error.code, `stored record is not canonical: ${error.detail}`, where);
+    }
+    if (!bytesEqual(sealed.bytes, row.body)) {
+      throw new VerificationError(
+        "NOT_CANONICAL",
+        "stored bytes are not the canonical form of the record",
+        where,
+      );
+    }
+    const loc = {
+      ...where,
+      writerId: sealed.record.writer_id,
+      stream: sealed.record.stream,
+      seq: sealed.record.seq,
+    };
+    if (!bytesEqual(sealed.digest, row.self_hash)) {
+      throw new VerificationError(
+        "HASH_MISMATCH",
+        `stored self_hash ${
+          formatHash(this.ledger.meta.alg, row.self_hash)
+        } is not the hash of the bytes (${sealed.selfHash})`,
+        loc,
+      );
+    }
+    const derived = indexColumns(sealed.record);
+    for (const name of INDEX_COLUMN_NAMES) {
+      if (derived[name] !== row[name]) {
+        throw new VerificationError(
+          "INDEX_MISMATCH",
+          `column ${name} holds ${JSON.stringify(row[name])}, the record says ${
+            JSON.stringify(derived[name])
+          }`,
+          loc,
+        );
+      }
+    }
+    return sealed;
+  }
+
+  private expectStoredPredecessor(tracker: ChainTracker, resume: StatementSync, sealed: SealedRecord): void {
+    const { writer_id, stream, seq } = sealed.record;
+    if (seq === 1) return;
+    const row = resume.get(writer_id, stream, seq - 1) as { self_hash: Uint8Array } | undefined;
+    if (row === undefined) return;
+    tracker.expect(writer_id, stream, {
+      prev: formatHash(this.ledger.meta.alg, row.self_hash),
+      nextSeq: seq,
+    });
+  }
+
+  private checkNothingBeyond(size: number, checkpoints: Map<number, unknown>): void {
+    const beyond = [...checkpoints.keys()].filter((cp) => cp > size);
+    if (beyond.length > 0) {
+      throw new VerificationError(
+        "CHECKPOINT_BEYOND_LOG",
+        `checkpoint of size ${beyond[0]} but the log holds ${size} records (records were removed)`,
+        { leafIndex: size },
+      );
+    }
+    const levels = this.db.prepare("SELECT level, count(*) AS n, max(idx) AS top FROM nodes GROUP BY level")
+      .all() as { level: number; n: number; top: number }[];
+    for (const { level, n, top } of levels) {
+      const expected = Math.floor(size / 2 ** level);
+      if (n !== expected || top !== expected - 1) {
+        throw new VerificationError(
+          "NODE_MISMATCH",
+          `Merkle level ${level} stores ${n} nodes up to ${top}; ${size} records make ${expected}`,
+        );
+      }
+    }
+  }
+
+  private checkHeads(tracker: ChainTracker): void {
+    const rows = this.db.prepare("SELECT writer_id, stream, seq, self_hash FROM heads").all() as {
+      writer_id: string;
+      stream: string;
+      seq: number;
+      self_hash: Uint8Array;
+    }[];
+    for (const row of rows) {
+      const head = tracker.headOf(row.writer_id, row.stream);
+      const stored = formatHash(this.ledger.meta.alg, row.self_hash);
+      if (head === undefined || head.nextSeq !== row.seq + 1 || head.prev !== stored) {
+        throw new VerificationError("HEAD_MISMATCH", "stored chain head disagrees with the records", {
+          writerId: row.writer_id,
+          stream: row.stream,
+          seq: row.seq,
+        });
+      }
+    }
+    this.chains = rows.length;
+    if (tracker.chainCount !== rows.length) {
+      throw new VerificationError(
+        "HEAD_MISMATCH",
+        `${tracker.chainCount} chains in the records, ${rows.length} heads stored`,
+      );
+    }
+  }
+
+  private checkBlobs(): void {
+    const hasher = this.ledger.hasher;
+    const erasedBy = this.db.prepare("SELECT body FROM records WHERE leaf = ?");
+    for (const raw of this.db.prepare("SELECT content_id, bytes, erase_leaf FROM blobs").iterate()) {
+      const row = raw as { content_id: string; bytes: Uint8Array | null; erase_leaf: number | null };
+      if (row.bytes !== null) {
+        if (formatHash(hasher.alg, hasher.digest(row.bytes)) !== row.content_id) {
+          throw new VerificationError("BLOB_MISMATCH", `blob ${row.content_id} does not hash to its id`);
+        }
+        this.blobs.present++;
+        continue;
+      }
+      const tombstone = row.erase_leaf === null
+        ? undefined
+        : erasedBy.get(row.erase_leaf) as { body: Uint8Array } | undefined;
+      if (tombstone === undefined || !isTombstoneOf(readJsonBytes(tombstone.body), row.content_id)) {
+        throw new VerificationError(
+          "BLOB_MISSING",
+          `blob ${row.content_id} has no bytes and no erasure record`,
+          row.erase_leaf === null ? {} : { leafIndex: row.erase_leaf },
+        );
+      }
+      this.blobs.erased++;
+    }
+  }
+}
+
+/** Compares every node the rebuilt tree completes with the stored one, instead of storing it. */
+class CheckingNodeStore implements NodeStore {
+  private readonly select: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.select = db.prepare("SELECT hash FROM nodes WHERE level = ? AND idx = ?");
+  }
+
+  get(level: number, index: number): Uint8Array | undefined {
+    return (this.select.get(level, index) as { hash: Uint8Array } | undefined)?.hash;
+  }
+
+  put(level: number, index: number, hash: Uint8Array): void {
+    const stored = this.get(level, index);
+    if (stored === undefined || !bytesEqual(stored, hash)) {
+      throw new VerificationError(
+        "NODE_MISMATCH",
+        `Merkle node (level ${level}, index ${index}) is ${stored === undefined ? "missing" : "wrong"}`,
+        { leafIndex: index * 2 ** level },
+      );
+    }
+  }
+}
+
+function isTombstoneOf(record: unknown, contentId: string): boolean {
+  const { kind, subject } = record as { kind?: unknown; subject?: { content_id?: unknown } };
+  return kind === BLOB_ERASED_KIND && subject?.content_id === contentId;
+}
+
+function fail(code: string, message: string, leafIndex: number): VerificationError {
+  return new VerificationError(code, message, { leafIndex });
+}
+
+function databaseFailure(error: unknown): VerificationError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new VerificationError("DATABASE_CORRUPT", `the database cannot be read: ${message.split("\n")[0]}`);
+}

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { parseVerifierKey } from "../core/keys.ts";
+import { verifyReceipt } from "../core/receipt.ts";
+import { Ledger } from "../ledger/ledger.ts";
+import { verifyLedger } from "../ledger/verify.ts";
+import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+
+async function codeOf(fn: () => Promise<unknown> | unknown): Promise<string | undefined> {
+  try {
+    await fn();
+    return undefined;
+  } catch (error) {
+    if (error instanceof Error && "code" in error) return String(error.code);
+    throw error;
+  }
+}
+
+Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reopen", async () => {
+  const ledger = await tempLedger();
+  try {
+    assert.equal(ledger.size, 0);
+    assert.equal(ledger.latestCheckpoint().checkpoint.size, 0);
+    const one = await ledger.append(agentDraft(0));
+    assert.deepEqual([one.index, one.seq, one.checkpointSize, one.replayed], [0, 1, 1, false]);
+    const batch = await ledger.appendBatch(Array.from({ length: 20 }, (_, i) => agentDraft(i + 1)));
+    assert.deepEqual(batch.map((r) => r.index), Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.ok(batch.every((r) => r.checkpointSize === 21));
+    assert.equal(batch.at(-1)?.seq, 11, "per-chain seq");
+    const verifier = await parseVerifierKey(ledger.verifierKey!);
+    for (const index of [0, 7, 20]) {
+      const verified = await verifyReceipt(ledger.receipt(index), [verifier], ledger.hasher);
+      assert.equal(verified.index, index);
+      assert.equal(verified.checkpoint.checkpoint.size, 21);
+    }
+    const early = await verifyReceipt(ledger.receipt(0, 1), [verifier], ledger.hasher);
+    assert.equal(early.checkpoint.checkpoint.size, 1);
+    const dir = ledger.paths.dir;
+    ledger.close();
+    const reopened = await Ledger.open(dir);
+    assert.equal(reopened.size, 21);
+    const next = await reopened.append(agentDraft(21));
+    assert.equal(next.index, 21);
+    assert.equal((await verifyLedger(reopened)).ok, true);
+    await removeLedger(reopened);
+  } catch (error) {
+    ledger.close();
+    throw error;
+  }
+});
+
+Deno.test("ledger: idempotent replay, CONFLICT, SEQ_GAP", async () => {
+  const ledger = await tempLedger();
+  const draft = {
+    kind: "ToolCalled",
+    writer_id: "agent-7",
+    stream: "tools",
+    seq: 1,
+    ts_ms: 5,
+    attrs: { q: 1 },
+  };
+  const first = await ledger.append(draft);
+  const again = await ledger.append(draft);
+  assert.deepEqual({ ...again, replayed: false }, first);
+  assert.equal(again.replayed, true);
+  assert.equal(ledger.size, 1);
+  assert.equal(await codeOf(() => ledger.append({ ...draft, attrs: { q: 2 } })), "CONFLICT");
+  assert.equal(await codeOf(() => ledger.append({ ...draft, seq: 3 })), "SEQ_GAP");
+  const withoutTs = { kind: "ToolCalled", writer_id: "agent-7", stream: "tools", seq: 1, attrs: { q: 1 } };
+  assert.equal((await ledger.append(withoutTs)).replayed, true, "an absent ts_ms takes the stored one");
+  assert.equal(ledger.size, 1);
+  assert.equal((await verifyLedger(ledger)).ok, true);
+  await removeLedger(ledger);
+});
+
+Deno.test("ledger: a bad draft aborts the whole batch and names its item", async () => {
+  const ledger = await tempLedger();
+  await ledger.append(agentDraft(0));
+  const drafts = [agentDraft(1), agentDraft(2), { kind: "Bad", attrs: { x: 1.5 } }, agentDraft(3)];
+  const error = await ledger.appendBatch(drafts).catch((e) => e);
+  assert.equal(error.code, "FLOAT_DISALLOWED");
+  assert.equal(error.where.item, 2);
+  assert.match(error.message, /batch item 2/);
+  assert.equal(ledger.size, 1, "nothing of the batch was written");
+  const after = await ledger.appendBatch([agentDraft(1), agentDraft(2)]);
+  assert.deepEqual(after.map((r) => r.index), [1, 2]);
+  assert.equal((await verifyLedger(ledger)).ok, true);
+  await removeLedger(ledger);
+});
+
+Deno.test("ledger: create refuses an existing ledger; open refuses a missing one", async () => {
+  const ledger = await tempLedger();
+  assert.equal(await codeOf(() => Ledger.create(ledger.paths.dir)), "LEDGER_EXISTS");
+  assert.equal(await codeOf(() => Ledger.open(`${ledger.paths.dir}-missing`)), "NOT_A_LEDGER");
+  assert.equal((Deno.statSync(ledger.paths.signerKey).mode ?? 0) & 0o777, 0o600);
+  await removeLedger(ledger);
+});
+
+Deno.test("ledger: triggers refuse UPDATE and DELETE of records, nodes and checkpoints", async () => {
+  const ledger = await tempLedger();
+  await ledger.append(agentDraft(0));
+  const db = new DatabaseSync(ledger.paths.db);
+  for (
+    const sql of [
+      "UPDATE records SET kind = 'X'",
+      "DELETE FROM records",
+      "DELETE FROM nodes",
+      "UPDATE checkpoints SET note = ''",
+    ]
+  ) {
+    assert.throws(() => db.exec(sql), /append-only/, sql);
+  }
+  db.close();
+  await removeLedger(ledger);
+});
+
+Deno.test("ledger: blobs are content-addressed; erasure leaves a tombstone and the log verifies", async () => {
+  const ledger = await tempLedger();
+  const prompt = new TextEncoder().encode("What is the capital of France?");
+  const id = ledger.putBlob(prompt);
+  assert.equal(id, ledger.putBlob(prompt), "same bytes, same id");
+  await ledger.append({ kind: "PromptReceived", subject: { content_id: id } });
+  assert.deepEqual(ledger.getBlob(id), prompt);
+  const tombstone = await ledger.eraseBlob(id, "gdpr_erasure_request", { user_id: "dpo" });
+  assert.equal(tombstone.stream, "securamem.retention");
+  assert.equal(await codeOf(() => ledger.getBlob(id)), "BLOB_ERASED");
+  assert.equal(await codeOf(() => ledger.eraseBlob(id, "again")), "BLOB_ERASED");
+  assert.equal(await codeOf(() => ledger.putBlob(prompt)), "BLOB_ERASED");
+  assert.equal(ledger.blobInfo(id)?.erased?.leaf, tombstone.index);
+  const report = await verifyLedger(ledger);
+  assert.equal(report.ok, true, report.failure?.message);
+  assert.deepEqual(report.blobs, { present: 0, erased: 1 });
+  await removeLedger(ledger);
+});
+
+Deno.test("ledger: query by stream, writer, kind, actor, subject, time and leaf range, paginated", async () => {
+  const ledger = await tempLedger();
+  await ledger.appendBatch(Array.from({ length: 30 }, (_, i) => agentDraft(i)));
+  assert.equal(ledger.query({ stream: "agent", limit: 1000 }).records.length, 15);
+  assert.equal(ledger.query({ kind: "ToolCalled", limit: 1000 }).records.length, 10);
+  assert.equal(ledger.query({ actor: "u-1", limit: 1000 }).records.length, 8);
+  assert.equal(ledger.query({ subject: "m-1", limit: 1000 }).records.length, 30);
+  assert.equal(ledger.query({ writerId: "test@host", fromIndex: 10, toIndex: 20 }).records.length, 10);
+  const all = ledger.query({ limit: 1000 }).records;
+  const ts = JSON.parse(all[5].text).ts_ms;
+  assert.equal(ledger.query({ fromTs: ts, toTs: ts + 1 }).records.length, 30, "one batch shares its clock");
+  const pages: number[][] = [];
+  let after: number | undefined;
+  do {
+    const page = ledger.query({ stream: "tools", limit: 4, after });
+    pages.push(page.records.map((r) => r.index));
+    after = page.next;
+  } while (after !== undefined);
+  assert.deepEqual(pages.flat(), Array.from({ length: 15 }, (_, i) => 2 * i + 1));
+  assert.equal(pages.length, 4);
+  assert.equal(await codeOf(() => ledger.query({ limit: 0 })), "BAD_QUERY");
+  await removeLedger(ledger);
+});
