@@ -20,6 +20,9 @@ export const GUARD_TRIGGERS = [
   "checkpoints_no_delete",
 ] as const;
 
+/** SQL that creates the append-only guard triggers. */
+export const GUARDS_SQL = ["records", "nodes", "checkpoints"].map(guard).join("\n");
+
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE records (
@@ -73,9 +76,7 @@ CREATE TABLE blobs (
   erased_ms  INTEGER,
   erase_leaf INTEGER
 ) WITHOUT ROWID;
-${guard("records")}
-${guard("nodes")}
-${guard("checkpoints")}
+${GUARDS_SQL}
 `;
 
 function guard(table: string): string {

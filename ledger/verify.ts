@@ -292,6 +292,14 @@ class VerifyState {
   }
 
   private checkNothingBeyond(size: number, checkpoints: Map<number, unknown>): void {
+    const newest = Math.max(...checkpoints.keys());
+    if (newest < size) {
+      throw new VerificationError(
+        "CHECKPOINT_MISSING",
+        `records ${newest}…${size - 1} are covered by no checkpoint (every commit stores one)`,
+        { leafIndex: newest },
+      );
+    }
     const beyond = [...checkpoints.keys()].filter((cp) => cp > size);
     if (beyond.length > 0) {
       throw new VerificationError(

@@ -1,0 +1,218 @@
+/**
+ * Tampering with a ledger the way an attacker with file access would, through the sqlite3 CLI
+ * (Debian's sqlite3: a tool nobody here wrote), and expecting verify's precise error.
+ */
+import assert from "node:assert/strict";
+import { signCheckpoint } from "../core/checkpoint.ts";
+import { generateKeyPair, parseSignerKey } from "../core/keys.ts";
+import { Ledger } from "../ledger/ledger.ts";
+import { GUARD_TRIGGERS, GUARDS_SQL } from "../ledger/schema.ts";
+import { verifyLedger, type VerifyReport } from "../ledger/verify.ts";
+import { agentDraft, tempLedger } from "./_ledger.ts";
+
+const template = await tempLedger();
+const promptId = template.putBlob(new TextEncoder().encode("prompt text"));
+await template.appendBatch(Array.from({ length: 6 }, (_, i) => agentDraft(i)));
+await template.append({ kind: "PromptReceived", subject: { content_id: promptId } });
+await template.appendBatch(Array.from({ length: 5 }, (_, i) => agentDraft(i + 6)));
+const templateDir = template.paths.dir;
+const originalVerifier = template.verifierKey!;
+const hasher = template.hasher;
+const origin = template.meta.origin;
+const bodies = Array.from({ length: template.size }, (_, leaf) => template.record(leaf).text);
+const bodyOf = (leaf: number) => bodies[leaf];
+template.close();
+
+function sqlite(db: string, sql: string): void {
+  const out = new Deno.Command("sqlite3", { args: [db, sql] }).outputSync();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+}
+
+function unguarded(sql: string): string {
+  return `${GUARD_TRIGGERS.map((name) => `DROP TRIGGER ${name};`).join("\n")}\n${sql}\n${GUARDS_SQL}`;
+}
+
+function hex(bytes: Uint8Array): string {
+  return `X'${bytes.toHex()}'`;
+}
+
+async function tampered(change: (dir: string, db: string) => Promise<void> | void): Promise<VerifyReport> {
+  const dir = await Deno.makeTempDir({ prefix: "smem-tamper-" });
+  for (const name of ["ledger.db", "signer.key"]) {
+    await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
+  }
+  await change(dir, `${dir}/ledger.db`);
+  try {
+    const ledger = await Ledger.open(dir);
+    try {
+      return await verifyLedger(ledger);
+    } finally {
+      ledger.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function expectFailure(report: VerifyReport, code: string, leafIndex?: number): void {
+  assert.equal(report.ok, false, `expected ${code}, verify passed`);
+  assert.equal(report.failure?.code, code, report.failure?.message);
+  if (leafIndex !== undefined) {
+    assert.equal(report.failure?.where.leafIndex, leafIndex, report.failure?.message);
+  }
+}
+
+Deno.test("tamper: the untouched copy verifies", async () => {
+  const report = await tampered(() => {});
+  assert.equal(report.ok, true, report.failure?.message);
+  assert.equal(report.size, 12);
+  assert.equal(report.checkpointsChecked, 4);
+});
+
+Deno.test("tamper: one changed byte of a record is HASH_MISMATCH at its leaf", async () => {
+  const body = bodyOf(5).replace(`"i":5`, `"i":7`);
+  expectFailure(
+    await tampered((_, db) =>
+      sqlite(
+        db,
+        unguarded(`UPDATE records SET body = ${hex(new TextEncoder().encode(body))} WHERE leaf = 5;`),
+      )
+    ),
+    "HASH_MISMATCH",
+    5,
+  );
+});
+
+Deno.test("tamper: a record rewritten with a matching self_hash breaks the Merkle nodes at its leaf", async () => {
+  const body = new TextEncoder().encode(bodyOf(5).replace(`"i":5`, `"i":7`));
+  const sql = `UPDATE records SET body = ${hex(body)}, self_hash = ${
+    hex(hasher.digest(body))
+  } WHERE leaf = 5;`;
+  expectFailure(await tampered((_, db) => sqlite(db, unguarded(sql))), "NODE_MISMATCH", 5);
+});
+
+Deno.test("tamper: an index column that disagrees with the bytes is INDEX_MISMATCH", async () => {
+  const report = await tampered((_, db) =>
+    sqlite(db, unguarded(`UPDATE records SET kind = 'Innocent' WHERE leaf = 4;`))
+  );
+  expectFailure(report, "INDEX_MISMATCH", 4);
+  assert.match(report.failure!.message, /column kind/);
+});
+
+Deno.test("tamper: swapped rows, a deleted row, a truncated log", async () => {
+  const swap = `UPDATE records SET leaf = -1 WHERE leaf = 3; UPDATE records SET leaf = 3 WHERE leaf = 4;
+    UPDATE records SET leaf = 4 WHERE leaf = -1;`;
+  expectFailure(await tampered((_, db) => sqlite(db, unguarded(swap))), "NODE_MISMATCH", 3);
+  expectFailure(
+    await tampered((_, db) => sqlite(db, unguarded(`DELETE FROM records WHERE leaf = 6;`))),
+    "LEAF_GAP",
+    6,
+  );
+  expectFailure(
+    await tampered((_, db) => sqlite(db, unguarded(`DELETE FROM records WHERE leaf >= 9;`))),
+    "CHECKPOINT_BEYOND_LOG",
+    9,
+  );
+});
+
+Deno.test("tamper: dropped guard triggers are TRIGGERS_MISSING", async () => {
+  expectFailure(await tampered((_, db) => sqlite(db, `DROP TRIGGER records_no_delete;`)), "TRIGGERS_MISSING");
+});
+
+Deno.test("tamper: a Merkle node or a chain head changed", async () => {
+  expectFailure(
+    await tampered((_, db) =>
+      sqlite(db, unguarded(`UPDATE nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2;`))
+    ),
+    "NODE_MISMATCH",
+    4,
+  );
+  expectFailure(
+    await tampered((_, db) => sqlite(db, `UPDATE heads SET seq = 99 WHERE stream = 'agent';`)),
+    "HEAD_MISMATCH",
+  );
+});
+
+Deno.test("tamper: forged, foreign, deleted checkpoints", async () => {
+  const flipSignature =
+    `UPDATE checkpoints SET note = replace(note, substr(note, -12, 4), 'AAAA') WHERE size = 12;`;
+  expectFailure(await tampered((_, db) => sqlite(db, unguarded(flipSignature))), "BAD_SIGNATURE", 12);
+  const attacker = await parseSignerKey((await generateKeyPair(origin)).signerKey);
+  const forged = await signCheckpoint({ origin, size: 12, root: new Uint8Array(32), extensions: [] }, [
+    attacker.signer,
+  ]);
+  const replace = `UPDATE checkpoints SET note = CAST(${
+    hex(new TextEncoder().encode(forged))
+  } AS TEXT) WHERE size = 12;`;
+  expectFailure(await tampered((_, db) => sqlite(db, unguarded(replace))), "UNVERIFIED_NOTE", 12);
+  expectFailure(
+    await tampered((_, db) => sqlite(db, unguarded(`DELETE FROM checkpoints WHERE size = 12;`))),
+    "CHECKPOINT_MISSING",
+    7,
+  );
+  expectFailure(
+    await tampered((_, db) => sqlite(db, unguarded(`DELETE FROM checkpoints;`))),
+    "NO_CHECKPOINT",
+  );
+});
+
+Deno.test("tamper: a swapped public key is KEY_MISMATCH; a re-signed ledger fails the trusted key", async () => {
+  const other = await generateKeyPair(origin);
+  const swapKey = `UPDATE keys SET verifier_key = '${other.verifierKey}';`;
+  expectFailure(await tampered((_, db) => sqlite(db, swapKey)), "KEY_MISMATCH");
+  const dir = await Deno.makeTempDir({ prefix: "smem-resign-" });
+  for (const name of ["ledger.db", "signer.key"]) {
+    await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
+  }
+  const attacker = await parseSignerKey(other.signerKey);
+  const ledger = await Ledger.open(dir);
+  const resign: string[] = [swapKey];
+  for (const size of [0, 6, 7, 12]) {
+    const note = await signCheckpoint({ origin, size, root: ledger.rootAt(size), extensions: [] }, [
+      attacker.signer,
+    ]);
+    resign.push(
+      `UPDATE checkpoints SET note = CAST(${
+        hex(new TextEncoder().encode(note))
+      } AS TEXT) WHERE size = ${size};`,
+    );
+  }
+  ledger.close();
+  sqlite(`${dir}/ledger.db`, unguarded(resign.join("\n")));
+  await Deno.writeTextFile(`${dir}/signer.key`, other.signerKey);
+  const resigned = await Ledger.open(dir);
+  assert.equal((await verifyLedger(resigned)).ok, true, "self-consistent after a full re-sign");
+  expectFailure(await verifyLedger(resigned, { trustedKeys: [originalVerifier] }), "UNVERIFIED_NOTE", 0);
+  resigned.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("tamper: blob bytes removed without a tombstone are BLOB_MISSING", async () => {
+  expectFailure(
+    await tampered((_, db) => sqlite(db, `UPDATE blobs SET bytes = NULL WHERE content_id = '${promptId}';`)),
+    "BLOB_MISSING",
+  );
+  const changed = `UPDATE blobs SET bytes = X'00' WHERE content_id = '${promptId}';`;
+  expectFailure(await tampered((_, db) => sqlite(db, changed)), "BLOB_MISMATCH");
+});
+
+Deno.test("tamper: a truncated database file is DATABASE_CORRUPT", async () => {
+  const report = await tampered(async (_, db) => {
+    const size = (await Deno.stat(db)).size;
+    await Deno.truncate(db, Math.floor(size / 2));
+  }).catch((error) => ({ ok: false, failure: error }) as VerifyReport);
+  assert.equal(report.ok, false);
+  assert.equal(report.failure?.code, "DATABASE_CORRUPT", report.failure?.message);
+});
+
+Deno.test("tamper: verify from a trusted checkpoint checks only what follows it", async () => {
+  const report = await tampered(async (dir) => {
+    const ledger = await Ledger.open(dir);
+    const r = await verifyLedger(ledger, { fromCheckpoint: 7 });
+    assert.equal(r.ok, true, r.failure?.message);
+    assert.equal(r.recordsChecked, 5);
+    ledger.close();
+    sqlite(`${dir}/ledger.db`, unguarded(`UPDATE records SET kind = 'X' WHERE leaf = 9;`));
+  });
+  expectFailure(report, "INDEX_MISMATCH", 9);
+});
