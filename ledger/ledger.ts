@@ -40,7 +40,7 @@ import {
 } from "./files.ts";
 import { Mutex } from "./mutex.ts";
 import { SqliteNodeStore } from "./node_store.ts";
-import { migrate } from "./schema.ts";
+import { migrate, PAGE_SIZE } from "./schema.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "full" | "normal";
@@ -130,7 +130,7 @@ export class Ledger {
     private readonly options: Required<Omit<OpenLedgerOptions, "busyTimeoutMs">>,
   ) {
     this.mh = new MerkleHasher(hasher);
-    this.nodes = new SqliteNodeStore(db);
+    this.nodes = new SqliteNodeStore(db, this.mh);
     this.statements = prepareStatements(db);
     this.blobs = new BlobStore(db, hasher);
     this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
@@ -361,6 +361,7 @@ export class Ledger {
       return result;
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      this.nodes.forget();
       this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
       throw error instanceof SecuraMemError ? error : sqliteError(error, this.paths.db);
     }
@@ -532,6 +533,7 @@ export function openDatabase(path: string, options: OpenLedgerOptions = {}): Dat
   }
   try {
     db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    db.exec(`PRAGMA page_size = ${PAGE_SIZE}`); // takes effect only on a new file, before WAL
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(`PRAGMA synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
     db.exec("PRAGMA foreign_keys = ON");

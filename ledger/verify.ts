@@ -12,7 +12,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { openCheckpoint } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
-import { bytesEqual, toHex } from "../core/encoding.ts";
+import { bytesEqual, fromUtf8, toHex } from "../core/encoding.ts";
 import { formatHash } from "../core/hash.ts";
 import { readJsonBytes } from "../core/json_reader.ts";
 import { type NoteVerifier, parseVerifierKey } from "../core/keys.ts";
@@ -23,6 +23,7 @@ import { INDEX_COLUMN_NAMES, indexColumns } from "./columns.ts";
 import { VerificationError } from "./errors.ts";
 import type { Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
+import { nodeId, SqliteNodeStore } from "./node_store.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
 
 /** Options of `verifyLedger`. */
@@ -111,7 +112,7 @@ class VerifyState {
     this.size = (this.db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
     const start = this.options.fromCheckpoint ?? 0;
     const mh = new MerkleHasher(this.ledger.hasher);
-    const nodes = new CheckingNodeStore(this.db);
+    const nodes = new CheckingNodeStore(this.db, mh);
     const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
     const tracker = new ChainTracker(this.ledger.meta.alg, start > 0);
     const resumeChain = this.db.prepare(
@@ -236,20 +237,7 @@ class VerifyState {
 
   private checkRecord(row: RecordRow): SealedRecord {
     const where = { leafIndex: row.leaf };
-    let sealed: SealedRecord;
-    try {
-      sealed = sealCompleteRecord(readJsonBytes(row.body), this.ledger.hasher, this.ledger.meta.bounds);
-    } catch (error) {
-      if (!(error instanceof SecuraMemError)) throw error;
-      throw new VerificationError(error.code, `stored record is not canonical: ${error.detail}`, where);
-    }
-    if (!bytesEqual(sealed.bytes, row.body)) {
-      throw new VerificationError(
-        "NOT_CANONICAL",
-        "stored bytes are not the canonical form of the record",
-        where,
-      );
-    }
+    const sealed = this.readStored(row.body, where);
     const loc = {
       ...where,
       writerId: sealed.record.writer_id,
@@ -280,6 +268,33 @@ class VerifyState {
     return sealed;
   }
 
+  /**
+   * The stored bytes as a sealed record, which they must be byte for byte. `JSON.parse` plus a
+   * byte comparison with the re-canonicalized record accepts exactly the canonical texts (any
+   * duplicate key, float spelling or escape variant changes the bytes); the strict reader then
+   * names what is wrong.
+   */
+  private readStored(body: Uint8Array, where: { leafIndex: number }): SealedRecord {
+    const { hasher, meta } = this.ledger;
+    try {
+      const sealed = sealCompleteRecord(JSON.parse(fromUtf8(body)), hasher, meta.bounds);
+      if (bytesEqual(sealed.bytes, body)) return sealed;
+    } catch {
+      // fall through to the strict reader for the precise error
+    }
+    try {
+      sealCompleteRecord(readJsonBytes(body), hasher, meta.bounds);
+    } catch (error) {
+      if (!(error instanceof SecuraMemError)) throw error;
+      throw new VerificationError(error.code, `stored record is not canonical: ${error.detail}`, where);
+    }
+    throw new VerificationError(
+      "NOT_CANONICAL",
+      "stored bytes are not the canonical form of the record",
+      where,
+    );
+  }
+
   private expectStoredPredecessor(tracker: ChainTracker, resume: StatementSync, sealed: SealedRecord): void {
     const { writer_id, stream, seq } = sealed.record;
     if (seq === 1) return;
@@ -308,16 +323,17 @@ class VerifyState {
         { leafIndex: size },
       );
     }
-    const levels = this.db.prepare("SELECT level, count(*) AS n, max(idx) AS top FROM nodes GROUP BY level")
-      .all() as { level: number; n: number; top: number }[];
-    for (const { level, n, top } of levels) {
-      const expected = Math.floor(size / 2 ** level);
-      if (n !== expected || top !== expected - 1) {
-        throw new VerificationError(
-          "NODE_MISMATCH",
-          `Merkle level ${level} stores ${n} nodes up to ${top}; ${size} records make ${expected}`,
-        );
-      }
+    const nodes = this.db.prepare("SELECT count(*) AS n, max(id) AS top FROM nodes").get() as {
+      n: number;
+      top: number | null;
+    };
+    const expected = interiorNodeCount(size);
+    if (nodes.n !== expected || (nodes.top ?? 0) >= nodeId(0, size)) {
+      throw new VerificationError(
+        "NODE_MISMATCH",
+        `${nodes.n} interior Merkle nodes are stored; ${size} records make ${expected}`,
+        { leafIndex: size },
+      );
     }
   }
 
@@ -375,28 +391,39 @@ class VerifyState {
   }
 }
 
-/** Compares every node the rebuilt tree completes with the stored one, instead of storing it. */
+/**
+ * Compares every interior node the rebuilt tree completes with the stored one, instead of storing
+ * it. A mismatch is located at the leaf whose append completed the node.
+ */
 class CheckingNodeStore implements NodeStore {
-  private readonly select: StatementSync;
+  private readonly stored: SqliteNodeStore;
 
-  constructor(db: DatabaseSync) {
-    this.select = db.prepare("SELECT hash FROM nodes WHERE level = ? AND idx = ?");
+  constructor(db: DatabaseSync, mh: MerkleHasher) {
+    this.stored = new SqliteNodeStore(db, mh);
   }
 
   get(level: number, index: number): Uint8Array | undefined {
-    return (this.select.get(level, index) as { hash: Uint8Array } | undefined)?.hash;
+    return this.stored.get(level, index);
   }
 
   put(level: number, index: number, hash: Uint8Array): void {
-    const stored = this.get(level, index);
+    if (level === 0) return; // leaf hashes are derived from the self_hash just checked
+    const stored = this.stored.get(level, index);
     if (stored === undefined || !bytesEqual(stored, hash)) {
       throw new VerificationError(
         "NODE_MISMATCH",
         `Merkle node (level ${level}, index ${index}) is ${stored === undefined ? "missing" : "wrong"}`,
-        { leafIndex: index * 2 ** level },
+        { leafIndex: (index + 1) * 2 ** level - 1 },
       );
     }
   }
+}
+
+/** Interior nodes of a tree of `size` leaves: complete subtrees of height ≥ 1. */
+function interiorNodeCount(size: number): number {
+  let count = 0;
+  for (let width = 2; width <= size; width *= 2) count += Math.floor(size / width);
+  return count;
 }
 
 function isTombstoneOf(record: unknown, contentId: string): boolean {

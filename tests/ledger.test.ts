@@ -98,7 +98,7 @@ Deno.test("ledger: create refuses an existing ledger; open refuses a missing one
 
 Deno.test("ledger: triggers refuse UPDATE and DELETE of records, nodes and checkpoints", async () => {
   const ledger = await tempLedger();
-  await ledger.append(agentDraft(0));
+  await ledger.appendBatch([agentDraft(0), agentDraft(1)]);
   const db = new DatabaseSync(ledger.paths.db);
   for (
     const sql of [

@@ -7,6 +7,7 @@ import { signCheckpoint } from "../core/checkpoint.ts";
 import { generateKeyPair, parseSignerKey } from "../core/keys.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { GUARD_TRIGGERS, GUARDS_SQL } from "../ledger/schema.ts";
+import { nodeId } from "../ledger/node_store.ts";
 import { verifyLedger, type VerifyReport } from "../ledger/verify.ts";
 import { agentDraft, tempLedger } from "./_ledger.ts";
 
@@ -88,7 +89,9 @@ Deno.test("tamper: a record rewritten with a matching self_hash breaks the Merkl
   const sql = `UPDATE records SET body = ${hex(body)}, self_hash = ${
     hex(hasher.digest(body))
   } WHERE leaf = 5;`;
-  expectFailure(await tampered((_, db) => sqlite(db, unguarded(sql))), "NODE_MISMATCH", 5);
+  const report = await tampered((_, db) => sqlite(db, unguarded(sql)));
+  expectFailure(report, "NODE_MISMATCH", 5);
+  assert.match(report.failure!.message, /level 1, index 2/);
 });
 
 Deno.test("tamper: an index column that disagrees with the bytes is INDEX_MISMATCH", async () => {
@@ -122,10 +125,10 @@ Deno.test("tamper: dropped guard triggers are TRIGGERS_MISSING", async () => {
 Deno.test("tamper: a Merkle node or a chain head changed", async () => {
   expectFailure(
     await tampered((_, db) =>
-      sqlite(db, unguarded(`UPDATE nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2;`))
+      sqlite(db, unguarded(`UPDATE nodes SET hash = zeroblob(32) WHERE id = ${nodeId(1, 2)};`))
     ),
     "NODE_MISMATCH",
-    4,
+    5,
   );
   expectFailure(
     await tampered((_, db) => sqlite(db, `UPDATE heads SET seq = 99 WHERE stream = 'agent';`)),

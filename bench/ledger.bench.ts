@@ -1,0 +1,132 @@
+/**
+ * Ledger throughput (issue 3 targets), 1 KiB records, this machine. Writes the "ledger" section
+ * of bench/RESULTS.md. BENCH_RECORDS sets the ingest size (default 100,000).
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { Ledger } from "../ledger/ledger.ts";
+import { verifyLedger } from "../ledger/verify.ts";
+import { formatRate, machineLine, median, writeResultsSection } from "./_measure.ts";
+import { sampleDraft } from "./_records.ts";
+
+const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? "100000");
+const BATCH = 1000;
+const root = await Deno.makeTempDir({ prefix: "smem-bench-" });
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isFile) total += Deno.statSync(`${dir}/${entry.name}`).size;
+  }
+  return total;
+}
+
+// SecuraMem batched durable ingest.
+let clock = 1_730_246_400_000;
+const ledger = await Ledger.create(`${root}/ledger`, { clock: () => clock++, writerId: "bench@host" });
+const drafts = Array.from({ length: 4096 }, (_, i) => sampleDraft(i));
+let start = performance.now();
+for (let done = 0; done < RECORDS; done += BATCH) {
+  await ledger.appendBatch(Array.from({ length: BATCH }, (_, i) => drafts[(done + i) % drafts.length]));
+}
+const ingestRate = RECORDS / ((performance.now() - start) / 1000);
+
+// Raw SQLite insert of the same rows (same table, same indexes, same batch size, synchronous=FULL).
+const rows = ledger.db.prepare(
+  "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key FROM records ORDER BY leaf",
+).all() as Record<string, number | string | Uint8Array | null>[];
+const canonicalBytes = rows.reduce((sum, row) => sum + (row.body as Uint8Array).length, 0);
+const raw = new DatabaseSync(`${root}/raw.db`);
+raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+raw.exec(`CREATE TABLE records (leaf INTEGER PRIMARY KEY, body BLOB NOT NULL, self_hash BLOB NOT NULL,
+  writer_id TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,
+  actor_key TEXT, subject_key TEXT);
+  CREATE UNIQUE INDEX records_chain ON records (writer_id, stream, seq);
+  CREATE INDEX records_stream ON records (stream, leaf); CREATE INDEX records_kind ON records (kind, leaf);
+  CREATE INDEX records_ts ON records (ts_ms);`);
+const insert = raw.prepare("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+start = performance.now();
+for (let done = 0; done < rows.length; done += BATCH) {
+  raw.exec("BEGIN IMMEDIATE");
+  for (const row of rows.slice(done, done + BATCH)) {
+    insert.run(
+      row.leaf,
+      row.body,
+      row.self_hash,
+      row.writer_id,
+      row.stream,
+      row.seq,
+      row.ts_ms,
+      row.kind,
+      row.actor_key,
+      row.subject_key,
+    );
+  }
+  raw.exec("COMMIT");
+}
+const rawRate = rows.length / ((performance.now() - start) / 1000);
+raw.close();
+
+// Single durable appends with receipt data.
+const latencies: number[] = [];
+for (let i = 0; i < 2000; i++) {
+  const t = performance.now();
+  await ledger.append(drafts[i % drafts.length]);
+  latencies.push(performance.now() - t);
+}
+latencies.sort((a, b) => a - b);
+const p50 = latencies[Math.floor(latencies.length * 0.5)];
+const p99 = latencies[Math.floor(latencies.length * 0.99)];
+
+// Proof generation at the final size.
+const size = ledger.size;
+const proofTimes: number[] = [];
+for (let k = 0; k < 2000; k++) {
+  const index = (k * 7919) % size;
+  const t = performance.now();
+  ledger.inclusionProof(index);
+  proofTimes.push(performance.now() - t);
+}
+const proofMicros = median(proofTimes) * 1000;
+
+// Full verify.
+start = performance.now();
+const report = await verifyLedger(ledger);
+const verifyRate = report.recordsChecked / ((performance.now() - start) / 1000);
+if (!report.ok) throw report.failure;
+ledger.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+const dbBytes = dirSize(ledger.paths.dir);
+ledger.close();
+await Deno.remove(root, { recursive: true });
+
+const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+const md = `
+## Ledger (issue 3) — ${formatRate(RECORDS)} records of ~${Math.round(canonicalBytes / rows.length)} bytes
+
+Machine: ${machineLine()}. One process, one core doing the work; WAL + synchronous=FULL for both
+SecuraMem and the raw baseline; batches of ${BATCH}. Run with \`deno task bench:ledger\`
+(\`BENCH_RECORDS=N\` for another size).
+
+| measure | SecuraMem | baseline in the same run | ratio | target |
+| --- | ---: | --- | ---: | --- |
+| batched durable ingest (records/s), checkpoint signed per batch | ${
+  formatRate(ingestRate)
+} | raw SQLite insert of the same rows: ${formatRate(rawRate)} | ${
+  (ingestRate / rawRate).toFixed(2)
+}× | ≥ 100,000/s: ${verdict(ingestRate >= 100_000)}; ≥ 0.5× raw: ${verdict(ingestRate >= 0.5 * rawRate)} |
+| single durable append, receipt data returned: p50 | ${p50.toFixed(3)} ms | — | — | ≤ 0.3 ms: ${
+  verdict(p50 <= 0.3)
+} |
+| single durable append: p99 | ${p99.toFixed(3)} ms | — | — | ≤ 1.5 ms: ${verdict(p99 <= 1.5)} |
+| full verify, one reader (records/s) | ${formatRate(verifyRate)} | ingest of the same ledger: ${
+  formatRate(ingestRate)
+} | ${(verifyRate / ingestRate).toFixed(2)}× | ≥ 250,000/s: ${verdict(verifyRate >= 250_000)} |
+| inclusion-proof generation at ${formatRate(size)} leaves (median) | ${
+  proofMicros.toFixed(1)
+} µs | — | — | < 100 µs: ${verdict(proofMicros < 100)} |
+| database size / canonical record bytes | ${(dbBytes / canonicalBytes).toFixed(2)}× | ${
+  formatRate(dbBytes)
+} bytes for ${formatRate(canonicalBytes)} | — | ≤ 1.4×: ${verdict(dbBytes / canonicalBytes <= 1.4)} |
+`;
+console.log(md);
+writeResultsSection("ledger", md);
