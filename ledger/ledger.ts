@@ -535,6 +535,7 @@ export function openDatabase(path: string, options: OpenLedgerOptions = {}): Dat
     db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
     db.exec(`PRAGMA page_size = ${PAGE_SIZE}`); // takes effect only on a new file, before WAL
     db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA cache_size = -65536"); // 64 MiB: random-key index pages stay in memory
     db.exec(`PRAGMA synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
     db.exec("PRAGMA foreign_keys = ON");
     migrate(db);
