@@ -89,6 +89,33 @@ export class MerkleTree {
     this.treeSize++;
   }
 
+  /**
+   * Appends a complete subtree of 2^level leaves by its root (a compact-range merge). The tree
+   * size must be a multiple of 2^level. Nothing is stored: for verifiers rebuilding a root.
+   */
+  appendSubtree(level: number, hash: Uint8Array): void {
+    const width = 2 ** level;
+    if (this.treeSize % width !== 0) {
+      throw new ProofError(
+        "SIZE_OUT_OF_RANGE",
+        `a subtree of ${width} leaves cannot start at leaf ${this.treeSize}`,
+      );
+    }
+    let index = this.treeSize / width;
+    let node = hash;
+    while (index % 2 === 1) {
+      node = this.hasher.node(this.frontier.pop()!, node);
+      index = (index - 1) / 2;
+    }
+    this.frontier.push(node);
+    this.treeSize += width;
+  }
+
+  /** The frontier: roots of the complete subtrees tiling the tree, largest first, as [level, hash]. */
+  frontierNodes(): [number, Uint8Array][] {
+    return decompose(0, this.treeSize).map(([level], i) => [level, this.frontier[i]]);
+  }
+
   /** Root of the whole tree. */
   root(): Uint8Array {
     const frontier = this.frontier;
@@ -165,7 +192,7 @@ export class MerkleTree {
 }
 
 /** The aligned complete subtrees, largest first, that tile leaves [lo, hi): [level, index] pairs. */
-function decompose(lo: number, hi: number): [number, number][] {
+export function decompose(lo: number, hi: number): [number, number][] {
   const nodes: [number, number][] = [];
   let at = lo;
   while (at < hi) {

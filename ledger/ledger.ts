@@ -341,6 +341,42 @@ export class Ledger {
     );
   }
 
+  /** The hash of Merkle node (level, index) of the current tree. */
+  nodeHash(level: number, index: number): Uint8Array {
+    const hash = this.nodes.get(level, index);
+    if (hash === undefined) {
+      throw new LedgerError("NOT_FOUND", `no Merkle node (level ${level}, index ${index})`);
+    }
+    return hash;
+  }
+
+  /** Every verifier key the log has used, oldest first. */
+  verifierKeys(): string[] {
+    return (this.db.prepare("SELECT verifier_key FROM keys ORDER BY id").all() as { verifier_key: string }[])
+      .map((row) => row.verifier_key);
+  }
+
+  /** Records with leaf index in [from, to), in order, streamed. */
+  *records(from: number, to: number): Generator<StoredRecord> {
+    const rows = this.db.prepare(
+      "SELECT leaf, body, self_hash FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf",
+    );
+    for (const raw of rows.iterate(from, to)) {
+      const row = raw as { leaf: number; body: Uint8Array; self_hash: Uint8Array };
+      yield { index: row.leaf, text: fromUtf8(row.body), selfHash: formatHash(this.meta.alg, row.self_hash) };
+    }
+  }
+
+  /** Sizes of stored checkpoints in [from, to], ascending. */
+  checkpointSizes(from: number, to: number): number[] {
+    return (this.db.prepare("SELECT size FROM checkpoints WHERE size >= ? AND size <= ? ORDER BY size").all(
+      from,
+      to,
+    ) as {
+      size: number;
+    }[]).map((row) => row.size);
+  }
+
   /** Closes the database. */
   close(): void {
     this.db.close();

@@ -1,0 +1,31 @@
+/**
+ * Verifies a bundle file offline: nothing but the file and trusted verifier keys.
+ * @module
+ */
+import { type BundleReport, BundleVerifier } from "../core/bundle.ts";
+import type { NoteVerifier } from "../core/keys.ts";
+import { ReceiptError } from "../core/errors.ts";
+import { loadHasher } from "../wasm/hasher.ts";
+import { readLines } from "./lines.ts";
+
+/** Verifies the bundle at `path`; throws the first failure, located by line. */
+export async function verifyBundleFile(
+  path: string,
+  trusted: readonly NoteVerifier[],
+  onProgress?: (lines: number) => void,
+): Promise<BundleReport> {
+  const file = await Deno.open(path, { read: true });
+  const verifier = new BundleVerifier(trusted, loadHasher);
+  try {
+    for await (const line of readLines(file.readable)) {
+      await verifier.line(line.text);
+      if (line.number % 8192 === 0) onProgress?.(line.number);
+    }
+  } catch (error) {
+    if (error instanceof TypeError && /encoded data was not valid/.test(error.message)) {
+      throw new ReceiptError("BUNDLE_MALFORMED", "bundle is not valid UTF-8");
+    }
+    throw error;
+  }
+  return verifier.finish();
+}

@@ -1,0 +1,326 @@
+/**
+ * Evidence bundles (`.smemctx`, SPEC §7): a range of records with what a host holding only a
+ * trusted verifier key needs to check them. One line per item, UTF-8, each ending in `\n`:
+ *
+ *     smemctx/1 {"origin":"…","alg":"b3","from":F,"to":T,"size":N,"max_record_bytes":4096,"max_attrs_bytes":1024}
+ *     key <verifier key text>                       every key of the log, oldest first
+ *     left <level> <base64 hash>                    complete subtrees tiling leaves [0, F), largest first
+ *     rec <sealed record JSON>                      records F … T−1, in leaf order
+ *     cp <JSON string: signed checkpoint note>      right after the record that brings the tree to its size
+ *     right <level> <base64 hash>                   complete subtrees tiling leaves [T, N), left to right
+ *     cp <JSON string: signed checkpoint of size N> the final checkpoint
+ *     end <records> <lines>                         counts, so truncation is detected
+ *
+ * Deterministic: the same range of the same ledger gives the same bytes (intermediate
+ * checkpoints: the first stored one at or after each multiple of 1024 records). Verification
+ * streams in memory bounded by the tree height and the number of chains: every record is re-hashed
+ * and chain-linked, and the tree rebuilt from `left`, the records and `right` must reach each
+ * checkpoint's signed root. A changed, dropped, reordered or inserted byte therefore fails at a
+ * line: the record's own hash, its chain link, strict parsing, or the first checkpoint after it.
+ * @module
+ */
+import type { RecordBounds } from "./canonical.ts";
+import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
+import { ReceiptError, SecuraMemError } from "./errors.ts";
+import { bytesEqual, fromBase64Strict, toBase64, toHex } from "./encoding.ts";
+import { type HashAlg, type Hasher, isHashAlg } from "./hash.ts";
+import { isPlainObject } from "./json.ts";
+import { readJsonText } from "./json_reader.ts";
+import { type NoteVerifier, parseVerifierKey } from "./keys.ts";
+import { MerkleHasher } from "./merkle_hasher.ts";
+import { decompose, MerkleTree, type MerkleTree as MerkleTreeType, type NodeStore } from "./merkle_tree.ts";
+import { ChainTracker, sealedText, verifySealedRecord } from "./record.ts";
+
+/** First word of every bundle. */
+export const BUNDLE_MAGIC = "smemctx/1";
+/** Intermediate checkpoints are kept about this many records apart. */
+export const BUNDLE_CHECKPOINT_SPACING = 1024;
+
+/** What the header line says. */
+export interface BundleHeader {
+  readonly origin: string;
+  readonly alg: HashAlg;
+  /** First leaf index in the bundle. */
+  readonly from: number;
+  /** One past the last leaf index in the bundle. */
+  readonly to: number;
+  /** Tree size of the final checkpoint (≥ to). */
+  readonly size: number;
+  readonly bounds: RecordBounds;
+}
+
+/** Formats lines of a bundle. */
+export const bundleLine = {
+  header(h: BundleHeader): string {
+    return `${BUNDLE_MAGIC} {"origin":${
+      JSON.stringify(h.origin)
+    },"alg":"${h.alg}","from":${h.from},"to":${h.to},` +
+      `"size":${h.size},"max_record_bytes":${h.bounds.maxRecordBytes},"max_attrs_bytes":${h.bounds.maxAttrsBytes}}\n`;
+  },
+  key(verifierKey: string): string {
+    return `key ${verifierKey}\n`;
+  },
+  left(level: number, hash: Uint8Array): string {
+    return `left ${level} ${toBase64(hash)}\n`;
+  },
+  record(sealedText: string): string {
+    return `rec ${sealedText}\n`;
+  },
+  checkpoint(note: string): string {
+    return `cp ${JSON.stringify(note)}\n`;
+  },
+  right(level: number, hash: Uint8Array): string {
+    return `right ${level} ${toBase64(hash)}\n`;
+  },
+  end(records: number, lines: number): string {
+    return `end ${records} ${lines + 1}\n`;
+  },
+};
+
+/** The [level, index] nodes a bundle of [from, to) needs on the right of `to`, up to `size`. */
+export function rightNodes(to: number, size: number): [number, number][] {
+  return decompose(to, size);
+}
+
+/** The outcome of a bundle verification. */
+export interface BundleReport {
+  readonly header: BundleHeader;
+  readonly records: number;
+  readonly checkpoints: number;
+  readonly chains: number;
+  readonly finalCheckpoint: OpenedCheckpoint;
+}
+
+type Stage = "header" | "keys" | "left" | "records" | "right" | "final" | "done";
+
+/**
+ * Verifies a bundle fed one line at a time (without the trailing newline). Errors are
+ * `BUNDLE_*`, record, chain, note or proof errors, each located by `line`.
+ */
+export class BundleVerifier {
+  private stage: Stage = "header";
+  private lineNo = 0;
+  private header: BundleHeader | undefined;
+  private tree: MerkleTreeType | undefined;
+  private tracker: ChainTracker | undefined;
+  private verifiers: NoteVerifier[] = [];
+  private records = 0;
+  private checkpoints = 0;
+  private final: OpenedCheckpoint | undefined;
+  private leftNodes: [number, number][] = [];
+  private rightExpected: [number, number][] = [];
+
+  /**
+   * @param trusted verifier keys the reader trusts (at least the log's key).
+   * @param hasherFor the hashing engine for the bundle's algorithm.
+   */
+  constructor(
+    private readonly trusted: readonly NoteVerifier[],
+    private readonly hasherFor: (alg: HashAlg) => Promise<Hasher>,
+  ) {}
+
+  /** Feeds the next line. */
+  async line(text: string): Promise<void> {
+    this.lineNo++;
+    try {
+      await this.dispatch(text);
+    } catch (error) {
+      throw this.locate(error);
+    }
+  }
+
+  /** Ends the stream; throws `BUNDLE_TRUNCATED` when the `end` line was not reached. */
+  finish(): BundleReport {
+    if (this.stage !== "done" || this.header === undefined || this.final === undefined) {
+      throw new ReceiptError("BUNDLE_TRUNCATED", `bundle ends at line ${this.lineNo} before its end line`, {
+        line: this.lineNo,
+      });
+    }
+    return {
+      header: this.header,
+      records: this.records,
+      checkpoints: this.checkpoints,
+      chains: this.tracker?.chainCount ?? 0,
+      finalCheckpoint: this.final,
+    };
+  }
+
+  private async dispatch(text: string): Promise<void> {
+    const space = text.indexOf(" ");
+    const tag = space < 0 ? text : text.slice(0, space);
+    const rest = space < 0 ? "" : text.slice(space + 1);
+    if (this.stage === "header") return await this.readHeader(tag, rest);
+    if (this.stage === "done") throw malformed("text after the end line");
+    switch (tag) {
+      case "key":
+        return await this.readKey(rest);
+      case "left":
+        return this.readNode("left", rest);
+      case "rec":
+        return this.readRecord(rest);
+      case "cp":
+        return await this.readCheckpoint(rest);
+      case "right":
+        return this.readNode("right", rest);
+      case "end":
+        return this.readEnd(rest);
+    }
+    throw malformed(`unknown line tag ${JSON.stringify(tag.slice(0, 20))}`);
+  }
+
+  private async readHeader(tag: string, rest: string): Promise<void> {
+    if (tag !== BUNDLE_MAGIC) throw malformed(`not a SecuraMem bundle (expected ${BUNDLE_MAGIC})`);
+    const value = readJsonText(rest);
+    if (!isPlainObject(value)) throw malformed("header must be a JSON object");
+    const { origin, alg, from, to, size, max_record_bytes, max_attrs_bytes } = value;
+    if (
+      typeof origin !== "string" || typeof alg !== "string" || !isHashAlg(alg) || !isCount(from) ||
+      !isCount(to) || !isCount(size) || from > to || to > size || !isCount(max_record_bytes) ||
+      !isCount(max_attrs_bytes)
+    ) {
+      throw malformed("header fields are missing or inconsistent");
+    }
+    this.header = {
+      origin,
+      alg,
+      from,
+      to,
+      size,
+      bounds: { maxRecordBytes: max_record_bytes, maxAttrsBytes: max_attrs_bytes },
+    };
+    if (bundleLine.header(this.header) !== `${tag} ${rest}\n`) {
+      throw malformed("header is not in canonical form");
+    }
+    const mh = new MerkleHasher(await this.hasherFor(alg));
+    this.tree = new MerkleTree(mh, DISCARD, 0);
+    this.tracker = new ChainTracker(alg, from > 0);
+    this.leftNodes = decompose(0, from);
+    this.rightExpected = rightNodes(to, size);
+    this.stage = "keys";
+  }
+
+  private async readKey(text: string): Promise<void> {
+    if (this.stage !== "keys") throw malformed("key lines must follow the header");
+    // Keys in the bundle tell which keys the log used; only keys the reader trusts verify.
+    await parseVerifierKey(text);
+    this.verifiers = [...this.trusted];
+  }
+
+  private readNode(side: "left" | "right", text: string): void {
+    const tree = this.tree!;
+    if (side === "left") {
+      if (this.stage === "keys") this.stage = "left";
+      if (this.stage !== "left") throw malformed("left lines must precede the records");
+    } else {
+      if (this.stage === "left" || this.stage === "keys" || this.stage === "records") this.beginRight();
+      if (this.stage !== "right") throw malformed("right lines must follow the records");
+    }
+    const match = /^(0|[1-9][0-9]?) ([A-Za-z0-9+/]{43}=)$/.exec(text);
+    const hash = match === null ? undefined : fromBase64Strict(match[2]);
+    if (match === null || hash === undefined) throw malformed(`${side} line must be '<level> <base64 hash>'`);
+    const expected = side === "left" ? this.leftNodes.shift() : this.rightExpected.shift();
+    if (expected === undefined || expected[0] !== Number(match[1])) {
+      throw malformed(`unexpected ${side} node of level ${match[1]}`);
+    }
+    tree.appendSubtree(expected[0], hash);
+  }
+
+  private beginRight(): void {
+    this.endLeft();
+    if (this.tree!.size !== this.header!.to) {
+      throw malformed(`the records end at leaf ${this.tree!.size}, the header says ${this.header!.to}`);
+    }
+    this.stage = "right";
+  }
+
+  private endLeft(): void {
+    if (this.leftNodes.length > 0) throw malformed(`${this.leftNodes.length} left nodes are missing`);
+  }
+
+  private readRecord(text: string): void {
+    if (this.stage === "keys" || this.stage === "left") {
+      this.endLeft();
+      this.stage = "records";
+    }
+    if (this.stage !== "records") throw malformed("records must come between left and right lines");
+    const header = this.header!;
+    const tree = this.tree!;
+    if (tree.size >= header.to) {
+      throw malformed(`more records than the header's range ${header.from}…${header.to - 1}`);
+    }
+    const sealed = verifySealedRecord(readJsonText(text), tree.hasher.hasher, header.bounds, {
+      leafIndex: tree.size,
+    });
+    if (sealedText(sealed) !== text) throw malformed("record line is not the canonical sealed record");
+    this.tracker!.accept(sealed, { leafIndex: tree.size });
+    tree.appendEntry(sealed.digest);
+    this.records++;
+  }
+
+  /** A checkpoint is final exactly when the tree reaches the header's size (intermediate ones are below `to`). */
+  private async readCheckpoint(text: string): Promise<void> {
+    if (this.stage === "keys" || this.stage === "left") {
+      this.endLeft();
+      this.stage = "records";
+    }
+    if (this.stage !== "records" && this.stage !== "right") throw malformed("misplaced checkpoint line");
+    const note = readJsonText(text);
+    if (typeof note !== "string" || JSON.stringify(note) !== text) {
+      throw malformed("cp line must hold exactly a JSON string");
+    }
+    const opened = await openCheckpoint(note, this.verifiers, this.header!.origin);
+    const tree = this.tree!;
+    if (opened.checkpoint.size !== tree.size) {
+      throw malformed(
+        `checkpoint of size ${opened.checkpoint.size} stands where the tree has ${tree.size} leaves`,
+      );
+    }
+    const root = tree.root();
+    if (!bytesEqual(root, opened.checkpoint.root)) {
+      throw new ReceiptError(
+        "ROOT_MISMATCH",
+        `the bundle's data gives root ${toHex(root)} at size ${tree.size}; the signed checkpoint says ${
+          toHex(opened.checkpoint.root)
+        } (a line before this one was altered)`,
+      );
+    }
+    this.checkpoints++;
+    if (tree.size === this.header!.size) {
+      if (this.rightExpected.length > 0) {
+        throw malformed(`${this.rightExpected.length} right nodes are missing`);
+      }
+      this.final = opened;
+      this.stage = "final";
+    }
+  }
+
+  private readEnd(text: string): void {
+    if (this.stage !== "final") throw malformed("the end line must follow the final checkpoint");
+    if (text !== `${this.records} ${this.lineNo}`) {
+      throw malformed(
+        `end line says '${text}', the bundle holds ${this.records} records in ${this.lineNo} lines`,
+      );
+    }
+    this.stage = "done";
+  }
+
+  private locate(error: unknown): unknown {
+    if (!(error instanceof SecuraMemError)) return error;
+    const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
+    return new Kind(error.code, error.detail, { ...error.where, line: this.lineNo });
+  }
+}
+
+/** A node store that keeps nothing: a verifier only needs the frontier. */
+const DISCARD: NodeStore = {
+  get: () => undefined,
+  put: () => {},
+};
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function malformed(message: string): ReceiptError {
+  return new ReceiptError("BUNDLE_MALFORMED", `bundle: ${message}`);
+}

@@ -1,0 +1,120 @@
+/**
+ * Writes an evidence bundle (`.smemctx`, core/bundle.ts) of a record range, streaming: memory
+ * stays bounded whatever the range.
+ * @module
+ */
+import { BUNDLE_CHECKPOINT_SPACING, bundleLine, rightNodes } from "../core/bundle.ts";
+import { decompose } from "../core/merkle_tree.ts";
+import { sealedText } from "../core/record.ts";
+import { LedgerError } from "./errors.ts";
+import type { Ledger } from "./ledger.ts";
+
+/** The range of an export. */
+export interface ExportRange {
+  /** First leaf index. @default 0 */
+  readonly from?: number;
+  /** One past the last leaf index. @default the newest checkpoint's size */
+  readonly to?: number;
+}
+
+/** What was written. */
+export interface ExportSummary {
+  readonly from: number;
+  readonly to: number;
+  readonly size: number;
+  readonly records: number;
+  readonly lines: number;
+  readonly bytes: number;
+}
+
+/** Writes the bundle of `range` through `write` (called with chunks of whole lines). */
+export async function exportBundle(
+  ledger: Ledger,
+  write: (chunk: Uint8Array) => Promise<void>,
+  range: ExportRange = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<ExportSummary> {
+  const newest = ledger.latestCheckpoint().checkpoint.size;
+  const from = range.from ?? 0;
+  const to = range.to ?? newest;
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > ledger.size) {
+    throw new LedgerError("BAD_RANGE", `range ${from}…${to} is outside the log (0…${ledger.size})`);
+  }
+  const size = ledger.checkpointSizes(to, Number.MAX_SAFE_INTEGER)[0];
+  if (size === undefined) throw new LedgerError("BAD_RANGE", `no checkpoint covers leaf ${to - 1} yet`);
+  const writer = new ChunkWriter(write);
+  await writer.line(
+    bundleLine.header({
+      origin: ledger.meta.origin,
+      alg: ledger.meta.alg,
+      from,
+      to,
+      size,
+      bounds: ledger.meta.bounds,
+    }),
+  );
+  for (const key of ledger.verifierKeys()) await writer.line(bundleLine.key(key));
+  for (const [level, index] of decompose(0, from)) {
+    await writer.line(bundleLine.left(level, ledger.nodeHash(level, index)));
+  }
+  const intermediate = spacedCheckpoints(ledger.checkpointSizes(from + 1, to - 1));
+  let next = intermediate.shift();
+  let records = 0;
+  for (const record of ledger.records(from, to)) {
+    await writer.line(bundleLine.record(sealedText(record)));
+    records++;
+    if (record.index + 1 === next) {
+      await writer.line(bundleLine.checkpoint(ledger.checkpointAt(next)!.note));
+      next = intermediate.shift();
+    }
+    if (records % 4096 === 0) onProgress?.(records, to - from);
+  }
+  for (const [level, index] of rightNodes(to, size)) {
+    await writer.line(bundleLine.right(level, ledger.nodeHash(level, index)));
+  }
+  await writer.line(bundleLine.checkpoint(ledger.checkpointAt(size)!.note));
+  await writer.line(bundleLine.end(records, writer.lines));
+  await writer.flush();
+  onProgress?.(records, to - from);
+  return { from, to, size, records, lines: writer.lines, bytes: writer.bytes };
+}
+
+/** The first stored checkpoint at or after each multiple of the spacing. */
+function spacedCheckpoints(sizes: number[]): number[] {
+  const chosen: number[] = [];
+  let threshold = 0;
+  for (const size of sizes) {
+    if (size >= threshold) {
+      chosen.push(size);
+      threshold = (Math.floor(size / BUNDLE_CHECKPOINT_SPACING) + 1) * BUNDLE_CHECKPOINT_SPACING;
+    }
+  }
+  return chosen;
+}
+
+/** Batches lines into ~64 KiB writes. */
+class ChunkWriter {
+  lines = 0;
+  bytes = 0;
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private readonly encoder = new TextEncoder();
+
+  constructor(private readonly write: (chunk: Uint8Array) => Promise<void>) {}
+
+  async line(text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    this.lines++;
+    if (this.pendingLength >= 65_536) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.encoder.encode(this.pending.join(""));
+    this.pending = [];
+    this.pendingLength = 0;
+    this.bytes += chunk.length;
+    await this.write(chunk);
+  }
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { parseVerifierKey } from "../core/keys.ts";
+import { SecuraMemError } from "../core/errors.ts";
+import { exportBundle } from "../ledger/export.ts";
+import { verifyBundleFile } from "../cli/bundle_file.ts";
+import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+
+const ledger = await tempLedger();
+for (let batch = 0; batch < 6; batch++) {
+  await ledger.appendBatch(Array.from({ length: 500 }, (_, i) => agentDraft(batch * 500 + i)));
+}
+await ledger.appendBatch([agentDraft(3000), agentDraft(3001)]);
+const trusted = [await parseVerifierKey(ledger.verifierKey!)];
+const work = await Deno.makeTempDir({ prefix: "smem-bundle-" });
+
+async function exportTo(name: string, range: { from?: number; to?: number } = {}): Promise<string> {
+  const path = `${work}/${name}.smemctx`;
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  await exportBundle(ledger, async (chunk) => {
+    await file.write(chunk);
+  }, range);
+  file.close();
+  return path;
+}
+
+async function failure(path: string): Promise<SecuraMemError> {
+  try {
+    await verifyBundleFile(path, trusted);
+  } catch (error) {
+    if (error instanceof SecuraMemError) return error;
+    throw error;
+  }
+  assert.fail(`${path} verified`);
+}
+
+async function rewrite(path: string, name: string, change: (lines: string[]) => string[]): Promise<string> {
+  const lines = (await Deno.readTextFile(path)).split("\n").slice(0, -1);
+  const out = `${work}/${name}.smemctx`;
+  await Deno.writeTextFile(out, change(lines).map((line) => `${line}\n`).join(""));
+  return out;
+}
+
+Deno.test("bundle: whole log and sub-ranges verify offline; export is deterministic", async () => {
+  const whole = await exportTo("whole");
+  const report = await verifyBundleFile(whole, trusted);
+  assert.equal(report.records, 3002);
+  assert.equal(report.finalCheckpoint.checkpoint.size, 3002);
+  assert.ok(report.checkpoints >= 3, `intermediate checkpoints: ${report.checkpoints}`);
+  const again = await exportTo("whole-again");
+  assert.deepEqual(await Deno.readFile(again), await Deno.readFile(whole));
+  for (const [from, to] of [[0, 1], [1, 2], [700, 1800], [1000, 1500], [2999, 3002], [1234, 1234]]) {
+    const part = await exportTo(`part-${from}-${to}`, { from, to });
+    const r = await verifyBundleFile(part, trusted);
+    assert.equal(r.records, to - from, `${from}…${to}`);
+  }
+});
+
+Deno.test("bundle: flipped, dropped, reordered and inserted bytes fail at a line", async () => {
+  const whole = await exportTo("base", { from: 700, to: 1800 });
+  const lines = (await Deno.readTextFile(whole)).split("\n").slice(0, -1);
+  const recAt = lines.findIndex((line) => line.startsWith("rec ")) + 40;
+  const cases: [string, (l: string[]) => string[], string, number?][] = [
+    [
+      "flip a record byte",
+      (l) => l.with(recAt, l[recAt].replace(`"i":`, `"j":`)),
+      "HASH_MISMATCH",
+      recAt + 1,
+    ],
+    ["drop a record", (l) => l.toSpliced(recAt, 1), "SEQ_GAP", recAt + 2],
+    ["swap two records", (l) => l.with(recAt, l[recAt + 2]).with(recAt + 2, l[recAt]), "SEQ_GAP", recAt + 1],
+    ["insert a copy", (l) => l.toSpliced(recAt, 0, l[recAt]), "SEQ_GAP", recAt + 2],
+    [
+      "flip a left node",
+      (l) =>
+        l.with(
+          l.findIndex((x) => x.startsWith("left ")),
+          l.find((x) => x.startsWith("left "))!.replace(/[A-Z]/, "q"),
+        ),
+      "ROOT_MISMATCH",
+    ],
+    [
+      "flip a right node",
+      (l) =>
+        l.with(
+          l.findIndex((x) => x.startsWith("right ")),
+          l.find((x) => x.startsWith("right "))!.replace(/[A-Z]/, "q"),
+        ),
+      "ROOT_MISMATCH",
+    ],
+    ["truncate", (l) => l.slice(0, -3), "BUNDLE_TRUNCATED"],
+    ["drop the end line", (l) => l.slice(0, -1), "BUNDLE_TRUNCATED"],
+    ["change the header range", (l) => l.with(0, l[0].replace(`"to":1800`, `"to":1801`)), "BUNDLE_MALFORMED"],
+    ["extra space", (l) => l.with(recAt, `${l[recAt]} `), "BUNDLE_MALFORMED", recAt + 1],
+    [
+      "reordered keys",
+      (l) =>
+        l.with(
+          recAt,
+          l[recAt].replace(`{"v":1,"ts_ms":`, `{"ts_ms":`).replace(`,"writer_id"`, `,"v":1,"writer_id"`),
+        ),
+      "BUNDLE_MALFORMED",
+      recAt + 1,
+    ],
+    [
+      "renamed checkpoint signer",
+      (l) => l.with(l.length - 2, l[l.length - 2].replace(/ [A-Za-z0-9+/]{10}/, " AAAAAAAAAA")),
+      "UNVERIFIED_NOTE",
+    ],
+    [
+      "forged checkpoint signature",
+      (l) => l.with(l.length - 2, l[l.length - 2].replace(/[A-Za-z0-9+/]{6}(=\\n"$)/, "AAAAAA$1")),
+      "BAD_SIGNATURE",
+    ],
+  ];
+  for (const [name, change, code, line] of cases) {
+    const error = await failure(await rewrite(whole, name.replaceAll(" ", "-"), change));
+    assert.equal(error.code, code, `${name}: ${error.message}`);
+    if (line !== undefined) assert.equal(error.where.line, line, `${name}: ${error.message}`);
+    assert.ok(error.where.line !== undefined, `${name} is located`);
+  }
+});
+
+Deno.test("bundle: a record rewritten with a consistent hash fails at the next checkpoint or link", async () => {
+  const whole = await exportTo("consistent", { from: 0, to: 3002 });
+  const lines = (await Deno.readTextFile(whole)).split("\n").slice(0, -1);
+  const last = lines.findLastIndex((line) => line.startsWith("rec "));
+  const { loadHasher } = await import("../wasm/hasher.ts");
+  const { sealCompleteRecord, sealedText } = await import("../core/record.ts");
+  const value = JSON.parse(lines[last].slice(4));
+  delete value.self_hash;
+  value.reason = "forged";
+  const forged = sealCompleteRecord(value, await loadHasher("b3"));
+  const error = await failure(
+    await rewrite(whole, "forged", (l) => l.with(last, `rec ${sealedText(forged)}`)),
+  );
+  assert.equal(error.code, "ROOT_MISMATCH");
+  assert.ok(error.where.line! > last + 1);
+});
+
+Deno.test("bundle: cleanup", async () => {
+  await removeLedger(ledger);
+  await Deno.remove(work, { recursive: true });
+});
