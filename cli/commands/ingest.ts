@@ -1,0 +1,138 @@
+import type { JsonObject } from "../../core/json.ts";
+import { isPlainObject } from "../../core/json.ts";
+import { readJsonText } from "../../core/json_reader.ts";
+import { SecuraMemError } from "../../core/errors.ts";
+import { readDraft, type RecordDraft } from "../../core/record.ts";
+import { type AppendResult, Ledger } from "../../ledger/ledger.ts";
+import { type Command, stringFlag } from "../command.ts";
+import { UsageError } from "../context.ts";
+import { readLines } from "../lines.ts";
+import { parseOptionalCount } from "../numbers.ts";
+
+/**
+ * One NDJSON line: a draft, or an envelope `{"record": draft, "payload": "text"}` (or
+ * `"payload_b64"`) whose payload is stored as a blob and named by `subject.content_id`.
+ */
+interface IngestItem {
+  readonly line: number;
+  readonly draft: RecordDraft;
+  readonly payload?: Uint8Array;
+}
+
+/** `smem ingest`: NDJSON in batches, resumable by idempotent replay. */
+export const ingest: Command = {
+  name: "ingest",
+  summary: "append NDJSON drafts from a file or stdin, in batches; a bad line stops with its number",
+  usage: "smem ingest [FILE] [--batch N]",
+  flags: {
+    batch: { type: "string", arg: "N", help: "records per transaction (default 1000)" },
+    writer: { type: "string", arg: "ID", help: "writer_id for lines that name none" },
+  },
+  async run(values, args, ctx) {
+    const batchSize = parseOptionalCount(stringFlag(values, "batch"), "--batch") ?? 1000;
+    if (batchSize < 1) throw new UsageError("--batch must be at least 1");
+    const path = args[0];
+    const source = path === undefined || path === "-"
+      ? Deno.stdin.readable
+      : (await Deno.open(path)).readable;
+    const ledger = await Ledger.open(ctx.dir, { writerId: stringFlag(values, "writer") });
+    const progress = ctx.progress("ingest");
+    const summary = {
+      lines: 0,
+      appended: 0,
+      replayed: 0,
+      first_index: null as number | null,
+      last_index: null as number | null,
+    };
+    const count = (results: AppendResult[]) => {
+      for (const r of results) {
+        if (r.replayed) summary.replayed++;
+        else {
+          summary.appended++;
+          summary.first_index ??= r.index;
+          summary.last_index = r.index;
+        }
+      }
+    };
+    let batch: IngestItem[] = [];
+    try {
+      for await (const line of readLines(source)) {
+        if (line.text.trim() === "") continue;
+        const item = parseLine(line.text, line.number);
+        if (item instanceof SecuraMemError) {
+          count(await commit(ledger, batch));
+          batch = [];
+          throw item;
+        }
+        batch.push(item);
+        summary.lines++;
+        if (batch.length >= batchSize) {
+          count(await commit(ledger, batch));
+          batch = [];
+          progress.update(summary.lines);
+        }
+      }
+      count(await commit(ledger, batch));
+    } finally {
+      progress.done();
+      ledger.close();
+      ctx.info(`ingest: ${summary.appended} appended, ${summary.replayed} replayed`);
+    }
+    ctx.result(
+      summary,
+      `${summary.lines} lines: ${summary.appended} appended, ${summary.replayed} replayed (leaves ${
+        summary.first_index ?? "-"
+      }…${summary.last_index ?? "-"})`,
+    );
+  },
+};
+
+/**
+ * Commits a batch. When the ledger refuses a draft, the drafts before it are committed and the
+ * error names the draft's line (the caller counts only what it is told was committed; the
+ * summary after an error is printed by the error path).
+ */
+async function commit(ledger: Ledger, batch: IngestItem[]): Promise<AppendResult[]> {
+  if (batch.length === 0) return [];
+  try {
+    return await ledger.appendBatch(withPayloads(ledger, batch));
+  } catch (error) {
+    if (!(error instanceof SecuraMemError) || error.where.item === undefined && batch.length > 1) throw error;
+    const item = error.where.item ?? 0;
+    if (item > 0) await ledger.appendBatch(withPayloads(ledger, batch.slice(0, item)));
+    const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
+    const { item: _item, ...where } = error.where;
+    throw new Kind(error.code, error.detail, { ...where, line: batch[item].line });
+  }
+}
+
+function withPayloads(ledger: Ledger, batch: IngestItem[]): RecordDraft[] {
+  return batch.map(({ draft, payload }) => {
+    if (payload === undefined) return draft;
+    const contentId = ledger.putBlob(payload);
+    return { ...draft, subject: { ...(draft.subject ?? {}), content_id: contentId } };
+  });
+}
+
+function parseLine(text: string, line: number): IngestItem | SecuraMemError {
+  try {
+    const value = readJsonText(text);
+    if (isPlainObject(value) && Object.hasOwn(value, "record")) return envelope(value, line);
+    return { line, draft: readDraft(value) };
+  } catch (error) {
+    if (!(error instanceof SecuraMemError)) throw error;
+    const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
+    return new Kind(error.code, error.detail, { ...error.where, line });
+  }
+}
+
+function envelope(value: JsonObject, line: number): IngestItem {
+  const { record, payload, payload_b64, ...rest } = value;
+  if (Object.keys(rest).length > 0) {
+    throw new UsageError(`line ${line}: unknown envelope field ${Object.keys(rest)[0]}`);
+  }
+  const draft = readDraft(record);
+  if (typeof payload === "string") return { line, draft, payload: new TextEncoder().encode(payload) };
+  if (typeof payload_b64 === "string") return { line, draft, payload: Uint8Array.fromBase64(payload_b64) };
+  return { line, draft };
+}

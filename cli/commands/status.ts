@@ -1,0 +1,35 @@
+import { Ledger } from "../../ledger/ledger.ts";
+import type { Command } from "../command.ts";
+
+/** `smem status`: size, newest checkpoint, keys. */
+export const status: Command = {
+  name: "status",
+  summary: "show the ledger's size, newest checkpoint and key",
+  usage: "smem status",
+  flags: {},
+  async run(_values, _args, ctx) {
+    const ledger = await Ledger.open(ctx.dir);
+    try {
+      const { checkpoint } = ledger.latestCheckpoint();
+      const result = {
+        dir: ctx.dir,
+        origin: ledger.meta.origin,
+        alg: ledger.meta.alg,
+        size: ledger.size,
+        checkpoint: { size: checkpoint.size, root: checkpoint.root.toBase64() },
+        verifier_key: ledger.verifierKey ?? null,
+      };
+      ctx.result(
+        result,
+        [
+          `ledger    ${result.origin} (${result.alg})`,
+          `records   ${result.size}`,
+          `checkpoint size ${checkpoint.size}, root ${result.checkpoint.root}`,
+          `key       ${result.verifier_key ?? "(signer key file missing: read-only)"}`,
+        ].join("\n"),
+      );
+    } finally {
+      ledger.close();
+    }
+  },
+};

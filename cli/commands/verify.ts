@@ -1,0 +1,57 @@
+import { Ledger } from "../../ledger/ledger.ts";
+import { verifyLedger } from "../../ledger/verify.ts";
+import { type Command, stringFlag } from "../command.ts";
+import { EXIT } from "../context.ts";
+import { parseOptionalCount } from "../numbers.ts";
+
+/** `smem verify`: full verification, or from a trusted checkpoint. */
+export const verify: Command = {
+  name: "verify",
+  summary: "verify every record, link, Merkle node and checkpoint signature; exit 1 with the location",
+  usage: "smem verify [--from-checkpoint SIZE] [--key VKEY_FILE]",
+  verifying: true,
+  flags: {
+    "from-checkpoint": {
+      type: "string",
+      arg: "SIZE",
+      help: "trust the stored checkpoint of SIZE (signature still checked) and verify what follows",
+    },
+    key: {
+      type: "string",
+      arg: "FILE",
+      help:
+        "trust only the verifier key in FILE (default: the ledger's keys, checked against its signer key)",
+    },
+  },
+  async run(values, _args, ctx) {
+    const ledger = await Ledger.open(ctx.dir);
+    const keyFile = stringFlag(values, "key");
+    const trustedKeys = keyFile === undefined ? undefined : [(await Deno.readTextFile(keyFile)).trim()];
+    const progress = ctx.progress("verify", ledger.size);
+    try {
+      const report = await verifyLedger(ledger, {
+        trustedKeys,
+        fromCheckpoint: parseOptionalCount(stringFlag(values, "from-checkpoint"), "--from-checkpoint"),
+        onProgress: (done) => progress.update(done),
+      });
+      progress.done();
+      if (!report.ok) throw report.failure;
+      ctx.result(
+        {
+          ok: true,
+          size: report.size,
+          records_checked: report.recordsChecked,
+          checkpoints_checked: report.checkpointsChecked,
+          chains: report.chains,
+          blobs: report.blobs,
+        },
+        `ok: ${report.recordsChecked} records, ${report.checkpointsChecked} signed checkpoints, ${report.chains} chains, ` +
+          `${report.blobs.present} blobs present, ${report.blobs.erased} erased`,
+      );
+      return EXIT.ok;
+    } finally {
+      progress.done();
+      ledger.close();
+    }
+  },
+};

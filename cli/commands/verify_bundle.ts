@@ -1,0 +1,45 @@
+import { verifyBundleFile } from "../bundle_file.ts";
+import type { Command } from "../command.ts";
+import { UsageError } from "../context.ts";
+import { trustedKeys } from "./verify_receipt.ts";
+
+/** `smem verify-bundle FILE --key VKEY`: offline, streaming. */
+export const verifyBundleCommand: Command = {
+  name: "verify-bundle",
+  summary: "verify an evidence bundle offline with a trusted verifier key, in bounded memory",
+  usage: "smem verify-bundle FILE --key VKEY_FILE",
+  verifying: true,
+  flags: {
+    key: {
+      type: "string",
+      arg: "FILE",
+      help: "file holding the trusted verifier key (repeatable)",
+      multiple: true,
+    },
+  },
+  async run(values, args, ctx) {
+    if (args.length !== 1) throw new UsageError("give one bundle file");
+    const keys = await trustedKeys(values.key);
+    const progress = ctx.progress("verify-bundle");
+    try {
+      const report = await verifyBundleFile(args[0], keys, (lines) => progress.update(lines));
+      const { header, finalCheckpoint } = report;
+      ctx.result(
+        {
+          ok: true,
+          origin: header.origin,
+          from: header.from,
+          to: header.to,
+          records: report.records,
+          checkpoints: report.checkpoints,
+          chains: report.chains,
+          size: finalCheckpoint.checkpoint.size,
+        },
+        `ok: ${report.records} records (leaves ${header.from}…${header.to - 1}) of ${header.origin}, ` +
+          `${report.checkpoints} signed checkpoints, final size ${finalCheckpoint.checkpoint.size}`,
+      );
+    } finally {
+      progress.done();
+    }
+  },
+};
