@@ -23,10 +23,14 @@ export const append: Command = {
     subject: { type: "string", arg: "JSON", help: "subject object" },
     attrs: { type: "string", arg: "JSON", help: "attrs object" },
     receipt: { type: "string", arg: "FILE", help: "also write the full receipt to FILE" },
+    "busy-timeout": { type: "string", arg: "MS", help: "wait this long for another writer's lock (default 10000)" },
   },
   async run(values, _args, ctx) {
     const draft = await readDraft(values);
-    const ledger = await Ledger.open(ctx.dir, { writerId: stringFlag(values, "writer") });
+    const ledger = await Ledger.open(ctx.dir, {
+      writerId: stringFlag(values, "writer"),
+      busyTimeoutMs: parseOptionalCount(stringFlag(values, "busy-timeout"), "--busy-timeout"),
+    });
     try {
       const result = await ledger.append(draft);
       const receipt = ledger.receipt(result.index, result.checkpointSize);

@@ -19,7 +19,9 @@ export const proveOffline: Command = {
     ];
     const states: Record<string, string> = {};
     for (const [label, descriptor] of checks) {
-      states[label] = (await Deno.permissions.query(descriptor)).state;
+      const { state } = await Deno.permissions.query(descriptor);
+      // Run with --no-prompt, "prompt" means: not granted, and never asked for.
+      states[label] = state === "prompt" ? "denied" : state;
     }
     const offline = ["network", "subprocess", "ffi", "system info", "write outside the ledger"].every((k) =>
       states[k] !== "granted"

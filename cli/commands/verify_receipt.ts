@@ -1,9 +1,9 @@
 import { isHashAlg } from "../../core/hash.ts";
-import { parseVerifierKey } from "../../core/keys.ts";
+import { type NoteVerifier, parseVerifierKey } from "../../core/keys.ts";
 import { parseReceipt, receiptFromTlogProof, verifyReceipt } from "../../core/receipt.ts";
 import { TLOG_PROOF_HEADER } from "../../core/tlog_proof.ts";
 import { loadHasher } from "../../wasm/hasher.ts";
-import { type Command, stringFlag } from "../command.ts";
+import type { Command } from "../command.ts";
 import { UsageError } from "../context.ts";
 
 /** `smem verify-receipt FILE --key VKEY`: offline, no ledger. */
@@ -50,7 +50,7 @@ export const verifyReceiptCommand: Command = {
 };
 
 /** Parses the verifier keys named by repeated --key flags. */
-export async function trustedKeys(flag: unknown) {
+export async function trustedKeys(flag: unknown): Promise<NoteVerifier[]> {
   const files = Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
   if (files.length === 0) throw new UsageError("give the trusted verifier key with --key FILE");
   return await Promise.all(

@@ -1,0 +1,165 @@
+/**
+ * The CLI as users run it: a subprocess with exactly the binary's permissions (read and write of
+ * one directory, everything else denied, no prompts), walking the whole evidence lifecycle.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+const TRACE = new URL("../vectors/sample-trace.ndjson", import.meta.url).pathname;
+const root = await Deno.makeTempDir({ prefix: "smem-e2e-" });
+const dir = `${root}/ledger`;
+const DENY = ["--no-prompt", "--deny-net", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-env"];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function smem(args: string[], options: { stdin?: string; allow?: string[] } = {}): Promise<Run> {
+  const allow = options.allow ?? [`--allow-read=${root}`, `--allow-write=${root}`];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...DENY, ...allow, MAIN, ...args, "--dir", dir],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+function expectExit(run: Run, code: number, what: string): void {
+  assert.equal(run.code, code, `${what}: exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+}
+
+const trace = await Deno.readTextFile(TRACE);
+await Deno.writeTextFile(`${root}/trace.ndjson`, trace);
+
+Deno.test("cli: init, append, ingest, query, show, checkpoint, prove, verify", async () => {
+  expectExit(await smem(["status"]), 3, "status before init (missing ledger)");
+  const init = await smem(["init", "--name", "e2e.example", "--json"]);
+  expectExit(init, 0, "init");
+  const { verifier_key } = JSON.parse(init.stdout);
+  await Deno.writeTextFile(`${root}/verifier.key`, `${verifier_key}\n`);
+  expectExit(await smem(["init"]), 2, "init over an existing ledger");
+
+  const one = await smem(["append", "--kind", "ModelInvoked", "--actor", '{"user_id":"alice"}', "--json"]);
+  expectExit(one, 0, "append from flags");
+  assert.equal(JSON.parse(one.stdout).index, 0);
+  const two = await smem(["append", "--json"], { stdin: `{"kind":"ToolCalled","subject":{"tool":"search"}}` });
+  expectExit(two, 0, "append from stdin");
+  assert.equal(JSON.parse(two.stdout).seq, 2);
+  expectExit(await smem(["append", "--kind", "K", "--attrs", '{"x":1.5}']), 2, "a float in attrs");
+
+  const ingest = await smem(["ingest", `${root}/trace.ndjson`, "--json"]);
+  expectExit(ingest, 0, "ingest");
+  assert.equal(JSON.parse(ingest.stdout).appended, 10);
+  const replay = await smem(["ingest", `${root}/trace.ndjson`, "--json"]);
+  expectExit(replay, 0, "re-ingest");
+  assert.deepEqual([JSON.parse(replay.stdout).appended, JSON.parse(replay.stdout).replayed], [0, 10]);
+
+  const log = await smem(["log", "--kind", "ToolCalled", "--json"]);
+  expectExit(log, 0, "log");
+  assert.equal(JSON.parse(log.stdout).records.length, 4);
+  const show = await smem(["show", "4", "--json"]);
+  expectExit(show, 0, "show");
+  const byHash = await smem(["show", JSON.parse(show.stdout).self_hash, "--json"]);
+  assert.equal(JSON.parse(byHash.stdout).index, 4);
+
+  const cp = await smem(["checkpoint"]);
+  expectExit(cp, 0, "checkpoint");
+  assert.match(cp.stdout, /^e2e\.example\/[0-9a-f]{16}\n12\n/);
+  expectExit(await smem(["prove", "3", "--size", "12"]), 0, "prove");
+  expectExit(await smem(["prove", "--consistency", "5", "12"]), 0, "prove consistency");
+  expectExit(await smem(["prove", "12"]), 2, "prove beyond the log");
+  const verify = await smem(["verify", "--json"]);
+  expectExit(verify, 0, "verify");
+  assert.equal(JSON.parse(verify.stdout).records_checked, 12);
+});
+
+Deno.test("cli: receipts and bundles verify offline; tampering exits 1 with the location", async () => {
+  expectExit(await smem(["receipt", "7", "--out", `${root}/r.json`]), 0, "receipt");
+  expectExit(await smem(["verify-receipt", `${root}/r.json`, "--key", `${root}/verifier.key`]), 0, "verify-receipt");
+  const receipt = await Deno.readTextFile(`${root}/r.json`);
+  await Deno.writeTextFile(`${root}/bad.json`, receipt.replace(/"seq":(\d+)/, (_, n) => `"seq":${Number(n) + 1}`));
+  const bad = await smem(["verify-receipt", `${root}/bad.json`, "--key", `${root}/verifier.key`]);
+  expectExit(bad, 1, "tampered receipt");
+  assert.match(bad.stderr, /HASH_MISMATCH/);
+  expectExit(await smem(["receipt", "7", "--tlog-proof", "--out", `${root}/r.tlog-proof`]), 0, "tlog-proof");
+  expectExit(await smem(["verify-receipt", `${root}/r.tlog-proof`, "--key", `${root}/verifier.key`]), 0, "verify tlog-proof");
+  await Deno.writeTextFile(`${root}/other.key`, "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n");
+  expectExit(await smem(["verify-receipt", `${root}/r.json`, "--key", `${root}/other.key`]), 1, "wrong key");
+
+  expectExit(await smem(["export", "--out", `${root}/e.smemctx`]), 0, "export");
+  expectExit(await smem(["verify-bundle", `${root}/e.smemctx`, "--key", `${root}/verifier.key`]), 0, "verify-bundle");
+  const bundle = await Deno.readTextFile(`${root}/e.smemctx`);
+  await Deno.writeTextFile(`${root}/cut.smemctx`, bundle.slice(0, Math.floor(bundle.length / 2)));
+  const cut = await smem(["verify-bundle", `${root}/cut.smemctx`, "--key", `${root}/verifier.key`, "--json"]);
+  expectExit(cut, 1, "truncated bundle");
+  assert.ok(JSON.parse(cut.stdout).error.code.length > 0);
+  expectExit(await smem(["verify-bundle", `${root}/missing.smemctx`, "--key", `${root}/verifier.key`]), 3, "missing file");
+});
+
+Deno.test("cli: errors have the SPEC §9 exit codes and one line", async () => {
+  const unknown = await smem(["verify", "--nope"]);
+  expectExit(unknown, 2, "unknown flag");
+  assert.equal(unknown.stderr.trim().split("\n").length, 1);
+  expectExit(await smem(["frobnicate"]), 2, "unknown command");
+  const json = await smem(["show", "999", "--json"]);
+  expectExit(json, 2, "no such leaf");
+  assert.equal(JSON.parse(json.stdout).error.code, "NOT_FOUND");
+  const conflict = `{"kind":"ToolCalled","writer_id":"agent-gateway@prod-1","stream":"agent.support","seq":4,"ts_ms":1}`;
+  expectExit(await smem(["append"], { stdin: conflict }), 4, "conflicting replay");
+  const badLine = `${trace.split("\n").slice(0, 2).join("\n")}\n{"kind":"X","attrs":{"a":1e3}}\n`;
+  const ingest = await smem(["ingest", "-"], { stdin: badLine });
+  expectExit(ingest, 2, "bad NDJSON line");
+  assert.match(ingest.stderr, /FLOAT_DISALLOWED.*line 3/);
+  const readOnly = await smem(["append", "--kind", "K"], { allow: [`--allow-read=${root}`] });
+  expectExit(readOnly, 3, "no write permission");
+  assert.match(readOnly.stderr, /permission|READ_ONLY/i);
+  expectExit(await smem(["verify"]), 0, "nothing committed was damaged");
+});
+
+Deno.test("cli: a locked database is LOCKED (exit 3) after the busy timeout", async () => {
+  const db = new DatabaseSync(`${dir}/ledger.db`);
+  db.exec("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE");
+  const start = performance.now();
+  const locked = await smem(["append", "--kind", "K", "--busy-timeout", "200"]);
+  db.exec("ROLLBACK");
+  db.close();
+  expectExit(locked, 3, "locked");
+  assert.match(locked.stderr, /LOCKED/);
+  assert.ok(performance.now() - start < 8000);
+});
+
+Deno.test("cli: keys, erase, status, prove-offline", async () => {
+  const keys = await smem(["keys", "list", "--json"]);
+  expectExit(keys, 0, "keys list");
+  assert.equal(JSON.parse(keys.stdout).keys.length, 1);
+  const first = JSON.parse((await smem(["show", "2", "--json"])).stdout);
+  expectExit(await smem(["erase", first.record.subject.content_id, "--reason", "gdpr_erasure_request"]), 0, "erase");
+  const verify = await smem(["verify", "--json"]);
+  expectExit(verify, 0, "verify after erase");
+  assert.equal(JSON.parse(verify.stdout).blobs.erased, 1);
+  const status = JSON.parse((await smem(["status", "--json"])).stdout);
+  assert.equal(status.size, status.checkpoint.size);
+  const offline = await smem(["prove-offline", "--json"]);
+  expectExit(offline, 0, "prove-offline");
+  const report = JSON.parse(offline.stdout);
+  assert.equal(report.offline, true);
+  for (const name of ["network", "subprocess", "ffi", "system info", "write outside the ledger"]) {
+    assert.equal(report.permissions[name], "denied", name);
+  }
+  assert.equal(report.permissions["write the ledger directory"], "granted");
+});
+
+Deno.test("cli: cleanup", async () => {
+  await Deno.remove(root, { recursive: true });
+});
