@@ -53,7 +53,9 @@ Deno.test("cli: init, append, ingest, query, show, checkpoint, prove, verify", a
   const one = await smem(["append", "--kind", "ModelInvoked", "--actor", '{"user_id":"alice"}', "--json"]);
   expectExit(one, 0, "append from flags");
   assert.equal(JSON.parse(one.stdout).index, 0);
-  const two = await smem(["append", "--json"], { stdin: `{"kind":"ToolCalled","subject":{"tool":"search"}}` });
+  const two = await smem(["append", "--json"], {
+    stdin: `{"kind":"ToolCalled","subject":{"tool":"search"}}`,
+  });
   expectExit(two, 0, "append from stdin");
   assert.equal(JSON.parse(two.stdout).seq, 2);
   expectExit(await smem(["append", "--kind", "K", "--attrs", '{"x":1.5}']), 2, "a float in attrs");
@@ -86,25 +88,47 @@ Deno.test("cli: init, append, ingest, query, show, checkpoint, prove, verify", a
 
 Deno.test("cli: receipts and bundles verify offline; tampering exits 1 with the location", async () => {
   expectExit(await smem(["receipt", "7", "--out", `${root}/r.json`]), 0, "receipt");
-  expectExit(await smem(["verify-receipt", `${root}/r.json`, "--key", `${root}/verifier.key`]), 0, "verify-receipt");
+  expectExit(
+    await smem(["verify-receipt", `${root}/r.json`, "--key", `${root}/verifier.key`]),
+    0,
+    "verify-receipt",
+  );
   const receipt = await Deno.readTextFile(`${root}/r.json`);
-  await Deno.writeTextFile(`${root}/bad.json`, receipt.replace(/"seq":(\d+)/, (_, n) => `"seq":${Number(n) + 1}`));
+  await Deno.writeTextFile(
+    `${root}/bad.json`,
+    receipt.replace(/"seq":(\d+)/, (_, n) => `"seq":${Number(n) + 1}`),
+  );
   const bad = await smem(["verify-receipt", `${root}/bad.json`, "--key", `${root}/verifier.key`]);
   expectExit(bad, 1, "tampered receipt");
   assert.match(bad.stderr, /HASH_MISMATCH/);
   expectExit(await smem(["receipt", "7", "--tlog-proof", "--out", `${root}/r.tlog-proof`]), 0, "tlog-proof");
-  expectExit(await smem(["verify-receipt", `${root}/r.tlog-proof`, "--key", `${root}/verifier.key`]), 0, "verify tlog-proof");
-  await Deno.writeTextFile(`${root}/other.key`, "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n");
+  expectExit(
+    await smem(["verify-receipt", `${root}/r.tlog-proof`, "--key", `${root}/verifier.key`]),
+    0,
+    "verify tlog-proof",
+  );
+  await Deno.writeTextFile(
+    `${root}/other.key`,
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW\n",
+  );
   expectExit(await smem(["verify-receipt", `${root}/r.json`, "--key", `${root}/other.key`]), 1, "wrong key");
 
   expectExit(await smem(["export", "--out", `${root}/e.smemctx`]), 0, "export");
-  expectExit(await smem(["verify-bundle", `${root}/e.smemctx`, "--key", `${root}/verifier.key`]), 0, "verify-bundle");
+  expectExit(
+    await smem(["verify-bundle", `${root}/e.smemctx`, "--key", `${root}/verifier.key`]),
+    0,
+    "verify-bundle",
+  );
   const bundle = await Deno.readTextFile(`${root}/e.smemctx`);
   await Deno.writeTextFile(`${root}/cut.smemctx`, bundle.slice(0, Math.floor(bundle.length / 2)));
   const cut = await smem(["verify-bundle", `${root}/cut.smemctx`, "--key", `${root}/verifier.key`, "--json"]);
   expectExit(cut, 1, "truncated bundle");
   assert.ok(JSON.parse(cut.stdout).error.code.length > 0);
-  expectExit(await smem(["verify-bundle", `${root}/missing.smemctx`, "--key", `${root}/verifier.key`]), 3, "missing file");
+  expectExit(
+    await smem(["verify-bundle", `${root}/missing.smemctx`, "--key", `${root}/verifier.key`]),
+    3,
+    "missing file",
+  );
 });
 
 Deno.test("cli: errors have the SPEC §9 exit codes and one line", async () => {
@@ -115,7 +139,8 @@ Deno.test("cli: errors have the SPEC §9 exit codes and one line", async () => {
   const json = await smem(["show", "999", "--json"]);
   expectExit(json, 2, "no such leaf");
   assert.equal(JSON.parse(json.stdout).error.code, "NOT_FOUND");
-  const conflict = `{"kind":"ToolCalled","writer_id":"agent-gateway@prod-1","stream":"agent.support","seq":4,"ts_ms":1}`;
+  const conflict =
+    `{"kind":"ToolCalled","writer_id":"agent-gateway@prod-1","stream":"agent.support","seq":4,"ts_ms":1}`;
   expectExit(await smem(["append"], { stdin: conflict }), 4, "conflicting replay");
   const badLine = `${trace.split("\n").slice(0, 2).join("\n")}\n{"kind":"X","attrs":{"a":1e3}}\n`;
   const ingest = await smem(["ingest", "-"], { stdin: badLine });
@@ -144,7 +169,11 @@ Deno.test("cli: keys, erase, status, prove-offline", async () => {
   expectExit(keys, 0, "keys list");
   assert.equal(JSON.parse(keys.stdout).keys.length, 1);
   const first = JSON.parse((await smem(["show", "2", "--json"])).stdout);
-  expectExit(await smem(["erase", first.record.subject.content_id, "--reason", "gdpr_erasure_request"]), 0, "erase");
+  expectExit(
+    await smem(["erase", first.record.subject.content_id, "--reason", "gdpr_erasure_request"]),
+    0,
+    "erase",
+  );
   const verify = await smem(["verify", "--json"]);
   expectExit(verify, 0, "verify after erase");
   assert.equal(JSON.parse(verify.stdout).blobs.erased, 1);

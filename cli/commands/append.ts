@@ -23,7 +23,11 @@ export const append: Command = {
     subject: { type: "string", arg: "JSON", help: "subject object" },
     attrs: { type: "string", arg: "JSON", help: "attrs object" },
     receipt: { type: "string", arg: "FILE", help: "also write the full receipt to FILE" },
-    "busy-timeout": { type: "string", arg: "MS", help: "wait this long for another writer's lock (default 10000)" },
+    "busy-timeout": {
+      type: "string",
+      arg: "MS",
+      help: "wait this long for another writer's lock (default 10000)",
+    },
   },
   async run(values, _args, ctx) {
     const draft = await readDraft(values);
