@@ -21,7 +21,7 @@
  */
 import type { RecordBounds } from "./canonical.ts";
 import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
-import { ReceiptError, SecuraMemError } from "./errors.ts";
+import { ReceiptError, relocate, SecuraMemError } from "./errors.ts";
 import { bytesEqual, fromBase64Strict, toBase64, toHex } from "./encoding.ts";
 import { type HashAlg, type Hasher, isHashAlg } from "./hash.ts";
 import { isPlainObject } from "./json.ts";
@@ -305,9 +305,7 @@ export class BundleVerifier {
   }
 
   private locate(error: unknown): unknown {
-    if (!(error instanceof SecuraMemError)) return error;
-    const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
-    return new Kind(error.code, error.detail, { ...error.where, line: this.lineNo });
+    return error instanceof SecuraMemError ? relocate(error, { line: this.lineNo }) : error;
   }
 }
 

@@ -138,6 +138,17 @@ export class NoteError extends SecuraMemError {}
  */
 export class ReceiptError extends SecuraMemError {}
 
+/**
+ * The same error with more location: same class, code and message, `where` merged with `extra`
+ * (keys set to `undefined` in `extra` are dropped).
+ */
+export function relocate<E extends SecuraMemError>(error: E, extra: ErrorLocation): E {
+  const Kind = error.constructor as new (code: string, message: string, where: ErrorLocation) => E;
+  const where: Record<string, unknown> = { ...error.where, ...extra };
+  for (const key of Object.keys(where)) if (where[key] === undefined) delete where[key];
+  return new Kind(error.code, error.detail, where as ErrorLocation);
+}
+
 function describeLocation(where: ErrorLocation): string {
   const parts: string[] = [];
   if (where.leafIndex !== undefined) parts.push(`leaf ${where.leafIndex}`);

@@ -8,7 +8,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DEFAULT_BOUNDS, type RecordBounds } from "../core/canonical.ts";
 import { type Checkpoint, parseCheckpoint, signCheckpoint } from "../core/checkpoint.ts";
-import { SecuraMemError } from "../core/errors.ts";
+import { relocate, SecuraMemError } from "../core/errors.ts";
 import { fromUtf8 } from "../core/encoding.ts";
 import { formatHash, genesisHash, type HashAlg, type Hasher, isHashAlg } from "../core/hash.ts";
 import type { JsonObject } from "../core/json.ts";
@@ -617,9 +617,7 @@ function hashDigest(hash: string): Uint8Array {
 }
 
 function withItem(error: unknown, item: number, count: number): unknown {
-  if (!(error instanceof SecuraMemError) || count === 1) return error;
-  const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
-  return new Kind(error.code, error.detail, { ...error.where, item });
+  return error instanceof SecuraMemError && count > 1 ? relocate(error, { item }) : error;
 }
 
 /** Maps a SQLite error to a LedgerError with the ledger's codes. */

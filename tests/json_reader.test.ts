@@ -4,6 +4,7 @@ import { CanonicalError } from "../core/errors.ts";
 import type { JsonValue } from "../core/json.ts";
 import { readJsonBytes, readJsonText } from "../core/json_reader.ts";
 import { fcParams } from "./_fc.ts";
+import { codeOfSync } from "./_codes.ts";
 
 const strictJson = fc.letrec<{ value: JsonValue }>((tie) => ({
   value: fc.oneof(
@@ -17,16 +18,6 @@ const strictJson = fc.letrec<{ value: JsonValue }>((tie) => ({
   ),
 })).value;
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof CanonicalError) return error.code;
-    throw error;
-  }
-}
-
 Deno.test("json reader property: reads back whatever JSON.stringify wrote, in any indentation", () => {
   fc.assert(
     fc.property(strictJson, fc.integer({ min: 0, max: 4 }), (value, indent) => {
@@ -39,7 +30,7 @@ Deno.test("json reader property: reads back whatever JSON.stringify wrote, in an
 Deno.test("json reader property: a fraction or exponent anywhere is FLOAT_DISALLOWED", () => {
   fc.assert(
     fc.property(fc.integer(), fc.constantFrom(".0", ".5", "e3", "E-1", "e+2", ".25e1"), (n, tail) => {
-      assert.equal(codeOf(() => readJsonText(`{"a":[1,{"b":${n}${tail}}]}`)), "FLOAT_DISALLOWED");
+      assert.equal(codeOfSync(() => readJsonText(`{"a":[1,{"b":${n}${tail}}]}`)), "FLOAT_DISALLOWED");
     }),
     fcParams(),
   );
@@ -51,7 +42,7 @@ Deno.test("json reader property: a repeated key at any depth is DUPLICATE_KEY", 
       const k = JSON.stringify(key);
       const inner = `{${k}:1,"other":2,${k}:3}`;
       const text = `${"[".repeat(depth)}${inner}${"]".repeat(depth)}`;
-      assert.equal(codeOf(() => readJsonText(text)), "DUPLICATE_KEY");
+      assert.equal(codeOfSync(() => readJsonText(text)), "DUPLICATE_KEY");
     }),
     fcParams(),
   );
@@ -88,6 +79,6 @@ Deno.test("json reader: errors carry a code and the character offset", () => {
 });
 
 Deno.test("json reader: invalid UTF-8 bytes are BAD_UTF8", () => {
-  assert.equal(codeOf(() => readJsonBytes(new Uint8Array([0x22, 0xff, 0x22]))), "BAD_UTF8");
+  assert.equal(codeOfSync(() => readJsonBytes(new Uint8Array([0x22, 0xff, 0x22]))), "BAD_UTF8");
   assert.deepEqual(readJsonBytes(new TextEncoder().encode(`{"é":1}`)), { "é": 1 });
 });

@@ -5,16 +5,7 @@ import { verifyReceipt } from "../core/receipt.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
-
-async function codeOf(fn: () => Promise<unknown> | unknown): Promise<string | undefined> {
-  try {
-    await fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof Error && "code" in error) return String(error.code);
-    throw error;
-  }
-}
+import { codeOf } from "./_codes.ts";
 
 Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reopen", async () => {
   const ledger = await tempLedger();

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { formatCheckpoint, openCheckpoint, parseCheckpoint, signCheckpoint } from "../core/checkpoint.ts";
-import { SecuraMemError } from "../core/errors.ts";
 import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
 import { cosignNote, openNote, signNote } from "../core/note.ts";
 import { fcParams } from "./_fc.ts";
 import { loadVector } from "./_vectors.ts";
+import { codeOf } from "./_codes.ts";
 
 interface NoteVectors {
   checkpoint_note: string;
@@ -19,16 +19,6 @@ interface NoteVectors {
 
 const go = loadVector<NoteVectors>("public/signed-notes.json");
 const RFC6962_ROOT_8 = "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328";
-
-async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof SecuraMemError) return error.code;
-    throw error;
-  }
-}
 
 Deno.test("keys: Go-made signer keys give Go's verifier keys; signing reproduces Go's notes exactly", async () => {
   for (

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { signCheckpoint } from "../core/checkpoint.ts";
-import { SecuraMemError } from "../core/errors.ts";
 import { parseSignerKey, parseVerifierKey } from "../core/keys.ts";
 import {
   formatReceipt,
@@ -12,6 +11,7 @@ import {
 import { parseTlogProof } from "../core/tlog_proof.ts";
 import { buildSampleLog, VECTOR_ORIGIN } from "../vectors/_build.ts";
 import { loadVector } from "./_vectors.ts";
+import { codeOf } from "./_codes.ts";
 
 interface CheckpointVector {
   signer_key: string;
@@ -28,16 +28,6 @@ const note = await signCheckpoint({ origin: VECTOR_ORIGIN, size: 11, root: tree.
   signer,
 ]);
 const receipts = records.map((r, i) => formatReceipt(r, i, tree.inclusionProof(i, 11), note));
-
-async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof SecuraMemError) return error.code;
-    throw error;
-  }
-}
 
 Deno.test("receipt: every record's receipt verifies offline with only the verifier key", async () => {
   for (const [i, text] of receipts.entries()) {

@@ -15,6 +15,7 @@ import {
 } from "../core/record.ts";
 import { readJsonText } from "../core/json_reader.ts";
 import { loadHasher } from "../wasm/hasher.ts";
+import { codeOfSync } from "./_codes.ts";
 
 const b3 = await loadHasher("b3");
 const defaults = { tsMs: 1_730_246_400_000, writerId: "svc-gateway@inst-1" };
@@ -29,16 +30,6 @@ function chain(count: number, stream = "ingress", writer?: string): SealedRecord
     out.push(sealed);
   }
   return out;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (error instanceof Error && "code" in error) return String(error.code);
-    throw error;
-  }
 }
 
 Deno.test("record: sealing a draft fills defaults and reproduces SPEC vector 1", () => {
@@ -62,12 +53,12 @@ Deno.test("record: sealing a draft fills defaults and reproduces SPEC vector 1",
 Deno.test("record: a draft's seq and prev must agree with the chain head", () => {
   const head = { prev: `b3:${"11".repeat(32)}`, nextSeq: 5 };
   const draft = readDraftText(`{"kind":"K"}`);
-  assert.equal(codeOf(() => sealRecord({ ...draft, seq: 7 }, head, defaults, b3)), "SEQ_GAP");
-  assert.equal(codeOf(() => sealRecord({ ...draft, seq: 4 }, head, defaults, b3)), "SEQ_REUSED");
-  assert.equal(codeOf(() => sealRecord({ ...draft, prev: "b3:0" }, head, defaults, b3)), "PREV_MISMATCH");
+  assert.equal(codeOfSync(() => sealRecord({ ...draft, seq: 7 }, head, defaults, b3)), "SEQ_GAP");
+  assert.equal(codeOfSync(() => sealRecord({ ...draft, seq: 4 }, head, defaults, b3)), "SEQ_REUSED");
+  assert.equal(codeOfSync(() => sealRecord({ ...draft, prev: "b3:0" }, head, defaults, b3)), "PREV_MISMATCH");
   assert.equal(sealRecord({ ...draft, seq: 5, prev: head.prev }, head, defaults, b3).record.seq, 5);
-  assert.equal(codeOf(() => readDraftText(`{"stream":"x"}`)), "MISSING_FIELD");
-  assert.equal(codeOf(() => readDraftText(`{"kind":"K","self_hash":"b3:0"}`)), "UNKNOWN_FIELD");
+  assert.equal(codeOfSync(() => readDraftText(`{"stream":"x"}`)), "MISSING_FIELD");
+  assert.equal(codeOfSync(() => readDraftText(`{"kind":"K","self_hash":"b3:0"}`)), "UNKNOWN_FIELD");
 });
 
 Deno.test("record: an NFD writer_id lands in the NFC chain", () => {
@@ -97,17 +88,17 @@ Deno.test("record: sealed text round-trips and verifies; any content change is H
     });
   }
   const nfd = { ...(value as JsonObject), reason: "cafe\u0301" };
-  assert.equal(codeOf(() => verifySealedRecord(nfd, b3)), "NOT_CANONICAL");
+  assert.equal(codeOfSync(() => verifySealedRecord(nfd, b3)), "NOT_CANONICAL");
   const sha = { ...(value as JsonObject), self_hash: `sha256:${"00".repeat(32)}` };
-  assert.equal(codeOf(() => verifySealedRecord(sha, b3)), "ALG_MISMATCH");
+  assert.equal(codeOfSync(() => verifySealedRecord(sha, b3)), "ALG_MISMATCH");
 });
 
 Deno.test("record: chain segments detect dropped, reordered, inserted and foreign records", () => {
   const records = chain(6);
   const values = records.map(sealedJson);
   assert.equal(verifyChainSegment(values, b3).length, 6);
-  assert.equal(codeOf(() => verifyChainSegment([values[0], values[2]], b3)), "SEQ_GAP");
-  assert.equal(codeOf(() => verifyChainSegment([values[1], values[0]], b3)), "SEQ_GAP");
+  assert.equal(codeOfSync(() => verifyChainSegment([values[0], values[2]], b3)), "SEQ_GAP");
+  assert.equal(codeOfSync(() => verifyChainSegment([values[1], values[0]], b3)), "SEQ_GAP");
   const forged = sealRecord(
     readDraftText(`{"kind":"Forged","stream":"ingress"}`),
     { prev: records[1].selfHash, nextSeq: 3 },
@@ -115,21 +106,21 @@ Deno.test("record: chain segments detect dropped, reordered, inserted and foreig
     b3,
   );
   const withForgery = [values[0], values[1], sealedJson(forged), values[3]];
-  assert.equal(codeOf(() => verifyChainSegment(withForgery, b3)), "PREV_MISMATCH");
+  assert.equal(codeOfSync(() => verifyChainSegment(withForgery, b3)), "PREV_MISMATCH");
   const other = chain(2, "egress").map(sealedJson);
-  assert.equal(codeOf(() => verifyChainSegment([values[0], other[1]], b3)), "CHAIN_MISMATCH");
+  assert.equal(codeOfSync(() => verifyChainSegment([values[0], other[1]], b3)), "CHAIN_MISMATCH");
   assert.equal(
-    codeOf(() => verifyChainSegment(values.slice(2), b3)),
+    codeOfSync(() => verifyChainSegment(values.slice(2), b3)),
     undefined,
     "a mid-chain segment stands alone",
   );
   assert.equal(
-    codeOf(() =>
+    codeOfSync(() =>
       verifyChainSegment(values.slice(2), b3, { start: { prev: records[0].selfHash, nextSeq: 2 } })
     ),
     "SEQ_GAP",
   );
-  assert.equal(codeOf(() => verifyLink(records[0], records[2])), "SEQ_GAP");
+  assert.equal(codeOfSync(() => verifyLink(records[0], records[2])), "SEQ_GAP");
 });
 
 Deno.test("record: ChainTracker follows interleaved chains and requires genesis starts", () => {
@@ -139,9 +130,9 @@ Deno.test("record: ChainTracker follows interleaved chains and requires genesis 
   for (const sealed of [a[0], b[0], a[1], b[1], b[2], a[2]]) tracker.accept(sealed);
   assert.equal(tracker.headOf("svc-gateway@inst-1", "a")?.nextSeq, 4);
   const strict = new ChainTracker("b3");
-  assert.equal(codeOf(() => strict.accept(a[1])), "SEQ_GAP");
+  assert.equal(codeOfSync(() => strict.accept(a[1])), "SEQ_GAP");
   const resumed = new ChainTracker("b3");
   resumed.expect("svc-gateway@inst-1", "a", { prev: a[0].selfHash, nextSeq: 2 });
   resumed.accept(a[1]);
-  assert.equal(codeOf(() => resumed.accept(a[1])), "SEQ_GAP");
+  assert.equal(codeOfSync(() => resumed.accept(a[1])), "SEQ_GAP");
 });

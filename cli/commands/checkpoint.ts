@@ -1,5 +1,5 @@
-import { Ledger } from "../../ledger/ledger.ts";
 import type { Command } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 
 /** `smem checkpoint`: the newest signed checkpoint (signing one if the tree grew). */
 export const checkpoint: Command = {
@@ -8,15 +8,12 @@ export const checkpoint: Command = {
   usage: "smem checkpoint",
   flags: {},
   async run(_values, _args, ctx) {
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, async (ledger) => {
       const stored = await ledger.checkpoint();
       ctx.result(
         { size: stored.checkpoint.size, root: stored.checkpoint.root.toBase64(), note: stored.note },
         stored.note.trimEnd(),
       );
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };

@@ -1,5 +1,5 @@
-import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 import { UsageError } from "../context.ts";
 
 /** `smem erase CONTENT_ID --reason R`. */
@@ -11,12 +11,9 @@ export const erase: Command = {
   async run(values, args, ctx) {
     const reason = stringFlag(values, "reason");
     if (args.length !== 1 || reason === undefined) throw new UsageError("give CONTENT_ID and --reason");
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, async (ledger) => {
       const result = await ledger.eraseBlob(args[0], reason);
       ctx.result(result, `erased ${args[0]}; tombstone at leaf ${result.index}`);
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };

@@ -1,7 +1,7 @@
 import type { JsonObject } from "../../core/json.ts";
 import { isPlainObject } from "../../core/json.ts";
 import { readJsonText } from "../../core/json_reader.ts";
-import { SecuraMemError } from "../../core/errors.ts";
+import { relocate, SecuraMemError } from "../../core/errors.ts";
 import { readDraft, type RecordDraft } from "../../core/record.ts";
 import { type AppendResult, Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
@@ -100,9 +100,7 @@ async function commit(ledger: Ledger, batch: IngestItem[]): Promise<AppendResult
     if (!(error instanceof SecuraMemError) || error.where.item === undefined && batch.length > 1) throw error;
     const item = error.where.item ?? 0;
     if (item > 0) await ledger.appendBatch(withPayloads(ledger, batch.slice(0, item)));
-    const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
-    const { item: _item, ...where } = error.where;
-    throw new Kind(error.code, error.detail, { ...where, line: batch[item].line });
+    throw relocate(error, { item: undefined, line: batch[item].line });
   }
 }
 
@@ -121,8 +119,7 @@ function parseLine(text: string, line: number): IngestItem | SecuraMemError {
     return { line, draft: readDraft(value) };
   } catch (error) {
     if (!(error instanceof SecuraMemError)) throw error;
-    const Kind = error.constructor as new (code: string, message: string, where: object) => SecuraMemError;
-    return new Kind(error.code, error.detail, { ...error.where, line });
+    return relocate(error, { line });
   }
 }
 

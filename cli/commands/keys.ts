@@ -1,5 +1,5 @@
-import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 import { UsageError } from "../context.ts";
 
 /** `smem keys list | export`. */
@@ -9,8 +9,7 @@ export const keys: Command = {
   usage: "smem keys list\n       smem keys export [--out FILE]",
   flags: { out: { type: "string", arg: "FILE", help: "write the verifier key to FILE" } },
   async run(values, args, ctx) {
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, async (ledger) => {
       const action = args[0] ?? "list";
       if (action === "list") {
         const all = ledger.verifierKeys();
@@ -25,8 +24,6 @@ export const keys: Command = {
       const out = stringFlag(values, "out");
       if (out !== undefined) await Deno.writeTextFile(out, `${key}\n`);
       ctx.result({ verifier_key: key, out: out ?? null }, out === undefined ? key : `wrote ${out}`);
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };

@@ -1,5 +1,5 @@
-import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 import { parseOptionalCount } from "../numbers.ts";
 
 /** `smem log`: records matching filters, as a table or JSON. */
@@ -22,8 +22,7 @@ export const log: Command = {
     after: { type: "string", arg: "IDX", help: "continue after leaf IDX (the 'next' of the previous page)" },
   },
   async run(values, _args, ctx) {
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, (ledger) => {
       const page = ledger.query({
         stream: stringFlag(values, "stream"),
         writerId: stringFlag(values, "writer"),
@@ -56,8 +55,6 @@ export const log: Command = {
         [...table, page.next === undefined ? `(${rows.length} records)` : `(more: --after ${page.next})`]
           .join("\n"),
       );
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };

@@ -1,5 +1,5 @@
-import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 import { UsageError } from "../context.ts";
 import { parseCount, parseOptionalCount } from "../numbers.ts";
 
@@ -16,8 +16,7 @@ export const prove: Command = {
     },
   },
   async run(values, args, ctx) {
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, (ledger) => {
       if (values.consistency === true) {
         if (args.length !== 2) throw new UsageError("--consistency takes OLD and NEW sizes");
         const [oldSize, newSize] = [parseCount(args[0], "OLD"), parseCount(args[1], "NEW")];
@@ -49,8 +48,6 @@ export const prove: Command = {
         value,
         [`inclusion of leaf ${index} in size ${size}`, `root ${value.root}`, ...proof].join("\n"),
       );
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };

@@ -1,6 +1,6 @@
 import { parseReceipt, receiptToTlogProof } from "../../core/receipt.ts";
-import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 import { UsageError } from "../context.ts";
 import { parseCount, parseOptionalCount } from "../numbers.ts";
 
@@ -20,8 +20,7 @@ export const receipt: Command = {
   },
   async run(values, args, ctx) {
     if (args.length !== 1) throw new UsageError("give one leaf index");
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, async (ledger) => {
       const text = ledger.receipt(
         parseCount(args[0], "IDX"),
         parseOptionalCount(stringFlag(values, "size"), "--size"),
@@ -34,8 +33,6 @@ export const receipt: Command = {
       }
       await Deno.writeTextFile(out, output);
       ctx.result({ index: Number(args[0]), out }, `wrote receipt of leaf ${args[0]} to ${out}`);
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };

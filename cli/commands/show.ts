@@ -1,6 +1,6 @@
 import { parseHash } from "../../core/hash.ts";
-import { Ledger } from "../../ledger/ledger.ts";
 import type { Command } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 import { UsageError } from "../context.ts";
 import { parseCount } from "../numbers.ts";
 
@@ -13,8 +13,7 @@ export const show: Command = {
   async run(_values, args, ctx) {
     const target = args[0];
     if (target === undefined) throw new UsageError("give a leaf index or a self_hash");
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, (ledger) => {
       const index = target.includes(":")
         ? ledger.indexOfHash(parseHash(target).digest)
         : parseCount(target, "IDX");
@@ -22,8 +21,6 @@ export const show: Command = {
       const record = ledger.record(index);
       const value = { index, self_hash: record.selfHash, record: JSON.parse(record.text) };
       ctx.result(value, `leaf ${index}  ${record.selfHash}\n${JSON.stringify(value.record, null, 2)}`);
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };

@@ -1,5 +1,5 @@
-import { Ledger } from "../../ledger/ledger.ts";
 import type { Command } from "../command.ts";
+import { withLedger } from "../with_ledger.ts";
 
 /** `smem status`: size, newest checkpoint, keys. */
 export const status: Command = {
@@ -8,8 +8,7 @@ export const status: Command = {
   usage: "smem status",
   flags: {},
   async run(_values, _args, ctx) {
-    const ledger = await Ledger.open(ctx.dir);
-    try {
+    return await withLedger(ctx, (ledger) => {
       const { checkpoint } = ledger.latestCheckpoint();
       const result = {
         dir: ctx.dir,
@@ -28,8 +27,6 @@ export const status: Command = {
           `key       ${result.verifier_key ?? "(signer key file missing: read-only)"}`,
         ].join("\n"),
       );
-    } finally {
-      ledger.close();
-    }
+    });
   },
 };
