@@ -120,3 +120,14 @@ export {
   verifyReceipt,
 } from "./core/receipt.ts";
 export { formatTlogProof, parseTlogProof, TLOG_PROOF_HEADER, type TlogProof } from "./core/tlog_proof.ts";
+export { KeyChain, openRotation, type Rotation, ROTATION_HEADER, signRotation } from "./core/rotation.ts";
+export {
+  BUNDLE_CHECKPOINT_SPACING,
+  BUNDLE_MAGIC,
+  type BundleHeader,
+  bundleLine,
+  type BundleLineWriters,
+  type BundleReport,
+  BundleVerifier,
+  rightNodes,
+} from "./core/bundle.ts";

@@ -3,7 +3,8 @@
  * trusted verifier key needs to check them. One line per item, UTF-8, each ending in `\n`:
  *
  *     smemctx/1 {"origin":"…","alg":"b3","from":F,"to":T,"size":N,"max_record_bytes":4096,"max_attrs_bytes":1024}
- *     key <verifier key text>                       every key of the log, oldest first
+ *     key <verifier key text>                       the log's first key (informative)
+ *     rotation <JSON string: rotation statement>    every key rotation, in order (core/rotation.ts)
  *     left <level> <base64 hash>                    complete subtrees tiling leaves [0, F), largest first
  *     rec <sealed record JSON>                      records F … T−1, in leaf order
  *     cp <JSON string: signed checkpoint note>      right after the record that brings the tree to its size
@@ -30,10 +31,27 @@ import { type NoteVerifier, parseVerifierKey } from "./keys.ts";
 import { MerkleHasher } from "./merkle_hasher.ts";
 import { decompose, MerkleTree, type MerkleTree as MerkleTreeType, type NodeStore } from "./merkle_tree.ts";
 import { ChainTracker, sealedText, verifySealedRecord } from "./record.ts";
+import { KeyChain } from "./rotation.ts";
 
-/** First word of every bundle. */
+/**
+ * First word of every bundle.
+ *
+ * @example
+ * ```ts
+ * import { BUNDLE_MAGIC } from "../mod.ts";
+ * BUNDLE_MAGIC; // "smemctx/1"
+ * ```
+ */
 export const BUNDLE_MAGIC = "smemctx/1";
-/** Intermediate checkpoints are kept about this many records apart. */
+/**
+ * Intermediate checkpoints are kept about this many records apart.
+ *
+ * @example
+ * ```ts
+ * import { BUNDLE_CHECKPOINT_SPACING } from "../mod.ts";
+ * BUNDLE_CHECKPOINT_SPACING; // 1024
+ * ```
+ */
 export const BUNDLE_CHECKPOINT_SPACING = 1024;
 
 /** What the header line says. */
@@ -49,8 +67,28 @@ export interface BundleHeader {
   readonly bounds: RecordBounds;
 }
 
-/** Formats lines of a bundle. */
-export const bundleLine = {
+/** The writers of each line kind. */
+export interface BundleLineWriters {
+  header(h: BundleHeader): string;
+  key(verifierKey: string): string;
+  rotation(statement: string): string;
+  left(level: number, hash: Uint8Array): string;
+  record(sealedText: string): string;
+  checkpoint(note: string): string;
+  right(level: number, hash: Uint8Array): string;
+  end(records: number, lines: number): string;
+}
+
+/**
+ * Formats lines of a bundle.
+ *
+ * @example
+ * ```ts
+ * import { bundleLine } from "../mod.ts";
+ * bundleLine.end(10, 14); // "end 10 15\n"
+ * ```
+ */
+export const bundleLine: BundleLineWriters = {
   header(h: BundleHeader): string {
     return `${BUNDLE_MAGIC} {"origin":${
       JSON.stringify(h.origin)
@@ -59,6 +97,9 @@ export const bundleLine = {
   },
   key(verifierKey: string): string {
     return `key ${verifierKey}\n`;
+  },
+  rotation(statement: string): string {
+    return `rotation ${JSON.stringify(statement)}\n`;
   },
   left(level: number, hash: Uint8Array): string {
     return `left ${level} ${toBase64(hash)}\n`;
@@ -77,7 +118,15 @@ export const bundleLine = {
   },
 };
 
-/** The [level, index] nodes a bundle of [from, to) needs on the right of `to`, up to `size`. */
+/**
+ * The [level, index] nodes a bundle of [from, to) needs on the right of `to`, up to `size`.
+ *
+ * @example
+ * ```ts
+ * import { rightNodes } from "../mod.ts";
+ * rightNodes(5, 8); // [[0, 5], [1, 3]]: leaf 5, then leaves 6–7
+ * ```
+ */
 export function rightNodes(to: number, size: number): [number, number][] {
   return decompose(to, size);
 }
@@ -96,6 +145,19 @@ type Stage = "header" | "keys" | "left" | "records" | "right" | "final" | "done"
 /**
  * Verifies a bundle fed one line at a time (without the trailing newline). Errors are
  * `BUNDLE_*`, record, chain, note or proof errors, each located by `line`.
+ *
+ * @example
+ * ```ts
+ * import { BundleVerifier, generateKeyPair, loadHasher, parseVerifierKey } from "../mod.ts";
+ * const keys = await generateKeyPair("audit.example/l-1");
+ * const verifier = new BundleVerifier([await parseVerifierKey(keys.verifierKey)], loadHasher);
+ * // for each line of a .smemctx file: await verifier.line(text); then:
+ * try {
+ *   verifier.finish();
+ * } catch (error) {
+ *   console.log((error as { code: string }).code); // "BUNDLE_TRUNCATED": no lines were fed
+ * }
+ * ```
  */
 export class BundleVerifier {
   private stage: Stage = "header";
@@ -103,7 +165,7 @@ export class BundleVerifier {
   private header: BundleHeader | undefined;
   private tree: MerkleTreeType | undefined;
   private tracker: ChainTracker | undefined;
-  private verifiers: NoteVerifier[] = [];
+  private readonly chain: KeyChain;
   private records = 0;
   private checkpoints = 0;
   private final: OpenedCheckpoint | undefined;
@@ -115,9 +177,11 @@ export class BundleVerifier {
    * @param hasherFor the hashing engine for the bundle's algorithm.
    */
   constructor(
-    private readonly trusted: readonly NoteVerifier[],
+    trusted: readonly NoteVerifier[],
     private readonly hasherFor: (alg: HashAlg) => Promise<Hasher>,
-  ) {}
+  ) {
+    this.chain = new KeyChain(trusted);
+  }
 
   /** Feeds the next line. */
   async line(text: string): Promise<void> {
@@ -154,6 +218,8 @@ export class BundleVerifier {
     switch (tag) {
       case "key":
         return await this.readKey(rest);
+      case "rotation":
+        return await this.readRotation(rest);
       case "left":
         return this.readNode("left", rest);
       case "rec":
@@ -201,9 +267,17 @@ export class BundleVerifier {
 
   private async readKey(text: string): Promise<void> {
     if (this.stage !== "keys") throw malformed("key lines must follow the header");
-    // Keys in the bundle tell which keys the log used; only keys the reader trusts verify.
+    // The log's first key, for the reader's information: only keys the reader trusts verify.
     await parseVerifierKey(text);
-    this.verifiers = [...this.trusted];
+  }
+
+  private async readRotation(text: string): Promise<void> {
+    if (this.stage !== "keys") throw malformed("rotation lines must follow the key line");
+    const statement = readJsonText(text);
+    if (typeof statement !== "string" || JSON.stringify(statement) !== text) {
+      throw malformed("rotation line must hold exactly a JSON string");
+    }
+    await this.chain.rotate(statement, this.header!.origin);
   }
 
   private readNode(side: "left" | "right", text: string): void {
@@ -268,7 +342,7 @@ export class BundleVerifier {
     if (typeof note !== "string" || JSON.stringify(note) !== text) {
       throw malformed("cp line must hold exactly a JSON string");
     }
-    const opened = await openCheckpoint(note, this.verifiers, this.header!.origin);
+    const opened = await openCheckpoint(note, this.chain.verifiersFor(this.tree!.size), this.header!.origin);
     const tree = this.tree!;
     if (opened.checkpoint.size !== tree.size) {
       throw malformed(

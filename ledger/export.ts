@@ -53,7 +53,8 @@ export async function exportBundle(
       bounds: ledger.meta.bounds,
     }),
   );
-  for (const key of ledger.verifierKeys()) await writer.line(bundleLine.key(key));
+  await writer.line(bundleLine.key(ledger.verifierKeys()[0]));
+  for (const statement of ledger.rotations(size)) await writer.line(bundleLine.rotation(statement));
   for (const [level, index] of decompose(0, from)) {
     await writer.line(bundleLine.left(level, ledger.nodeHash(level, index)));
   }

@@ -13,6 +13,7 @@ import { fromUtf8 } from "../core/encoding.ts";
 import { formatHash, genesisHash, type HashAlg, type Hasher, isHashAlg } from "../core/hash.ts";
 import type { JsonObject } from "../core/json.ts";
 import { readJsonText } from "../core/json_reader.ts";
+import { signRotation } from "../core/rotation.ts";
 import { generateKeyPair, type NoteSigner, parseSignerKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree } from "../core/merkle_tree.ts";
@@ -41,6 +42,11 @@ import {
 import { Mutex } from "./mutex.ts";
 import { SqliteNodeStore } from "./node_store.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
+
+/** `kind` of the record that carries a key rotation statement. */
+export const KEY_ROTATED_KIND = "KeyRotated";
+/** Stream of key rotation records. */
+export const KEYS_STREAM = "securamem.keys";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "full" | "normal";
@@ -118,15 +124,16 @@ export class Ledger {
   private tree: MerkleTree;
   private readonly statements: Statements;
   private readonly blobs: BlobStore;
+  /** Extra signers of the next checkpoint (the retiring key, during a rotation). */
+  private cosigners: NoteSigner[] = [];
 
   private constructor(
     readonly paths: LedgerPaths,
     readonly db: DatabaseSync,
     readonly meta: LedgerMeta,
     readonly hasher: Hasher,
-    private readonly signer: NoteSigner | undefined,
-    /** The verifier key text of the signer, or `undefined` when opened without its key. */
-    readonly verifierKey: string | undefined,
+    private signer: NoteSigner | undefined,
+    private currentVerifierKey: string | undefined,
     private readonly options: Required<Omit<OpenLedgerOptions, "busyTimeoutMs">>,
   ) {
     this.mh = new MerkleHasher(hasher);
@@ -187,6 +194,7 @@ export class Ledger {
     try {
       const meta = readMeta(db);
       const hasher = await loadHasher(meta.alg);
+      finishRotation(db, paths);
       const keyText = readSignerKey(paths.signerKey);
       const parsed = keyText === undefined ? undefined : await parseSignerKey(keyText);
       return new Ledger(paths, db, meta, hasher, parsed?.signer, parsed?.verifierKey, {
@@ -198,6 +206,11 @@ export class Ledger {
       db.close();
       throw error;
     }
+  }
+
+  /** The verifier key text of the signer, or `undefined` when opened without its key. */
+  get verifierKey(): string | undefined {
+    return this.currentVerifierKey;
   }
 
   /** Number of records (the Merkle tree size). */
@@ -338,6 +351,78 @@ export class Ledger {
         this.blobs.markErased(contentId, this.options.clock(), result.index);
         return result;
       })
+    );
+  }
+
+  /**
+   * Rotates the signing key: a new key pair; a `KeyRotated` record (stream `securamem.keys`)
+   * carrying a rotation statement signed by the old and the new key (core/rotation.ts); the
+   * commit's checkpoint signed by both; later checkpoints by the new key only. The new signer
+   * key replaces `signer.key` after the commit; the old secret is kept in
+   * `signer.key.<old key id>.old` (0600) only with `keepOld`.
+   */
+  rotateKey(options: { keepOld?: boolean } = {}): Promise<{ oldKey: string; newKey: string; index: number }> {
+    return this.mutex.run(async () => {
+      const oldSigner = this.signer;
+      const oldKey = this.currentVerifierKey;
+      if (oldSigner === undefined || oldKey === undefined) {
+        throw new LedgerError("NO_SIGNER_KEY", `cannot rotate: ${this.paths.signerKey} is missing`);
+      }
+      const pair = await generateKeyPair(this.meta.origin);
+      const next = await parseSignerKey(pair.signerKey);
+      writeSignerKey(`${this.paths.signerKey}.next`, pair.signerKey);
+      const result = await this.transaction(async () => {
+        this.syncTree();
+        const index = this.tree.size;
+        const statement = await signRotation(
+          { origin: this.meta.origin, leaf: index, oldKey, newKey: next.verifierKey },
+          oldSigner,
+          next.signer,
+        );
+        const now = this.options.clock();
+        this.db.prepare("UPDATE keys SET retired_ms = ? WHERE verifier_key = ?").run(now, oldKey);
+        this.db.prepare("INSERT INTO keys (verifier_key, added_ms) VALUES (?, ?)").run(next.verifierKey, now);
+        this.signer = next.signer;
+        this.cosigners = [oldSigner];
+        try {
+          const draft: RecordDraft = {
+            kind: KEY_ROTATED_KIND,
+            stream: KEYS_STREAM,
+            subject: { name: this.meta.origin },
+            attrs: { rotation: statement },
+          };
+          const [appended] = await this.appendInTransaction([draft]);
+          return { oldKey, newKey: next.verifierKey, index: appended.index };
+        } catch (error) {
+          this.signer = oldSigner;
+          throw error;
+        } finally {
+          this.cosigners = [];
+        }
+      }).catch(async (error) => {
+        this.signer = oldSigner;
+        await Deno.remove(`${this.paths.signerKey}.next`).catch(() => {});
+        throw error;
+      });
+      if (options.keepOld === true) {
+        writeSignerKey(
+          `${this.paths.signerKey}.${oldSigner.keyId.toString(16).padStart(8, "0")}.old`,
+          readSignerKey(this.paths.signerKey)!,
+        );
+      }
+      Deno.renameSync(`${this.paths.signerKey}.next`, this.paths.signerKey);
+      this.currentVerifierKey = next.verifierKey;
+      return result;
+    });
+  }
+
+  /** Rotation statements in log order (the `KeyRotated` records' attrs), of leaves below `beforeLeaf`. */
+  rotations(beforeLeaf: number = Number.MAX_SAFE_INTEGER): string[] {
+    const rows = this.db.prepare(
+      "SELECT body FROM records WHERE stream = ? AND kind = ? AND leaf < ? ORDER BY leaf",
+    ).all(KEYS_STREAM, KEY_ROTATED_KIND, beforeLeaf) as { body: Uint8Array }[];
+    return rows.map((row) =>
+      (JSON.parse(fromUtf8(row.body)) as { attrs: { rotation: string } }).attrs.rotation
     );
   }
 
@@ -515,7 +600,7 @@ export class Ledger {
       throw new LedgerError("NO_SIGNER_KEY", `cannot sign a checkpoint: ${this.paths.signerKey} is missing`);
     }
     const checkpoint: Checkpoint = { origin: this.meta.origin, size, root: this.tree.root(), extensions: [] };
-    const note = await signCheckpoint(checkpoint, [this.signer]);
+    const note = await signCheckpoint(checkpoint, [this.signer, ...this.cosigners]);
     this.statements.insertCheckpoint.run(size, checkpoint.root, note, this.options.clock());
     return { checkpoint, note };
   }
@@ -580,6 +665,23 @@ export function openDatabase(path: string, options: OpenLedgerOptions = {}): Dat
     db.close();
     throw error instanceof SecuraMemError ? error : sqliteError(error, path);
   }
+}
+
+/**
+ * A rotation writes `signer.key.next` before its commit and renames it after. On open, a
+ * leftover `.next` whose key the database already lists completes the rename; otherwise the
+ * rotation did not commit and the file is removed.
+ */
+function finishRotation(db: DatabaseSync, paths: LedgerPaths): void {
+  const next = readSignerKey(`${paths.signerKey}.next`);
+  if (next === undefined) return;
+  const fields = next.split("+");
+  const name = fields.slice(2, -2).join("+");
+  const listed = db.prepare("SELECT verifier_key FROM keys WHERE verifier_key LIKE ?").get(
+    `${name}+${fields.at(-2)}+%`,
+  );
+  if (listed !== undefined) Deno.renameSync(`${paths.signerKey}.next`, paths.signerKey);
+  else Deno.removeSync(`${paths.signerKey}.next`);
 }
 
 function readMeta(db: DatabaseSync): LedgerMeta {

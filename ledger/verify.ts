@@ -15,13 +15,14 @@ import { SecuraMemError } from "../core/errors.ts";
 import { bytesEqual, fromUtf8, toHex } from "../core/encoding.ts";
 import { formatHash } from "../core/hash.ts";
 import { readJsonBytes } from "../core/json_reader.ts";
-import { type NoteVerifier, parseVerifierKey } from "../core/keys.ts";
+import { parseVerifierKey } from "../core/keys.ts";
+import { KeyChain } from "../core/rotation.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree, type NodeStore } from "../core/merkle_tree.ts";
 import { ChainTracker, sealCompleteRecord, type SealedRecord } from "../core/record.ts";
 import { INDEX_COLUMN_NAMES, indexColumns } from "./columns.ts";
 import { VerificationError } from "./errors.ts";
-import type { Ledger } from "./ledger.ts";
+import { KEY_ROTATED_KIND, KEYS_STREAM, type Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
 import { nodeId, SqliteNodeStore } from "./node_store.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
@@ -107,10 +108,10 @@ class VerifyState {
 
   async run(): Promise<void> {
     this.checkTriggers();
-    const verifiers = await this.trustedVerifiers();
     const checkpoints = this.storedCheckpoints();
     this.size = (this.db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
     const start = this.options.fromCheckpoint ?? 0;
+    const chain = await this.keyChain(start);
     const mh = new MerkleHasher(this.ledger.hasher);
     const nodes = new CheckingNodeStore(this.db, mh);
     const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
@@ -118,7 +119,7 @@ class VerifyState {
     const resumeChain = this.db.prepare(
       "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
     );
-    await this.checkCheckpointsAt(tree, checkpoints, verifiers);
+    await this.checkCheckpointsAt(tree, checkpoints, chain);
     const rows = this.db.prepare(
       "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
         "FROM records WHERE leaf >= ? ORDER BY leaf",
@@ -135,14 +136,18 @@ class VerifyState {
       }
       tracker.accept(sealed, { leafIndex: row.leaf });
       tree.appendEntry(sealed.digest);
+      if (sealed.record.stream === KEYS_STREAM && sealed.record.kind === KEY_ROTATED_KIND) {
+        await this.applyRotation(chain, sealed.record, row.leaf);
+      }
       expected++;
       this.checked++;
-      await this.checkCheckpointsAt(tree, checkpoints, verifiers);
+      await this.checkCheckpointsAt(tree, checkpoints, chain);
       if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, this.size - start);
     }
     if (expected !== this.size) throw fail("LEAF_GAP", `leaf indexes are not 0…${this.size - 1}`, expected);
     this.options.onProgress?.(this.checked, this.size - start);
     this.checkNothingBeyond(tree.size, checkpoints);
+    this.checkSignerKey(chain);
     if (start === 0) this.checkHeads(tracker);
     this.checkBlobs();
   }
@@ -161,21 +166,55 @@ class VerifyState {
     }
   }
 
-  private async trustedVerifiers(): Promise<NoteVerifier[]> {
+  /**
+   * The key chain: from the trusted keys given, or else from the ledger's first stored key,
+   * with every rotation before `start` applied (later ones are applied as the scan meets them).
+   */
+  private async keyChain(start: number): Promise<KeyChain> {
     const stored =
       (this.db.prepare("SELECT verifier_key FROM keys ORDER BY id").all() as { verifier_key: string }[])
         .map((row) => row.verifier_key);
-    if (this.options.trustedKeys !== undefined) {
-      return await Promise.all(this.options.trustedKeys.map((text) => parseVerifierKey(text)));
-    }
     const own = this.ledger.verifierKey;
-    if (own !== undefined && !stored.includes(own)) {
+    if (this.options.trustedKeys === undefined && own !== undefined && !stored.includes(own)) {
       throw new VerificationError(
         "KEY_MISMATCH",
         "the public keys stored in the ledger do not include the signer key's public half",
       );
     }
-    return await Promise.all(stored.map((text) => parseVerifierKey(text)));
+    const first = this.options.trustedKeys ?? stored.slice(0, 1);
+    const chain = new KeyChain(await Promise.all(first.map((text) => parseVerifierKey(text))));
+    const earlier = this.db.prepare(
+      "SELECT leaf, body FROM records WHERE stream = ? AND kind = ? AND leaf < ? ORDER BY leaf",
+    )
+      .all(KEYS_STREAM, KEY_ROTATED_KIND, start) as { leaf: number; body: Uint8Array }[];
+    for (const row of earlier) await this.applyRotation(chain, readJsonBytes(row.body), row.leaf);
+    return chain;
+  }
+
+  private async applyRotation(chain: KeyChain, record: unknown, leaf: number): Promise<void> {
+    const statement = (record as { attrs?: { rotation?: unknown } }).attrs?.rotation;
+    try {
+      if (typeof statement !== "string") {
+        throw new VerificationError("BAD_ROTATION", "KeyRotated record carries no statement");
+      }
+      const rotation = await chain.rotate(statement, this.ledger.meta.origin);
+      if (rotation.leaf !== leaf) {
+        throw new VerificationError("BAD_ROTATION", `rotation statement names leaf ${rotation.leaf}`);
+      }
+    } catch (error) {
+      if (!(error instanceof SecuraMemError)) throw error;
+      throw new VerificationError(error.code, error.detail, { leafIndex: leaf });
+    }
+  }
+
+  private checkSignerKey(chain: KeyChain): void {
+    const own = this.ledger.verifierKey;
+    if (this.options.trustedKeys === undefined && own !== undefined && chain.current.text !== own) {
+      throw new VerificationError(
+        "KEY_MISMATCH",
+        "the signer key's public half is not the key the log's key chain ends with",
+      );
+    }
   }
 
   private storedCheckpoints(): Map<number, { root: Uint8Array; note: string }> {
@@ -203,10 +242,11 @@ class VerifyState {
   private async checkCheckpointsAt(
     tree: MerkleTree,
     checkpoints: Map<number, { root: Uint8Array; note: string }>,
-    verifiers: NoteVerifier[],
+    chain: KeyChain,
   ): Promise<void> {
     const stored = checkpoints.get(tree.size);
     if (stored === undefined) return;
+    const verifiers = chain.verifiersFor(tree.size);
     const where = { leafIndex: tree.size };
     const root = tree.root();
     let opened;

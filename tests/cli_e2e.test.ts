@@ -189,6 +189,39 @@ Deno.test("cli: keys, erase, status, prove-offline", async () => {
   assert.equal(report.permissions["write the ledger directory"], "granted");
 });
 
+Deno.test("cli: keys rotate; receipts and bundles verify from the first key through the chain", async () => {
+  const rotate = await smem(["keys", "rotate", "--json"]);
+  expectExit(rotate, 0, "keys rotate");
+  const { old_key, new_key } = JSON.parse(rotate.stdout);
+  assert.equal(old_key, (await Deno.readTextFile(`${root}/verifier.key`)).trim());
+  const after = JSON.parse((await smem(["append", "--kind", "AfterRotation", "--json"])).stdout);
+  expectExit(
+    await smem(["receipt", String(after.index), "--out", `${root}/late.json`]),
+    0,
+    "receipt after rotation",
+  );
+  expectExit(
+    await smem(["verify-receipt", `${root}/late.json`, "--key", `${root}/verifier.key`]),
+    1,
+    "first key alone",
+  );
+  expectExit(await smem(["keys", "export", "--chain", "--out", `${root}/chain.key`]), 0, "export chain");
+  expectExit(
+    await smem(["verify-receipt", `${root}/late.json`, "--key", `${root}/chain.key`]),
+    0,
+    "first key + chain",
+  );
+  expectExit(await smem(["export", "--out", `${root}/rotated.smemctx`]), 0, "export after rotation");
+  expectExit(
+    await smem(["verify-bundle", `${root}/rotated.smemctx`, "--key", `${root}/verifier.key`]),
+    0,
+    "bundle from first key",
+  );
+  expectExit(await smem(["verify"]), 0, "verify after rotation");
+  const listed = JSON.parse((await smem(["keys", "list", "--json"])).stdout);
+  assert.deepEqual(listed.keys, [old_key, new_key]);
+});
+
 Deno.test("cli: cleanup", async () => {
   await Deno.remove(root, { recursive: true });
 });

@@ -19,7 +19,7 @@ export const verifyBundleCommand: Command = {
   },
   async run(values, args, ctx) {
     if (args.length !== 1) throw new UsageError("give one bundle file");
-    const keys = await trustedKeys(values.key);
+    const { first: keys } = await trustedKeys(values.key);
     const progress = ctx.progress("verify-bundle");
     try {
       const report = await verifyBundleFile(args[0], keys, (lines) => progress.update(lines));

@@ -1,5 +1,8 @@
 import { isHashAlg } from "../../core/hash.ts";
+import { parseCheckpoint } from "../../core/checkpoint.ts";
 import { type NoteVerifier, parseVerifierKey } from "../../core/keys.ts";
+import { splitNote } from "../../core/note.ts";
+import { KeyChain } from "../../core/rotation.ts";
 import { parseReceipt, receiptFromTlogProof, verifyReceipt } from "../../core/receipt.ts";
 import { TLOG_PROOF_HEADER } from "../../core/tlog_proof.ts";
 import { loadHasher } from "../../wasm/hasher.ts";
@@ -22,11 +25,12 @@ export const verifyReceiptCommand: Command = {
   },
   async run(values, args, ctx) {
     if (args.length !== 1) throw new UsageError("give one receipt file");
-    const keys = await trustedKeys(values.key);
+    const { chain } = await trustedKeys(values.key);
     const text = await Deno.readTextFile(args[0]);
     const receipt = text.startsWith(TLOG_PROOF_HEADER)
       ? receiptFromTlogProof(text)
       : parseReceipt(text.trimEnd());
+    const keys = chain.verifiersFor(parseCheckpoint(splitNote(receipt.checkpoint).text).size);
     const selfHash = (receipt.record as { self_hash?: unknown })?.self_hash;
     const alg = typeof selfHash === "string" ? selfHash.slice(0, selfHash.indexOf(":")) : "";
     if (!isHashAlg(alg)) throw new UsageError("the receipt's record has no valid self_hash");
@@ -49,11 +53,27 @@ export const verifyReceiptCommand: Command = {
   },
 };
 
-/** Parses the verifier keys named by repeated --key flags. */
-export async function trustedKeys(flag: unknown): Promise<NoteVerifier[]> {
+/**
+ * The trusted keys named by repeated --key flags. A key file holds a verifier key, optionally
+ * followed by `rotation <JSON statement>` lines (what `smem keys export --chain` writes), which
+ * are checked from that key on.
+ */
+export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[]; chain: KeyChain }> {
   const files = Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
   if (files.length === 0) throw new UsageError("give the trusted verifier key with --key FILE");
-  return await Promise.all(
-    files.map(async (file) => parseVerifierKey((await Deno.readTextFile(file)).trim())),
-  );
+  const first: NoteVerifier[] = [];
+  const rotations: string[] = [];
+  for (const file of files) {
+    const [key, ...rest] = (await Deno.readTextFile(file)).split("\n").filter((line) => line.trim() !== "");
+    first.push(await parseVerifierKey(key.trim()));
+    for (const line of rest) {
+      if (!line.startsWith("rotation ")) {
+        throw new UsageError(`${file}: expected 'rotation <statement>' lines after the key`);
+      }
+      rotations.push(JSON.parse(line.slice("rotation ".length)));
+    }
+  }
+  const chain = new KeyChain(first);
+  for (const statement of rotations) await chain.rotate(statement);
+  return { first, chain };
 }

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { openCheckpoint } from "../core/checkpoint.ts";
+import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
+import { parseReceipt, verifyReceipt } from "../core/receipt.ts";
+import { KeyChain, openRotation, signRotation } from "../core/rotation.ts";
+import { verifyBundleFile } from "../cli/bundle_file.ts";
+import { exportBundle } from "../ledger/export.ts";
+import { Ledger } from "../ledger/ledger.ts";
+import { verifyLedger } from "../ledger/verify.ts";
+import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { codeOf } from "./_codes.ts";
+
+Deno.test("rotation: a rotated ledger verifies from its first key; checkpoints switch keys at the rotation", async () => {
+  const ledger = await tempLedger();
+  const firstKey = ledger.verifierKey!;
+  await ledger.appendBatch([agentDraft(0), agentDraft(1)]);
+  const rotated = await ledger.rotateKey();
+  assert.equal(rotated.oldKey, firstKey);
+  assert.equal(rotated.index, 2);
+  assert.equal(ledger.verifierKey, rotated.newKey);
+  await ledger.appendBatch([agentDraft(2), agentDraft(3)]);
+  const first = await parseVerifierKey(firstKey);
+  const second = await parseVerifierKey(rotated.newKey);
+  const atRotation = await openCheckpoint(ledger.checkpointAt(3)!.note, [first, second]);
+  assert.equal(atRotation.note.verified.length, 2, "the rotation's commit is signed by both keys");
+  assert.equal(
+    await codeOf(() => openCheckpoint(ledger.latestCheckpoint().note, [first])),
+    "UNVERIFIED_NOTE",
+  );
+  assert.equal((await verifyLedger(ledger)).ok, true);
+  const fromFirst = await verifyLedger(ledger, { trustedKeys: [firstKey] });
+  assert.equal(fromFirst.ok, true, fromFirst.failure?.message);
+  assert.deepEqual(ledger.verifierKeys(), [firstKey, rotated.newKey]);
+  assert.equal((await Deno.readTextFile(ledger.paths.signerKey)).trim().startsWith("PRIVATE+KEY+"), true);
+  const files = [...Deno.readDirSync(ledger.paths.dir)].map((e) => e.name);
+  assert.ok(!files.some((name) => name.endsWith(".old") || name.endsWith(".next")), files.join(", "));
+  const reopened = await Ledger.open(ledger.paths.dir);
+  assert.equal(reopened.verifierKey, rotated.newKey);
+  reopened.close();
+
+  const chain = new KeyChain([first]);
+  for (const statement of ledger.rotations()) await chain.rotate(statement, ledger.meta.origin);
+  const late = parseReceipt(ledger.receipt(4));
+  assert.equal((await verifyReceipt(late, chain.verifiersFor(6), ledger.hasher)).index, 4);
+  assert.equal(await codeOf(() => verifyReceipt(late, [first], ledger.hasher)), "UNVERIFIED_NOTE");
+  const early = parseReceipt(ledger.receipt(1, 2));
+  assert.equal((await verifyReceipt(early, [first], ledger.hasher)).index, 1);
+
+  const path = `${ledger.paths.dir}/rotated.smemctx`;
+  const file = await Deno.open(path, { write: true, create: true });
+  await exportBundle(ledger, async (chunk) => void (await file.write(chunk)));
+  file.close();
+  const report = await verifyBundleFile(path, [first]);
+  assert.equal(report.records, 5);
+  assert.equal(
+    await codeOf(() => verifyBundleFile(path, [second])),
+    "BAD_ROTATION",
+    "the chain must start at a trusted key",
+  );
+  await removeLedger(ledger);
+});
+
+Deno.test("rotation: keep-old keeps the old secret; a statement signed by one key only is refused", async () => {
+  const ledger = await tempLedger();
+  const { oldKey } = await ledger.rotateKey({ keepOld: true });
+  const old = [...Deno.readDirSync(ledger.paths.dir)].find((e) => e.name.endsWith(".old"));
+  assert.ok(old !== undefined);
+  assert.equal((Deno.statSync(`${ledger.paths.dir}/${old.name}`).mode ?? 0) & 0o777, 0o600);
+  assert.equal(
+    (await parseSignerKey(Deno.readTextFileSync(`${ledger.paths.dir}/${old.name}`).trim())).verifierKey,
+    oldKey,
+  );
+
+  const a = await parseSignerKey((await generateKeyPair("o/1")).signerKey);
+  const b = await parseSignerKey((await generateKeyPair("o/1")).signerKey);
+  const rotation = { origin: "o/1", leaf: 0, oldKey: a.verifierKey, newKey: b.verifierKey };
+  const both = await signRotation(rotation, a.signer, b.signer);
+  assert.equal((await openRotation(both)).rotation.newKey, b.verifierKey);
+  const onlyNew = both.replace(/— o\/1 [^\n]+\n(— o\/1 [^\n]+\n)$/, "$1");
+  assert.equal(await codeOf(() => openRotation(onlyNew)), "BAD_ROTATION");
+  const chain = new KeyChain([await parseVerifierKey(b.verifierKey)]);
+  assert.equal(await codeOf(() => chain.rotate(both)), "BAD_ROTATION", "a rotation from an untrusted key");
+  await removeLedger(ledger);
+});
+
+Deno.test("rotation: a leftover signer.key.next from an uncommitted rotation is discarded on open", async () => {
+  const ledger = await tempLedger();
+  const before = ledger.verifierKey;
+  const stray = await generateKeyPair(ledger.meta.origin);
+  await Deno.writeTextFile(`${ledger.paths.signerKey}.next`, `${stray.signerKey}\n`);
+  ledger.close();
+  const reopened = await Ledger.open(ledger.paths.dir);
+  assert.equal(reopened.verifierKey, before);
+  assert.ok(![...Deno.readDirSync(ledger.paths.dir)].some((e) => e.name.endsWith(".next")));
+  await removeLedger(reopened);
+});
