@@ -7,6 +7,7 @@
  *     rotation <JSON string: rotation statement>    every key rotation, in order (core/rotation.ts)
  *     left <level> <base64 hash>                    complete subtrees tiling leaves [0, F), largest first
  *     rec <sealed record JSON>                      records F … T−1, in leaf order
+ *     blob <content_id> <base64 bytes>              (with --with-blobs) a payload, after the first record naming it
  *     cp <JSON string: signed checkpoint note>      right after the record that brings the tree to its size
  *     right <level> <base64 hash>                   complete subtrees tiling leaves [T, N), left to right
  *     cp <JSON string: signed checkpoint of size N> the final checkpoint
@@ -24,7 +25,7 @@ import type { RecordBounds } from "./canonical.ts";
 import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
 import { ReceiptError, relocate, SecuraMemError } from "./errors.ts";
 import { bytesEqual, fromBase64Strict, toBase64, toHex } from "./encoding.ts";
-import { type HashAlg, type Hasher, isHashAlg } from "./hash.ts";
+import { formatHash, type HashAlg, type Hasher, isHashAlg } from "./hash.ts";
 import { isPlainObject } from "./json.ts";
 import { readJsonText } from "./json_reader.ts";
 import { type NoteVerifier, parseVerifierKey } from "./keys.ts";
@@ -77,6 +78,7 @@ export interface BundleLineWriters {
   checkpoint(note: string): string;
   right(level: number, hash: Uint8Array): string;
   end(records: number, lines: number): string;
+  blob(contentId: string, bytes: Uint8Array): string;
 }
 
 /**
@@ -116,6 +118,9 @@ export const bundleLine: BundleLineWriters = {
   end(records: number, lines: number): string {
     return `end ${records} ${lines + 1}\n`;
   },
+  blob(contentId: string, bytes: Uint8Array): string {
+    return `blob ${contentId} ${toBase64(bytes)}\n`;
+  },
 };
 
 /**
@@ -137,6 +142,8 @@ export interface BundleReport {
   readonly records: number;
   readonly checkpoints: number;
   readonly chains: number;
+  /** Payload blobs carried and checked against their content ids. */
+  readonly blobs: number;
   readonly finalCheckpoint: OpenedCheckpoint;
 }
 
@@ -171,6 +178,9 @@ export class BundleVerifier {
   private final: OpenedCheckpoint | undefined;
   private leftNodes: [number, number][] = [];
   private rightExpected: [number, number][] = [];
+  private blobs = 0;
+  /** Content ids named by records read so far and not yet carried. */
+  private readonly referenced = new Set<string>();
 
   /**
    * @param trusted verifier keys the reader trusts (at least the log's key).
@@ -205,6 +215,7 @@ export class BundleVerifier {
       records: this.records,
       checkpoints: this.checkpoints,
       chains: this.tracker?.chainCount ?? 0,
+      blobs: this.blobs,
       finalCheckpoint: this.final,
     };
   }
@@ -230,6 +241,8 @@ export class BundleVerifier {
         return this.readNode("right", rest);
       case "end":
         return this.readEnd(rest);
+      case "blob":
+        return this.readBlob(rest);
     }
     throw malformed(`unknown line tag ${JSON.stringify(tag.slice(0, 20))}`);
   }
@@ -329,6 +342,24 @@ export class BundleVerifier {
     this.tracker!.accept(sealed, { leafIndex: tree.size });
     tree.appendEntry(sealed.digest);
     this.records++;
+    const contentId = sealed.record.subject.content_id;
+    if (typeof contentId === "string") this.referenced.add(contentId);
+  }
+
+  /** A payload: its bytes must hash to its id, which a record before it must name. */
+  private readBlob(text: string): void {
+    if (this.stage !== "records") throw malformed("blob lines must stand among the records");
+    const match = /^((?:b3|sha256):[0-9a-f]{64}) ([A-Za-z0-9+/]*={0,2})$/.exec(text);
+    const bytes = match === null ? undefined : fromBase64Strict(match[2]);
+    if (match === null || bytes === undefined) throw malformed("blob line must be '<content_id> <base64>'");
+    if (!this.referenced.delete(match[1])) {
+      throw malformed(`blob ${match[1]} is named by no record before it`);
+    }
+    const hasher = this.tree!.hasher.hasher;
+    if (formatHash(hasher.alg, hasher.digest(bytes)) !== match[1]) {
+      throw new ReceiptError("BLOB_MISMATCH", `blob bytes do not hash to ${match[1]}`);
+    }
+    this.blobs++;
   }
 
   /** A checkpoint is final exactly when the tree reaches the header's size (intermediate ones are below `to`). */

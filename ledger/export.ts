@@ -15,6 +15,8 @@ export interface ExportRange {
   readonly from?: number;
   /** One past the last leaf index. @default the newest checkpoint's size */
   readonly to?: number;
+  /** Carry the payload blobs the records name (erased ones cannot be carried). @default false */
+  readonly withBlobs?: boolean;
 }
 
 /** What was written. */
@@ -23,6 +25,7 @@ export interface ExportSummary {
   readonly to: number;
   readonly size: number;
   readonly records: number;
+  readonly blobs: number;
   readonly lines: number;
   readonly bytes: number;
 }
@@ -61,9 +64,18 @@ export async function exportBundle(
   const intermediate = spacedCheckpoints(ledger.checkpointSizes(from + 1, to - 1));
   let next = intermediate.shift();
   let records = 0;
+  let blobs = 0;
+  const carried = new Set<string>();
   for (const record of ledger.records(from, to)) {
     await writer.line(bundleLine.record(sealedText(record)));
     records++;
+    const contentId = range.withBlobs === true ? contentIdOf(record.text) : undefined;
+    const info = contentId === undefined || carried.has(contentId) ? undefined : ledger.blobInfo(contentId);
+    if (contentId !== undefined && info !== undefined && info.erased === undefined) {
+      await writer.line(bundleLine.blob(contentId, ledger.getBlob(contentId)));
+      carried.add(contentId);
+      blobs++;
+    }
     if (record.index + 1 === next) {
       await writer.line(bundleLine.checkpoint(ledger.checkpointAt(next)!.note));
       next = intermediate.shift();
@@ -77,7 +89,12 @@ export async function exportBundle(
   await writer.line(bundleLine.end(records, writer.lines));
   await writer.flush();
   onProgress?.(records, to - from);
-  return { from, to, size, records, lines: writer.lines, bytes: writer.bytes };
+  return { from, to, size, records, blobs, lines: writer.lines, bytes: writer.bytes };
+}
+
+function contentIdOf(recordText: string): string | undefined {
+  const contentId = (JSON.parse(recordText) as { subject: { content_id?: unknown } }).subject.content_id;
+  return typeof contentId === "string" ? contentId : undefined;
 }
 
 /** The first stored checkpoint at or after each multiple of the spacing. */

@@ -141,3 +141,50 @@ Deno.test("bundle: cleanup", async () => {
   await removeLedger(ledger);
   await Deno.remove(work, { recursive: true });
 });
+
+Deno.test("bundle: --with-blobs carries payloads, checked against their content ids", async () => {
+  const withBlobs = await tempLedger();
+  const prompt = withBlobs.putBlob(new TextEncoder().encode("a prompt"));
+  const answer = withBlobs.putBlob(new TextEncoder().encode("an answer"));
+  await withBlobs.appendBatch([
+    { kind: "PromptReceived", subject: { content_id: prompt } },
+    { kind: "ModelInvoked" },
+    { kind: "OutputReturned", subject: { content_id: answer } },
+    { kind: "Quoted", subject: { content_id: prompt } },
+  ]);
+  await withBlobs.eraseBlob(answer, "retention");
+  const dir = await Deno.makeTempDir({ prefix: "smem-blobs-" });
+  const path = `${dir}/b.smemctx`;
+  const file = await Deno.open(path, { write: true, create: true });
+  const summary = await exportBundle(withBlobs, async (chunk) => void (await file.write(chunk)), {
+    withBlobs: true,
+  });
+  file.close();
+  assert.equal(summary.blobs, 1, "the erased answer cannot be carried; the prompt is carried once");
+  const keys = [await parseVerifierKey(withBlobs.verifierKey!)];
+  assert.equal((await verifyBundleFile(path, keys)).blobs, 1);
+  const text = await Deno.readTextFile(path);
+  const blobLine = text.split("\n").find((line) => line.startsWith("blob "))!;
+  await Deno.writeTextFile(`${dir}/bad.smemctx`, text.replace(blobLine, blobLine.slice(0, -4) + "AAA="));
+  assert.equal((await failureWith(`${dir}/bad.smemctx`, keys)).code, "BLOB_MISMATCH");
+  const lines = text.split("\n");
+  const at = lines.indexOf(blobLine);
+  const moved = lines.toSpliced(at, 1).toSpliced(at - 1, 0, blobLine).join("\n");
+  await Deno.writeTextFile(`${dir}/early.smemctx`, moved);
+  assert.equal((await failureWith(`${dir}/early.smemctx`, keys)).code, "BUNDLE_MALFORMED");
+  await Deno.remove(dir, { recursive: true });
+  await removeLedger(withBlobs);
+});
+
+async function failureWith(
+  path: string,
+  keys: Awaited<ReturnType<typeof parseVerifierKey>>[],
+): Promise<SecuraMemError> {
+  try {
+    await verifyBundleFile(path, keys);
+  } catch (error) {
+    if (error instanceof SecuraMemError) return error;
+    throw error;
+  }
+  assert.fail(`${path} verified`);
+}

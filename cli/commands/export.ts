@@ -13,12 +13,14 @@ export const exportCommand: Command = {
     out: { type: "string", arg: "FILE", help: "bundle file to write" },
     from: { type: "string", arg: "IDX", help: "first leaf (default 0)" },
     to: { type: "string", arg: "IDX", help: "one past the last leaf (default: newest checkpoint)" },
-    "with-blobs": { type: "boolean", help: "not supported yet: payloads stay in the ledger" },
+    "with-blobs": {
+      type: "boolean",
+      help: "carry the payload blobs the records name (erased ones cannot be)",
+    },
   },
   async run(values, _args, ctx) {
     const out = stringFlag(values, "out");
     if (out === undefined) throw new UsageError("give the bundle file with --out FILE");
-    if (values["with-blobs"] === true) throw new UsageError("--with-blobs is not supported yet");
     const ledger = await Ledger.open(ctx.dir);
     const partial = `${out}.partial`;
     const file = await Deno.open(partial, { write: true, create: true, truncate: true });
@@ -33,6 +35,7 @@ export const exportCommand: Command = {
         {
           from: parseOptionalCount(stringFlag(values, "from"), "--from"),
           to: parseOptionalCount(stringFlag(values, "to"), "--to"),
+          withBlobs: values["with-blobs"] === true,
         },
         (done) => progress.update(done),
       );
@@ -43,7 +46,7 @@ export const exportCommand: Command = {
         { out, ...summary },
         `wrote ${out}: records ${summary.from}…${
           summary.to - 1
-        } (${summary.records}), checkpoint size ${summary.size}, ${summary.bytes} bytes`,
+        } (${summary.records}), ${summary.blobs} blobs, checkpoint size ${summary.size}, ${summary.bytes} bytes`,
       );
     } catch (error) {
       try {

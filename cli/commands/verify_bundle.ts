@@ -33,10 +33,11 @@ export const verifyBundleCommand: Command = {
           records: report.records,
           checkpoints: report.checkpoints,
           chains: report.chains,
+          blobs: report.blobs,
           size: finalCheckpoint.checkpoint.size,
         },
         `ok: ${report.records} records (leaves ${header.from}…${header.to - 1}) of ${header.origin}, ` +
-          `${report.checkpoints} signed checkpoints, final size ${finalCheckpoint.checkpoint.size}`,
+          `${report.checkpoints} signed checkpoints, ${report.blobs} blobs, final size ${finalCheckpoint.checkpoint.size}`,
       );
     } finally {
       progress.done();
