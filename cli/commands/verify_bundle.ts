@@ -1,7 +1,7 @@
 import { verifyBundleFile } from "../bundle_file.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../context.ts";
-import { trustedKeys } from "./verify_receipt.ts";
+import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
 
 /** `smem verify-bundle FILE --key VKEY`: offline, streaming. */
 export const verifyBundleCommand: Command = {
@@ -10,12 +10,7 @@ export const verifyBundleCommand: Command = {
   usage: "smem verify-bundle FILE --key VKEY_FILE",
   verifying: true,
   flags: {
-    key: {
-      type: "string",
-      arg: "FILE",
-      help: "file holding the trusted verifier key (repeatable)",
-      multiple: true,
-    },
+    key: TRUSTED_KEY_FLAG,
   },
   async run(values, args, ctx) {
     if (args.length !== 1) throw new UsageError("give one bundle file");

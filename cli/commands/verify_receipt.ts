@@ -1,13 +1,12 @@
 import { isHashAlg } from "../../core/hash.ts";
 import { parseCheckpoint } from "../../core/checkpoint.ts";
-import { type NoteVerifier, parseVerifierKey } from "../../core/keys.ts";
 import { splitNote } from "../../core/note.ts";
-import { KeyChain } from "../../core/rotation.ts";
 import { parseReceipt, receiptFromTlogProof, verifyReceipt } from "../../core/receipt.ts";
 import { TLOG_PROOF_HEADER } from "../../core/tlog_proof.ts";
 import { loadHasher } from "../../wasm/hasher.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../context.ts";
+import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
 
 /** `smem verify-receipt FILE --key VKEY`: offline, no ledger. */
 export const verifyReceiptCommand: Command = {
@@ -16,12 +15,7 @@ export const verifyReceiptCommand: Command = {
   usage: "smem verify-receipt FILE --key VKEY_FILE",
   verifying: true,
   flags: {
-    key: {
-      type: "string",
-      arg: "FILE",
-      help: "file holding the trusted verifier key (repeatable)",
-      multiple: true,
-    },
+    key: TRUSTED_KEY_FLAG,
   },
   async run(values, args, ctx) {
     if (args.length !== 1) throw new UsageError("give one receipt file");
@@ -52,28 +46,3 @@ export const verifyReceiptCommand: Command = {
     );
   },
 };
-
-/**
- * The trusted keys named by repeated --key flags. A key file holds a verifier key, optionally
- * followed by `rotation <JSON statement>` lines (what `smem keys export --chain` writes), which
- * are checked from that key on.
- */
-export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[]; chain: KeyChain }> {
-  const files = Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
-  if (files.length === 0) throw new UsageError("give the trusted verifier key with --key FILE");
-  const first: NoteVerifier[] = [];
-  const rotations: string[] = [];
-  for (const file of files) {
-    const [key, ...rest] = (await Deno.readTextFile(file)).split("\n").filter((line) => line.trim() !== "");
-    first.push(await parseVerifierKey(key.trim()));
-    for (const line of rest) {
-      if (!line.startsWith("rotation ")) {
-        throw new UsageError(`${file}: expected 'rotation <statement>' lines after the key`);
-      }
-      rotations.push(JSON.parse(line.slice("rotation ".length)));
-    }
-  }
-  const chain = new KeyChain(first);
-  for (const statement of rotations) await chain.rotate(statement);
-  return { first, chain };
-}

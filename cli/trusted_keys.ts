@@ -1,0 +1,41 @@
+/**
+ * The verifier keys a user trusts, from `--key FILE` flags: what the offline verifiers start from.
+ * @module
+ */
+import { type NoteVerifier, parseVerifierKey } from "../core/keys.ts";
+import { KeyChain } from "../core/rotation.ts";
+import type { Flag } from "./command.ts";
+import { UsageError } from "./context.ts";
+
+/** The repeatable `--key FILE` flag. */
+export const TRUSTED_KEY_FLAG: Flag = {
+  type: "string",
+  arg: "FILE",
+  help: "file holding a trusted verifier key, optionally followed by its rotation chain (repeatable)",
+  multiple: true,
+};
+
+/**
+ * The trusted keys named by repeated --key flags. A key file holds a verifier key, optionally
+ * followed by `rotation <JSON statement>` lines (what `smem keys export --chain` writes), which
+ * are checked from that key on.
+ */
+export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[]; chain: KeyChain }> {
+  const files = Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
+  if (files.length === 0) throw new UsageError("give the trusted verifier key with --key FILE");
+  const first: NoteVerifier[] = [];
+  const rotations: string[] = [];
+  for (const file of files) {
+    const [key, ...rest] = (await Deno.readTextFile(file)).split("\n").filter((line) => line.trim() !== "");
+    first.push(await parseVerifierKey(key.trim()));
+    for (const line of rest) {
+      if (!line.startsWith("rotation ")) {
+        throw new UsageError(`${file}: expected 'rotation <statement>' lines after the key`);
+      }
+      rotations.push(JSON.parse(line.slice("rotation ".length)));
+    }
+  }
+  const chain = new KeyChain(first);
+  for (const statement of rotations) await chain.rotate(statement);
+  return { first, chain };
+}
