@@ -5,7 +5,7 @@
  *     {"v":1,"record":{…with self_hash},"index":N,"proof":["<base64 hash>",…],"checkpoint":"<note>"}
  * @module
  */
-import type { RecordBounds } from "./canonical.ts";
+import { checkFieldNames, type RecordBounds } from "./canonical.ts";
 import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
 import { ReceiptError } from "./errors.ts";
 import { fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
@@ -16,7 +16,6 @@ import { readJsonText } from "./json_reader.ts";
 import type { NoteVerifier } from "./keys.ts";
 import { MerkleHasher } from "./merkle_hasher.ts";
 import { verifyInclusion } from "./merkle_verify.ts";
-import { checkFieldNames } from "./canonical.ts";
 import { type SealedRecord, sealedText, verifySealedRecord } from "./record.ts";
 
 /** A receipt as parsed from JSON (the record still unverified). */

@@ -645,7 +645,7 @@ function prepareStatements(db: DatabaseSync): Statements {
 }
 
 /** Opens the SQLite file with the ledger's pragmas and schema. */
-export function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSync {
+function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSync {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
@@ -723,7 +723,7 @@ function withItem(error: unknown, item: number, count: number): unknown {
 }
 
 /** Maps a SQLite error to a LedgerError with the ledger's codes. */
-export function sqliteError(error: unknown, path: string): LedgerError {
+function sqliteError(error: unknown, path: string): LedgerError {
   if (error instanceof LedgerError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (/database is locked|SQLITE_BUSY/i.test(message)) {

@@ -55,28 +55,34 @@ export const ingest: Command = {
       }
     };
     let batch: IngestItem[] = [];
+    let completed = false;
     try {
       for await (const line of readLines(source)) {
         if (line.text.trim() === "") continue;
         const item = parseLine(line.text, line.number);
         if (item instanceof SecuraMemError) {
-          count(await commit(ledger, batch));
+          await commit(ledger, batch, count);
           batch = [];
           throw item;
         }
         batch.push(item);
         summary.lines++;
         if (batch.length >= batchSize) {
-          count(await commit(ledger, batch));
+          await commit(ledger, batch, count);
           batch = [];
           progress.update(summary.lines);
         }
       }
-      count(await commit(ledger, batch));
+      await commit(ledger, batch, count);
+      completed = true;
     } finally {
       progress.done();
       ledger.close();
-      ctx.info(`ingest: ${summary.appended} appended, ${summary.replayed} replayed`);
+      if (!completed) {
+        ctx.info(
+          `ingest stopped: ${summary.appended} appended, ${summary.replayed} replayed before the error`,
+        );
+      }
     }
     ctx.result(
       summary,
@@ -92,14 +98,18 @@ export const ingest: Command = {
  * error names the draft's line (the caller counts only what it is told was committed; the
  * summary after an error is printed by the error path).
  */
-async function commit(ledger: Ledger, batch: IngestItem[]): Promise<AppendResult[]> {
-  if (batch.length === 0) return [];
+async function commit(
+  ledger: Ledger,
+  batch: IngestItem[],
+  committed: (results: AppendResult[]) => void,
+): Promise<void> {
+  if (batch.length === 0) return;
   try {
-    return await ledger.appendBatch(withPayloads(ledger, batch));
+    committed(await ledger.appendBatch(withPayloads(ledger, batch)));
   } catch (error) {
     if (!(error instanceof SecuraMemError) || error.where.item === undefined && batch.length > 1) throw error;
     const item = error.where.item ?? 0;
-    if (item > 0) await ledger.appendBatch(withPayloads(ledger, batch.slice(0, item)));
+    if (item > 0) committed(await ledger.appendBatch(withPayloads(ledger, batch.slice(0, item))));
     throw relocate(error, { item: undefined, line: batch[item].line });
   }
 }
