@@ -48,6 +48,15 @@ export const KEY_ROTATED_KIND = "KeyRotated";
 /** Stream of key rotation records. */
 export const KEYS_STREAM = "securamem.keys";
 
+/** Most single appends one group commit takes. */
+const MAX_GROUP = 1000;
+
+interface PendingAppend {
+  readonly draft: RecordDraft;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** How hard a commit waits for the disk. */
 export type Durability = "full" | "normal";
 
@@ -124,6 +133,9 @@ export class Ledger {
   private tree: MerkleTree;
   private readonly statements: Statements;
   private readonly blobs: BlobStore;
+  /** Single appends waiting for the next group commit. */
+  private readonly pending: PendingAppend[] = [];
+  private draining = false;
   /** Extra signers of the next checkpoint (the retiring key, during a rotation). */
   private cosigners: NoteSigner[] = [];
 
@@ -218,9 +230,40 @@ export class Ledger {
     return this.tree.size;
   }
 
-  /** Appends one draft; see `appendBatch`. */
-  async append(draft: RecordDraft): Promise<AppendResult> {
-    return (await this.appendBatch([draft]))[0];
+  /**
+   * Appends one draft (see `appendBatch`). Concurrent calls are group-committed: drafts that
+   * arrive while a commit is under way share the next transaction, fsync and checkpoint, so many
+   * writers cost one disk flush per group. A draft the ledger refuses fails only its own call.
+   */
+  append(draft: RecordDraft): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ draft, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        queueMicrotask(() => this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const group = this.pending.splice(0, MAX_GROUP);
+      try {
+        const results = await this.appendBatch(group.map((item) => item.draft));
+        group.forEach((item, i) => item.resolve(results[i]));
+      } catch (error) {
+        const bad = error instanceof SecuraMemError ? error.where.item : undefined;
+        if (bad === undefined) {
+          // Not a draft's fault (I/O, lock): each caller gets the error.
+          for (const item of group) item.reject(error);
+          continue;
+        }
+        // One draft was refused: it alone fails; the others go back to the front of the queue.
+        group[bad].reject(relocate(error as SecuraMemError, { item: undefined }));
+        this.pending.unshift(...group.slice(0, bad), ...group.slice(bad + 1));
+      }
+    }
+    this.draining = false;
   }
 
   /**

@@ -147,3 +147,29 @@ Deno.test("ledger: query by stream, writer, kind, actor, subject, time and leaf 
   assert.equal(await codeOf(() => ledger.query({ limit: 0 })), "BAD_QUERY");
   await removeLedger(ledger);
 });
+
+Deno.test("ledger: concurrent single appends are group-committed; a bad draft fails only itself", async () => {
+  const ledger = await tempLedger();
+  const drafts = Array.from({ length: 200 }, (_, i) => agentDraft(i));
+  const bad = { kind: "Bad", attrs: { x: 0.5 } };
+  const settled = await Promise.allSettled([
+    ...drafts.slice(0, 100).map((d) => ledger.append(d)),
+    ledger.append(bad),
+    ...drafts.slice(100).map((d) => ledger.append(d)),
+  ]);
+  const rejected = settled.filter((s) => s.status === "rejected");
+  assert.equal(rejected.length, 1);
+  assert.equal((rejected[0] as PromiseRejectedResult).reason.code, "FLOAT_DISALLOWED");
+  assert.equal(ledger.size, 200);
+  const indexes = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value.index] : []));
+  assert.deepEqual([...indexes].sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i));
+  const grouped = await Promise.all(Array.from({ length: 50 }, (_, i) => ledger.append(agentDraft(300 + i))));
+  assert.ok(grouped.every((r) => r.checkpointSize === 250), "one group, one checkpoint covering all");
+  assert.ok(
+    ledger.checkpointSizes(1, 250).length < 60,
+    `checkpoints: ${ledger.checkpointSizes(1, 250).length}`,
+  );
+  const report = await verifyLedger(ledger);
+  assert.equal(report.ok, true, report.failure?.message);
+  await removeLedger(ledger);
+});
