@@ -13,3 +13,25 @@ Deno.test("vectors: the committed project vectors are exactly what the code comp
     );
   }
 });
+
+Deno.test("vectors: the bundle vectors verify offline with their verifier key; the rotation opens", async () => {
+  const { BundleVerifier } = await import("../core/bundle.ts");
+  const { parseVerifierKey } = await import("../core/keys.ts");
+  const { KeyChain } = await import("../core/rotation.ts");
+  const { loadHasher } = await import("../wasm/hasher.ts");
+  const bundles = loadVector<{ verifier_key: string; whole: string; leaves_2_to_3: string }>("bundle.json");
+  const key = await parseVerifierKey(bundles.verifier_key);
+  for (const [text, records] of [[bundles.whole, 5], [bundles.leaves_2_to_3, 2]] as const) {
+    const verifier = new BundleVerifier([key], loadHasher);
+    for (const line of text.slice(0, -1).split("\n")) await verifier.line(line);
+    assert.equal(verifier.finish().records, records);
+  }
+  assert.match(bundles.leaves_2_to_3, /\nleft 1 .*\nrec .*\nrec .*\nright 0 .*\ncp /s);
+  const rotation = loadVector<{ old_verifier_key: string; new_verifier_key: string; statement: string }>(
+    "rotation.json",
+  );
+  const chain = new KeyChain([await parseVerifierKey(rotation.old_verifier_key)]);
+  await chain.rotate(rotation.statement);
+  assert.deepEqual(chain.verifiersFor(7).map((v) => v.text), [rotation.new_verifier_key]);
+  assert.equal(chain.verifiersFor(6).length, 2, "the rotation's own commit accepts either key");
+});

@@ -3,15 +3,17 @@
  * `tests/vectors.test.ts` rebuilds them and compares with the committed files.
  * @module
  */
-import { canonicalizeRecord } from "../core/canonical.ts";
+import { canonicalizeRecord, DEFAULT_BOUNDS } from "../core/canonical.ts";
 import { signCheckpoint } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { formatHash, type HashAlg, type Hasher } from "../core/hash.ts";
 import { readJsonText } from "../core/json_reader.ts";
 import { keyPairFromSeed, parseSignerKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
-import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
-import { genesisHead, readDraftText, type SealedRecord, sealRecord } from "../core/record.ts";
+import { decompose, MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
+import { genesisHead, readDraftText, type SealedRecord, sealedText, sealRecord } from "../core/record.ts";
+import { bundleLine, rightNodes } from "../core/bundle.ts";
+import { signRotation } from "../core/rotation.ts";
 import { formatReceipt } from "../core/receipt.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 
@@ -117,6 +119,8 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     "evil.json": buildEvil(),
     "merkle-b3.json": await buildMerkle("b3"),
     "checkpoint.json": await buildCheckpoint(),
+    "bundle.json": await buildBundle(),
+    "rotation.json": await buildRotation(),
   };
 }
 
@@ -220,5 +224,49 @@ async function buildCheckpoint(): Promise<unknown> {
     verifier_key: keys.verifierKey,
     checkpoint_note: note,
     receipt,
+  };
+}
+
+/** Bundles of the 5-record sample log: the whole log, and leaves 2…3 with left and right nodes. */
+async function buildBundle(): Promise<unknown> {
+  const keys = await keyPairFromSeed(VECTOR_ORIGIN, VECTOR_KEY_SEED);
+  const { signer } = await parseSignerKey(keys.signerKey);
+  const { tree, records } = await buildSampleLog("b3", 5);
+  const note = await signCheckpoint({ origin: VECTOR_ORIGIN, size: 5, root: tree.root(), extensions: [] }, [
+    signer,
+  ]);
+  const bundle = (from: number, to: number): string => {
+    const lines = [
+      bundleLine.header({ origin: VECTOR_ORIGIN, alg: "b3", from, to, size: 5, bounds: DEFAULT_BOUNDS }),
+      bundleLine.key(keys.verifierKey),
+      ...decompose(0, from).map(([level, index]) => bundleLine.left(level, tree.store.get(level, index)!)),
+      ...records.slice(from, to).map((r) => bundleLine.record(sealedText(r))),
+      ...rightNodes(to, 5).map(([level, index]) => bundleLine.right(level, tree.store.get(level, index)!)),
+      bundleLine.checkpoint(note),
+    ];
+    return lines.join("") + bundleLine.end(to - from, lines.length);
+  };
+  return {
+    source: "SecuraMem vectors/_build.ts: .smemctx bundles of the 5-record b3 sample log (docs/FORMAT.md §7)",
+    verifier_key: keys.verifierKey,
+    whole: bundle(0, 5),
+    leaves_2_to_3: bundle(2, 4),
+  };
+}
+
+/** A rotation statement from the vector key to a second deterministic key (docs/FORMAT.md §5). */
+async function buildRotation(): Promise<unknown> {
+  const oldKeys = await keyPairFromSeed(VECTOR_ORIGIN, VECTOR_KEY_SEED);
+  const newKeys = await keyPairFromSeed(VECTOR_ORIGIN, new Uint8Array(32).fill(0xa5));
+  const statement = await signRotation(
+    { origin: VECTOR_ORIGIN, leaf: 5, oldKey: oldKeys.verifierKey, newKey: newKeys.verifierKey },
+    (await parseSignerKey(oldKeys.signerKey)).signer,
+    (await parseSignerKey(newKeys.signerKey)).signer,
+  );
+  return {
+    source: "SecuraMem vectors/_build.ts: a key rotation statement signed by the old and the new key",
+    old_verifier_key: oldKeys.verifierKey,
+    new_verifier_key: newKeys.verifierKey,
+    statement,
   };
 }
