@@ -4,7 +4,6 @@
  */
 import { type BundleReport, BundleVerifier } from "../core/bundle.ts";
 import type { NoteVerifier } from "../core/keys.ts";
-import { ReceiptError } from "../core/errors.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { readLines } from "./lines.ts";
 
@@ -16,16 +15,9 @@ export async function verifyBundleFile(
 ): Promise<BundleReport> {
   const file = await Deno.open(path, { read: true });
   const verifier = new BundleVerifier(trusted, loadHasher);
-  try {
-    for await (const line of readLines(file.readable)) {
-      await verifier.line(line.text);
-      if (line.number % 8192 === 0) onProgress?.(line.number);
-    }
-  } catch (error) {
-    if (error instanceof TypeError && /encoded data was not valid/.test(error.message)) {
-      throw new ReceiptError("BUNDLE_MALFORMED", "bundle is not valid UTF-8");
-    }
-    throw error;
+  for await (const line of readLines(file.readable)) {
+    await verifier.line(line.text);
+    if (line.number % 8192 === 0) onProgress?.(line.number);
   }
   return verifier.finish();
 }

@@ -1,7 +1,9 @@
 /**
  * Streams the lines of a file or of standard input in bounded memory, with 1-based line numbers.
+ * Lines are split on the newline byte before decoding, so invalid UTF-8 is located by line.
  * @module
  */
+import { CanonicalError } from "../core/errors.ts";
 
 /** One line without its terminator. */
 export interface Line {
@@ -9,20 +11,43 @@ export interface Line {
   readonly text: string;
 }
 
-/** Lines of `source` (an open file or stdin); the last line may lack a newline. */
+const NEWLINE = 0x0a;
+
+/** Lines of `source` (an open file or stdin); the last line may lack a newline. Invalid UTF-8 is `BAD_UTF8`. */
 export async function* readLines(source: ReadableStream<Uint8Array>): AsyncGenerator<Line> {
   const decoder = new TextDecoder("utf-8", { fatal: true });
-  let buffered = "";
+  let carry: Uint8Array = new Uint8Array(0);
   let number = 0;
-  for await (const chunk of source) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      yield { number: ++number, text: buffered.slice(0, newline) };
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf("\n");
+  const decode = (bytes: Uint8Array): string => {
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new CanonicalError("BAD_UTF8", "input is not valid UTF-8", { line: number });
     }
+  };
+  for await (const chunk of source) {
+    let start = 0;
+    let newline = chunk.indexOf(NEWLINE);
+    while (newline >= 0) {
+      const piece = chunk.subarray(start, newline);
+      const bytes = carry.length === 0 ? piece : joinBytes(carry, piece);
+      carry = new Uint8Array(0);
+      number++;
+      yield { number, text: decode(bytes) };
+      start = newline + 1;
+      newline = chunk.indexOf(NEWLINE, start);
+    }
+    if (start < chunk.length) carry = joinBytes(carry, chunk.subarray(start));
   }
-  buffered += decoder.decode();
-  if (buffered.length > 0) yield { number: ++number, text: buffered };
+  if (carry.length > 0) {
+    number++;
+    yield { number, text: decode(carry) };
+  }
+}
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -146,6 +146,13 @@ Deno.test("cli: errors have the SPEC §9 exit codes and one line", async () => {
   const ingest = await smem(["ingest", "-"], { stdin: badLine });
   expectExit(ingest, 2, "bad NDJSON line");
   assert.match(ingest.stderr, /FLOAT_DISALLOWED.*line 3/);
+  await Deno.writeFile(
+    `${root}/latin1.ndjson`,
+    new Uint8Array([...new TextEncoder().encode(`{"kind":"A"}\n{"kind":"`), 0xe9, 0x22, 0x7d, 0x0a]),
+  );
+  const badUtf8 = await smem(["ingest", `${root}/latin1.ndjson`]);
+  expectExit(badUtf8, 2, "invalid UTF-8 input");
+  assert.match(badUtf8.stderr, /BAD_UTF8.*line 2/);
   const readOnly = await smem(["append", "--kind", "K"], { allow: [`--allow-read=${root}`] });
   expectExit(readOnly, 3, "no write permission");
   assert.match(readOnly.stderr, /permission|READ_ONLY/i);
