@@ -6,41 +6,34 @@
 import { parseArgs } from "node:util";
 import type { Command, Flag } from "./command.ts";
 import { errorCodeOf, errorMessageOf, EXIT, exitCodeOf, makeContext, UsageError } from "./context.ts";
-import { append } from "./commands/append.ts";
-import { checkpoint } from "./commands/checkpoint.ts";
-import { erase } from "./commands/erase.ts";
-import { exportCommand } from "./commands/export.ts";
-import { ingest } from "./commands/ingest.ts";
-import { init } from "./commands/init.ts";
-import { keys } from "./commands/keys.ts";
-import { log } from "./commands/log.ts";
-import { prove } from "./commands/prove.ts";
-import { proveOffline } from "./commands/prove_offline.ts";
-import { receipt } from "./commands/receipt.ts";
-import { show } from "./commands/show.ts";
-import { status } from "./commands/status.ts";
-import { verify } from "./commands/verify.ts";
-import { verifyBundleCommand } from "./commands/verify_bundle.ts";
-import { verifyReceiptCommand } from "./commands/verify_receipt.ts";
 
-/** Every command, in help order. */
-export const COMMANDS: readonly Command[] = [
-  init,
-  status,
-  append,
-  ingest,
-  verify,
-  log,
-  show,
-  checkpoint,
-  prove,
-  receipt,
-  verifyReceiptCommand,
-  exportCommand,
-  verifyBundleCommand,
-  keys,
-  erase,
-  proveOffline,
+/**
+ * Every command, in help order, loaded only when needed: a command's start-up should not pay
+ * for the modules of the others.
+ */
+export const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<Command> }[] = [
+  { name: "init", load: async () => (await import("./commands/init.ts")).init },
+  { name: "status", load: async () => (await import("./commands/status.ts")).status },
+  { name: "append", load: async () => (await import("./commands/append.ts")).append },
+  { name: "ingest", load: async () => (await import("./commands/ingest.ts")).ingest },
+  { name: "verify", load: async () => (await import("./commands/verify.ts")).verify },
+  { name: "log", load: async () => (await import("./commands/log.ts")).log },
+  { name: "show", load: async () => (await import("./commands/show.ts")).show },
+  { name: "checkpoint", load: async () => (await import("./commands/checkpoint.ts")).checkpoint },
+  { name: "prove", load: async () => (await import("./commands/prove.ts")).prove },
+  { name: "receipt", load: async () => (await import("./commands/receipt.ts")).receipt },
+  {
+    name: "verify-receipt",
+    load: async () => (await import("./commands/verify_receipt.ts")).verifyReceiptCommand,
+  },
+  { name: "export", load: async () => (await import("./commands/export.ts")).exportCommand },
+  {
+    name: "verify-bundle",
+    load: async () => (await import("./commands/verify_bundle.ts")).verifyBundleCommand,
+  },
+  { name: "keys", load: async () => (await import("./commands/keys.ts")).keys },
+  { name: "erase", load: async () => (await import("./commands/erase.ts")).erase },
+  { name: "prove-offline", load: async () => (await import("./commands/prove_offline.ts")).proveOffline },
 ];
 
 const ALIASES: Record<string, string> = { query: "log" };
@@ -56,10 +49,10 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const json = argv.includes("--json");
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    console.log(overview());
+    console.log(overview(await Promise.all(COMMANDS.map((c) => c.load()))));
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === (ALIASES[name] ?? name));
+  const command = await COMMANDS.find((c) => c.name === (ALIASES[name] ?? name))?.load();
   const ctx0 = makeContext(json, ".securamem");
   if (command === undefined) {
     return fail(
@@ -110,14 +103,14 @@ function fail(error: unknown, verifying: boolean, json: boolean): number {
   return exitCodeOf(error, verifying);
 }
 
-function overview(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+function overview(commands: Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
   return [
     "smem — SecuraMem, a tamper-evident black-box recorder for AI systems",
     "",
     "usage: smem <command> [options]      (smem <command> --help for its options)",
     "",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "common options:",
     ...flagLines(COMMON),

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as noble from "@noble/ed25519";
 import { type Ed25519Engine, Ed25519Signer, Ed25519Verifier, publicKeyFromSeed } from "../core/ed25519.ts";
 import { KeyError } from "../core/errors.ts";
 import { loadVector } from "./_vectors.ts";
@@ -33,6 +34,7 @@ Deno.test("ed25519: both engines produce the RFC 8032 signatures byte for byte a
     const seed = Uint8Array.fromHex(c.secret_key_seed_hex);
     const message = Uint8Array.fromHex(c.message_hex);
     assert.equal((await publicKeyFromSeed(seed)).toHex(), c.public_key_hex);
+    assert.equal((await noble.getPublicKeyAsync(seed)).toHex(), c.public_key_hex, "noble agrees");
     for (const engine of engines) {
       const signature = await new Ed25519Signer(seed, engine).sign(message);
       assert.equal(signature.toHex(), c.signature_hex, `${engine} signs`);

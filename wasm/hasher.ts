@@ -4,7 +4,7 @@
  * so `deno compile` embeds them and nothing is read from disk at run time.
  * @module
  */
-import { createBLAKE3, createSHA256, type IHasher } from "hash-wasm";
+import type { IHasher } from "hash-wasm";
 import type { HashAlg, Hasher } from "../core/hash.ts";
 
 const instances = new Map<HashAlg, Promise<Hasher>>();
@@ -28,6 +28,8 @@ export function loadHasher(alg: HashAlg): Promise<Hasher> {
 }
 
 async function instantiate(alg: HashAlg): Promise<Hasher> {
+  // Loaded on first use: parsing hash-wasm takes ~35 ms, which commands that hash nothing skip.
+  const { createBLAKE3, createSHA256 } = await import("hash-wasm");
   const engine = alg === "b3" ? await createBLAKE3(256) : await createSHA256();
   return new WasmHasher(alg, engine);
 }

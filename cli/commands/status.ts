@@ -1,32 +1,30 @@
+import { readLedgerStatus } from "../../ledger/status.ts";
 import type { Command } from "../command.ts";
-import { withLedger } from "../with_ledger.ts";
 
-/** `smem status`: size, newest checkpoint, keys. */
+/** `smem status`: size, newest checkpoint, key. */
 export const status: Command = {
   name: "status",
   summary: "show the ledger's size, newest checkpoint and key",
   usage: "smem status",
   flags: {},
   async run(_values, _args, ctx) {
-    return await withLedger(ctx, (ledger) => {
-      const { checkpoint } = ledger.latestCheckpoint();
-      const result = {
-        dir: ctx.dir,
-        origin: ledger.meta.origin,
-        alg: ledger.meta.alg,
-        size: ledger.size,
-        checkpoint: { size: checkpoint.size, root: checkpoint.root.toBase64() },
-        verifier_key: ledger.verifierKey ?? null,
-      };
-      ctx.result(
-        result,
-        [
-          `ledger    ${result.origin} (${result.alg})`,
-          `records   ${result.size}`,
-          `checkpoint size ${checkpoint.size}, root ${result.checkpoint.root}`,
-          `key       ${result.verifier_key ?? "(signer key file missing: read-only)"}`,
-        ].join("\n"),
-      );
-    });
+    const status = await readLedgerStatus(ctx.dir);
+    const result = {
+      dir: ctx.dir,
+      origin: status.origin,
+      alg: status.alg,
+      size: status.size,
+      checkpoint: { size: status.checkpoint.size, root: status.checkpoint.root.toBase64() },
+      verifier_key: status.verifierKey ?? null,
+    };
+    ctx.result(
+      result,
+      [
+        `ledger    ${result.origin} (${result.alg})`,
+        `records   ${result.size}`,
+        `checkpoint size ${result.checkpoint.size}, root ${result.checkpoint.root}`,
+        `key       ${result.verifier_key ?? "(signer key file missing: read-only)"}`,
+      ].join("\n"),
+    );
   },
 };

@@ -1,0 +1,53 @@
+/**
+ * A ledger's status read without opening it for writing or loading the hashing engine, so that
+ * `smem status` starts fast.
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { type Checkpoint, parseCheckpoint } from "../core/checkpoint.ts";
+import { splitNote } from "../core/note.ts";
+import { parseSignerKey } from "../core/keys.ts";
+import { LedgerError } from "./errors.ts";
+import { exists, ledgerPaths, readSignerKey } from "./files.ts";
+
+/** What `smem status` shows. */
+export interface LedgerStatus {
+  readonly origin: string;
+  readonly alg: string;
+  readonly size: number;
+  readonly checkpoint: Checkpoint;
+  /** The signer key's public half, or `undefined` without a signer key file. */
+  readonly verifierKey: string | undefined;
+}
+
+/** Reads the status of the ledger in `dir`; `NOT_A_LEDGER` when there is none. */
+export async function readLedgerStatus(dir: string): Promise<LedgerStatus> {
+  const paths = ledgerPaths(dir);
+  if (!exists(paths.db)) throw new LedgerError("NOT_A_LEDGER", `no ledger in ${paths.dir} (run init first)`);
+  const db = new DatabaseSync(paths.db, { readOnly: true });
+  try {
+    const meta = new Map(
+      (db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[]).map((
+        r,
+      ) => [r.key, r.value]),
+    );
+    const size =
+      (db.prepare("SELECT max(leaf) + 1 AS size FROM records").get() as { size: number | null }).size ?? 0;
+    const latest = db.prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").get() as
+      | { note: string }
+      | undefined;
+    if (latest === undefined || !meta.has("origin")) {
+      throw new LedgerError("NOT_A_LEDGER", "ledger metadata or checkpoints are missing");
+    }
+    const keyText = readSignerKey(paths.signerKey);
+    return {
+      origin: meta.get("origin")!,
+      alg: meta.get("alg") ?? "",
+      size,
+      checkpoint: parseCheckpoint(splitNote(latest.note).text),
+      verifierKey: keyText === undefined ? undefined : (await parseSignerKey(keyText)).verifierKey,
+    };
+  } finally {
+    db.close();
+  }
+}
