@@ -19,6 +19,7 @@ import { parseVerifierKey } from "../core/keys.ts";
 import { KeyChain } from "../core/rotation.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree, type NodeStore } from "../core/merkle_tree.ts";
+import { verifyInclusion } from "../core/merkle_verify.ts";
 import { ChainTracker, sealCompleteRecord, type SealedRecord } from "../core/record.ts";
 import { INDEX_COLUMN_NAMES, indexColumns } from "./columns.ts";
 import { VerificationError } from "./errors.ts";
@@ -41,6 +42,11 @@ export interface VerifyOptions {
   readonly fromCheckpoint?: number;
   /** Called every 4096 records with (verified so far, total). */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Verify only leaves [from, to): each record's bytes, hash, index columns and chain link (from
+   * its stored predecessor), and its inclusion in the newest signed checkpoint.
+   */
+  readonly range?: { readonly from: number; readonly to: number };
 }
 
 /** The outcome of a verification. */
@@ -110,6 +116,7 @@ class VerifyState {
     this.checkTriggers();
     const checkpoints = this.storedCheckpoints();
     this.size = (this.db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
+    if (this.options.range !== undefined) return await this.runRange(this.options.range, checkpoints);
     const start = this.options.fromCheckpoint ?? 0;
     const chain = await this.keyChain(start);
     const mh = new MerkleHasher(this.ledger.hasher);
@@ -150,6 +157,78 @@ class VerifyState {
     this.checkSignerKey(chain);
     if (start === 0) this.checkHeads(tracker);
     this.checkBlobs();
+  }
+
+  /** Range verification: every record in [from, to) proven into the newest signed checkpoint. */
+  private async runRange(
+    range: { from: number; to: number },
+    checkpoints: Map<number, { root: Uint8Array; note: string }>,
+  ): Promise<void> {
+    const { from, to } = range;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > this.size) {
+      throw new VerificationError("BAD_RANGE", `range ${from}…${to} is outside the log (0…${this.size})`);
+    }
+    const newest = Math.max(...checkpoints.keys());
+    if (newest < to) {
+      throw new VerificationError("CHECKPOINT_MISSING", `no checkpoint covers leaf ${to - 1}`, {
+        leafIndex: newest,
+      });
+    }
+    const chain = await this.keyChain(newest);
+    const stored = checkpoints.get(newest)!;
+    let signed;
+    try {
+      signed =
+        (await openCheckpoint(stored.note, chain.verifiersFor(newest), this.ledger.meta.origin)).checkpoint;
+    } catch (error) {
+      if (!(error instanceof SecuraMemError)) throw error;
+      throw new VerificationError(error.code, `checkpoint of size ${newest}: ${error.detail}`, {
+        leafIndex: newest,
+      });
+    }
+    const mh = new MerkleHasher(this.ledger.hasher);
+    const tracker = new ChainTracker(this.ledger.meta.alg, true);
+    const resumeChain = this.db.prepare(
+      "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
+    );
+    const rows = this.db.prepare(
+      "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
+        "FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf",
+    );
+    let expected = from;
+    for (const raw of rows.iterate(from, to)) {
+      const row = raw as unknown as RecordRow;
+      if (row.leaf !== expected) throw fail("LEAF_GAP", `leaf ${expected} is missing`, expected);
+      const sealed = this.checkRecord(row);
+      if (tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
+        this.expectStoredPredecessor(tracker, resumeChain, sealed);
+      }
+      tracker.accept(sealed, { leafIndex: row.leaf });
+      try {
+        verifyInclusion(
+          mh,
+          row.leaf,
+          signed.size,
+          mh.leaf(sealed.digest),
+          this.ledger.inclusionProof(row.leaf, signed.size),
+          signed.root,
+        );
+      } catch (error) {
+        if (!(error instanceof SecuraMemError)) throw error;
+        const sibling = row.leaf % 2 === 0 ? row.leaf + 1 : row.leaf - 1;
+        throw new VerificationError(
+          error.code,
+          `leaf's proof does not reach the signed root (this record or leaf ${sibling} was altered): ${error.detail}`,
+          { leafIndex: row.leaf },
+        );
+      }
+      expected++;
+      this.checked++;
+      if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, to - from);
+    }
+    if (expected !== to) throw fail("LEAF_GAP", `leaf ${expected} is missing`, expected);
+    this.checkpointsChecked = 1;
+    this.chains = tracker.chainCount;
   }
 
   private checkTriggers(): void {

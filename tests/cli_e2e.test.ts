@@ -84,6 +84,11 @@ Deno.test("cli: init, append, ingest, query, show, checkpoint, prove, verify", a
   const verify = await smem(["verify", "--json"]);
   expectExit(verify, 0, "verify");
   assert.equal(JSON.parse(verify.stdout).records_checked, 12);
+  const range = await smem(["verify", "--range", "4:9", "--json"]);
+  expectExit(range, 0, "verify --range");
+  assert.equal(JSON.parse(range.stdout).records_checked, 5);
+  expectExit(await smem(["verify", "--range", "4"]), 2, "a malformed range");
+  expectExit(await smem(["verify", "--range", "4:99"]), 1, "a range beyond the log");
 });
 
 Deno.test("cli: receipts and bundles verify offline; tampering exits 1 with the location", async () => {

@@ -219,3 +219,36 @@ Deno.test("tamper: verify from a trusted checkpoint checks only what follows it"
   });
   expectFailure(report, "INDEX_MISMATCH", 9);
 });
+
+Deno.test("tamper: verify --range proves each record of the range into the newest checkpoint", async () => {
+  const clean = await tampered(async (dir) => {
+    const ledger = await Ledger.open(dir);
+    const report = await verifyLedger(ledger, { range: { from: 3, to: 9 } });
+    assert.equal(report.ok, true, report.failure?.message);
+    assert.equal(report.recordsChecked, 6);
+    const outside = await verifyLedger(ledger, { range: { from: 3, to: 13 } });
+    assert.equal(outside.failure?.code, "BAD_RANGE");
+    ledger.close();
+    sqlite(`${dir}/ledger.db`, unguarded(`UPDATE records SET kind = 'X' WHERE leaf = 10;`));
+    const unaffected = await Ledger.open(dir);
+    const r = await verifyLedger(unaffected, { range: { from: 3, to: 9 } });
+    assert.equal(r.ok, true, "a change outside the range is not this range's business");
+    unaffected.close();
+  });
+  expectFailure(clean, "INDEX_MISMATCH", 10);
+  const body = new TextEncoder().encode(bodyOf(5).replace(`"i":5`, `"i":7`));
+  const forge = `UPDATE records SET body = ${hex(body)}, self_hash = ${
+    hex(hasher.digest(body))
+  } WHERE leaf = 5;`;
+  const dir = await Deno.makeTempDir({ prefix: "smem-range-" });
+  for (const name of ["ledger.db", "signer.key"]) {
+    await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
+  }
+  sqlite(`${dir}/ledger.db`, unguarded(forge));
+  const ledger = await Ledger.open(dir);
+  const report = await verifyLedger(ledger, { range: { from: 4, to: 8 } });
+  ledger.close();
+  await Deno.remove(dir, { recursive: true });
+  expectFailure(report, "ROOT_MISMATCH", 4);
+  assert.match(report.failure!.message, /leaf 5 was altered/);
+});

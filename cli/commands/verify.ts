@@ -1,20 +1,26 @@
 import { Ledger } from "../../ledger/ledger.ts";
 import { verifyLedger } from "../../ledger/verify.ts";
 import { type Command, stringFlag } from "../command.ts";
-import { EXIT } from "../context.ts";
-import { parseOptionalCount } from "../numbers.ts";
+import { EXIT, UsageError } from "../context.ts";
+import { parseCount, parseOptionalCount } from "../numbers.ts";
 
 /** `smem verify`: full verification, or from a trusted checkpoint. */
 export const verify: Command = {
   name: "verify",
   summary: "verify every record, link, Merkle node and checkpoint signature; exit 1 with the location",
-  usage: "smem verify [--from-checkpoint SIZE] [--key VKEY_FILE]",
+  usage: "smem verify [--from-checkpoint SIZE | --range FROM:TO] [--key VKEY_FILE]",
   verifying: true,
   flags: {
     "from-checkpoint": {
       type: "string",
       arg: "SIZE",
       help: "trust the stored checkpoint of SIZE (signature still checked) and verify what follows",
+    },
+    range: {
+      type: "string",
+      arg: "FROM:TO",
+      help:
+        "verify only leaves FROM…TO−1: each record, its chain link and its inclusion in the newest checkpoint",
     },
     key: {
       type: "string",
@@ -32,6 +38,7 @@ export const verify: Command = {
       const report = await verifyLedger(ledger, {
         trustedKeys,
         fromCheckpoint: parseOptionalCount(stringFlag(values, "from-checkpoint"), "--from-checkpoint"),
+        range: parseRange(stringFlag(values, "range")),
         onProgress: (done) => progress.update(done),
       });
       progress.done();
@@ -55,3 +62,10 @@ export const verify: Command = {
     }
   },
 };
+
+function parseRange(text: string | undefined): { from: number; to: number } | undefined {
+  if (text === undefined) return undefined;
+  const [from, to, ...rest] = text.split(":");
+  if (rest.length > 0 || to === undefined) throw new UsageError("--range takes FROM:TO");
+  return { from: parseCount(from, "--range FROM"), to: parseCount(to, "--range TO") };
+}
