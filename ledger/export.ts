@@ -43,7 +43,7 @@ export async function exportBundle(
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > ledger.size) {
     throw new LedgerError("BAD_RANGE", `range ${from}…${to} is outside the log (0…${ledger.size})`);
   }
-  const size = ledger.checkpointSizes(to, Number.MAX_SAFE_INTEGER)[0];
+  const size = ledger.nextCheckpointSize(to);
   if (size === undefined) throw new LedgerError("BAD_RANGE", `no checkpoint covers leaf ${to - 1} yet`);
   const writer = new ChunkWriter(write);
   await writer.line(
@@ -61,8 +61,7 @@ export async function exportBundle(
   for (const [level, index] of decompose(0, from)) {
     await writer.line(bundleLine.left(level, ledger.nodeHash(level, index)));
   }
-  const intermediate = spacedCheckpoints(ledger.checkpointSizes(from + 1, to - 1));
-  let next = intermediate.shift();
+  let next = intermediateFrom(ledger, from + 1, to);
   let records = 0;
   let blobs = 0;
   const carried = new Set<string>();
@@ -78,7 +77,11 @@ export async function exportBundle(
     }
     if (record.index + 1 === next) {
       await writer.line(bundleLine.checkpoint(ledger.checkpointAt(next)!.note));
-      next = intermediate.shift();
+      next = intermediateFrom(
+        ledger,
+        (Math.floor(next / BUNDLE_CHECKPOINT_SPACING) + 1) * BUNDLE_CHECKPOINT_SPACING,
+        to,
+      );
     }
     if (records % 4096 === 0) onProgress?.(records, to - from);
   }
@@ -97,17 +100,13 @@ function contentIdOf(recordText: string): string | undefined {
   return typeof contentId === "string" ? contentId : undefined;
 }
 
-/** The first stored checkpoint at or after each multiple of the spacing. */
-function spacedCheckpoints(sizes: number[]): number[] {
-  const chosen: number[] = [];
-  let threshold = 0;
-  for (const size of sizes) {
-    if (size >= threshold) {
-      chosen.push(size);
-      threshold = (Math.floor(size / BUNDLE_CHECKPOINT_SPACING) + 1) * BUNDLE_CHECKPOINT_SPACING;
-    }
-  }
-  return chosen;
+/**
+ * The next intermediate checkpoint: the first stored size ≥ `atLeast` and below `to`. The first is
+ * asked from the range start, each next one from the multiple of the spacing after the last.
+ */
+function intermediateFrom(ledger: Ledger, atLeast: number, to: number): number | undefined {
+  const size = ledger.nextCheckpointSize(atLeast);
+  return size !== undefined && size < to ? size : undefined;
 }
 
 /** Batches lines into ~64 KiB writes. */

@@ -206,7 +206,7 @@ export class Ledger {
     try {
       const meta = readMeta(db);
       const hasher = await loadHasher(meta.alg);
-      finishRotation(db, paths);
+      await finishRotation(db, paths);
       const keyText = readSignerKey(paths.signerKey);
       const parsed = keyText === undefined ? undefined : await parseSignerKey(keyText);
       return new Ledger(paths, db, meta, hasher, parsed?.signer, parsed?.verifierKey, {
@@ -495,14 +495,12 @@ export class Ledger {
     }
   }
 
-  /** Sizes of stored checkpoints in [from, to], ascending. */
-  checkpointSizes(from: number, to: number): number[] {
-    return (this.db.prepare("SELECT size FROM checkpoints WHERE size >= ? AND size <= ? ORDER BY size").all(
-      from,
-      to,
-    ) as {
-      size: number;
-    }[]).map((row) => row.size);
+  /** The smallest stored checkpoint size ≥ `atLeast`, if any. */
+  nextCheckpointSize(atLeast: number): number | undefined {
+    const row = this.db.prepare("SELECT min(size) AS size FROM checkpoints WHERE size >= ?").get(atLeast) as {
+      size: number | null;
+    };
+    return row.size ?? undefined;
   }
 
   /** Closes the database. */
@@ -715,15 +713,12 @@ function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSy
  * leftover `.next` whose key the database already lists completes the rename; otherwise the
  * rotation did not commit and the file is removed.
  */
-function finishRotation(db: DatabaseSync, paths: LedgerPaths): void {
+async function finishRotation(db: DatabaseSync, paths: LedgerPaths): Promise<void> {
   const next = readSignerKey(`${paths.signerKey}.next`);
   if (next === undefined) return;
-  const fields = next.split("+");
-  const name = fields.slice(2, -2).join("+");
-  const listed = db.prepare("SELECT verifier_key FROM keys WHERE verifier_key LIKE ?").get(
-    `${name}+${fields.at(-2)}+%`,
-  );
-  if (listed !== undefined) Deno.renameSync(`${paths.signerKey}.next`, paths.signerKey);
+  const { verifierKey } = await parseSignerKey(next);
+  const listed = db.prepare("SELECT 1 FROM keys WHERE verifier_key = ?").get(verifierKey) !== undefined;
+  if (listed) Deno.renameSync(`${paths.signerKey}.next`, paths.signerKey);
   else Deno.removeSync(`${paths.signerKey}.next`);
 }
 

@@ -114,7 +114,7 @@ class VerifyState {
 
   async run(): Promise<void> {
     this.checkTriggers();
-    const checkpoints = this.storedCheckpoints();
+    const checkpoints = new StoredCheckpoints(this.db, this.options.fromCheckpoint ?? 0);
     this.size = (this.db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
     if (this.options.range !== undefined) return await this.runRange(this.options.range, checkpoints);
     const start = this.options.fromCheckpoint ?? 0;
@@ -162,20 +162,20 @@ class VerifyState {
   /** Range verification: every record in [from, to) proven into the newest signed checkpoint. */
   private async runRange(
     range: { from: number; to: number },
-    checkpoints: Map<number, { root: Uint8Array; note: string }>,
+    checkpoints: StoredCheckpoints,
   ): Promise<void> {
     const { from, to } = range;
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > this.size) {
       throw new VerificationError("BAD_RANGE", `range ${from}…${to} is outside the log (0…${this.size})`);
     }
-    const newest = Math.max(...checkpoints.keys());
+    const newest = checkpoints.newest;
     if (newest < to) {
       throw new VerificationError("CHECKPOINT_MISSING", `no checkpoint covers leaf ${to - 1}`, {
         leafIndex: newest,
       });
     }
     const chain = await this.keyChain(newest);
-    const stored = checkpoints.get(newest)!;
+    const stored = checkpoints.at(newest)!;
     let signed;
     try {
       signed =
@@ -250,9 +250,7 @@ class VerifyState {
    * with every rotation before `start` applied (later ones are applied as the scan meets them).
    */
   private async keyChain(start: number): Promise<KeyChain> {
-    const stored =
-      (this.db.prepare("SELECT verifier_key FROM keys ORDER BY id").all() as { verifier_key: string }[])
-        .map((row) => row.verifier_key);
+    const stored = this.ledger.verifierKeys();
     const own = this.ledger.verifierKey;
     if (this.options.trustedKeys === undefined && own !== undefined && !stored.includes(own)) {
       throw new VerificationError(
@@ -296,23 +294,13 @@ class VerifyState {
     }
   }
 
-  private storedCheckpoints(): Map<number, { root: Uint8Array; note: string }> {
-    const rows = this.db.prepare("SELECT size, root, note FROM checkpoints ORDER BY size").all() as {
-      size: number;
-      root: Uint8Array;
-      note: string;
-    }[];
-    if (rows.length === 0) throw new VerificationError("NO_CHECKPOINT", "the ledger holds no checkpoint");
-    return new Map(rows.map((row) => [row.size, { root: row.root, note: row.note }]));
-  }
-
   private trustedTree(
     mh: MerkleHasher,
     nodes: CheckingNodeStore,
     size: number,
-    checkpoints: Map<number, { root: Uint8Array; note: string }>,
+    checkpoints: StoredCheckpoints,
   ): MerkleTree {
-    if (!checkpoints.has(size)) {
+    if (checkpoints.at(size) === undefined) {
       throw new VerificationError("NO_CHECKPOINT", `no stored checkpoint of size ${size} to start from`);
     }
     return new MerkleTree(mh, nodes, size);
@@ -320,10 +308,10 @@ class VerifyState {
 
   private async checkCheckpointsAt(
     tree: MerkleTree,
-    checkpoints: Map<number, { root: Uint8Array; note: string }>,
+    checkpoints: StoredCheckpoints,
     chain: KeyChain,
   ): Promise<void> {
-    const stored = checkpoints.get(tree.size);
+    const stored = checkpoints.take(tree.size);
     if (stored === undefined) return;
     const verifiers = chain.verifiersFor(tree.size);
     const where = { leafIndex: tree.size };
@@ -425,8 +413,8 @@ class VerifyState {
     });
   }
 
-  private checkNothingBeyond(size: number, checkpoints: Map<number, unknown>): void {
-    const newest = Math.max(...checkpoints.keys());
+  private checkNothingBeyond(size: number, checkpoints: StoredCheckpoints): void {
+    const newest = checkpoints.newest;
     if (newest < size) {
       throw new VerificationError(
         "CHECKPOINT_MISSING",
@@ -434,11 +422,12 @@ class VerifyState {
         { leafIndex: newest },
       );
     }
-    const beyond = [...checkpoints.keys()].filter((cp) => cp > size);
-    if (beyond.length > 0) {
+    if (newest > size) {
       throw new VerificationError(
         "CHECKPOINT_BEYOND_LOG",
-        `checkpoint of size ${beyond[0]} but the log holds ${size} records (records were removed)`,
+        `checkpoint of size ${
+          checkpoints.firstAfter(size)
+        } but the log holds ${size} records (records were removed)`,
         { leafIndex: size },
       );
     }
@@ -507,6 +496,59 @@ class VerifyState {
       }
       this.blobs.erased++;
     }
+  }
+}
+
+interface CheckpointRow {
+  size: number;
+  root: Uint8Array;
+  note: string;
+}
+
+/**
+ * The stored checkpoints, read in size order alongside the records (never all at once: a ledger
+ * of single appends holds one per record), plus point look-ups.
+ */
+class StoredCheckpoints {
+  /** The largest stored size. */
+  readonly newest: number;
+  private readonly cursor: Iterator<unknown>;
+  private head: CheckpointRow | undefined;
+  private readonly select: StatementSync;
+  private readonly after: StatementSync;
+
+  constructor(db: DatabaseSync, fromSize: number) {
+    const newest = (db.prepare("SELECT max(size) AS n FROM checkpoints").get() as { n: number | null }).n;
+    if (newest === null) throw new VerificationError("NO_CHECKPOINT", "the ledger holds no checkpoint");
+    this.newest = newest;
+    this.select = db.prepare("SELECT size, root, note FROM checkpoints WHERE size = ?");
+    this.after = db.prepare("SELECT min(size) AS n FROM checkpoints WHERE size > ?");
+    this.cursor = db.prepare("SELECT size, root, note FROM checkpoints WHERE size >= ? ORDER BY size")
+      .iterate(fromSize);
+    this.advance();
+  }
+
+  /** The checkpoint of exactly `size`, if stored; the scan asks every size in order, so none is passed over. */
+  take(size: number): CheckpointRow | undefined {
+    if (this.head?.size !== size) return undefined;
+    const row = this.head;
+    this.advance();
+    return row;
+  }
+
+  /** The checkpoint of `size`, by look-up. */
+  at(size: number): CheckpointRow | undefined {
+    return this.select.get(size) as CheckpointRow | undefined;
+  }
+
+  /** The smallest stored size above `size`. */
+  firstAfter(size: number): number | undefined {
+    return (this.after.get(size) as { n: number | null }).n ?? undefined;
+  }
+
+  private advance(): void {
+    const next = this.cursor.next();
+    this.head = next.done ? undefined : next.value as CheckpointRow;
   }
 }
 

@@ -94,3 +94,19 @@ Deno.test("rotation: a leftover signer.key.next from an uncommitted rotation is 
   assert.ok(![...Deno.readDirSync(ledger.paths.dir)].some((e) => e.name.endsWith(".next")));
   await removeLedger(reopened);
 });
+
+Deno.test("rotation: a leftover signer.key.next whose key committed completes the rotation on open", async () => {
+  const ledger = await tempLedger();
+  const { newKey } = await ledger.rotateKey({ keepOld: true });
+  // Simulate a crash between the commit and the rename: the old key back in place, the new one pending.
+  const newSecret = await Deno.readTextFile(ledger.paths.signerKey);
+  const oldFile = [...Deno.readDirSync(ledger.paths.dir)].find((e) => e.name.endsWith(".old"))!.name;
+  await Deno.writeTextFile(`${ledger.paths.signerKey}.next`, newSecret);
+  await Deno.copyFile(`${ledger.paths.dir}/${oldFile}`, ledger.paths.signerKey);
+  ledger.close();
+  const reopened = await Ledger.open(ledger.paths.dir);
+  assert.equal(reopened.verifierKey, newKey);
+  assert.ok(![...Deno.readDirSync(ledger.paths.dir)].some((e) => e.name.endsWith(".next")));
+  assert.equal((await verifyLedger(reopened)).ok, true);
+  await removeLedger(reopened);
+});
