@@ -74,9 +74,8 @@ export function errorMessageOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const first = message.split("\n")[0];
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    return `permission denied: ${
-      first.replace(/, run again with .*$/, "")
-    } (grant it with --allow-read/--allow-write)`;
+    const kind = /Requires (\w+) access/.exec(first)?.[1] ?? "read";
+    return `permission denied: ${first.replace(/, run again with .*$/, "")} (grant it with --allow-${kind})`;
   }
   return first;
 }

@@ -34,6 +34,7 @@ export const COMMANDS: readonly { readonly name: string; readonly load: () => Pr
   { name: "keys", load: async () => (await import("./commands/keys.ts")).keys },
   { name: "erase", load: async () => (await import("./commands/erase.ts")).erase },
   { name: "prove-offline", load: async () => (await import("./commands/prove_offline.ts")).proveOffline },
+  { name: "serve", load: async () => (await import("./commands/serve.ts")).serve },
 ];
 
 const ALIASES: Record<string, string> = { query: "log" };

@@ -1,5 +1,6 @@
 /**
- * The ledger directory (SPEC §8): `ledger.db` (SQLite, WAL) and `signer.key` (owner-only, 0600).
+ * The ledger directory (SPEC §8): `ledger.db` (SQLite, WAL), `signer.key` (owner-only, 0600) and,
+ * once `smem serve` has run, `api.token` (owner-only, 0600).
  * @module
  */
 import { LedgerError } from "./errors.ts";
@@ -9,17 +10,26 @@ export const DB_FILE = "ledger.db";
 /** The signer key file. */
 export const SIGNER_KEY_FILE = "signer.key";
 
+/** The HTTP API's bearer token file. */
+export const API_TOKEN_FILE = "api.token";
+
 /** Paths of one ledger directory. */
 export interface LedgerPaths {
   readonly dir: string;
   readonly db: string;
   readonly signerKey: string;
+  readonly apiToken: string;
 }
 
 /** The paths of a ledger directory. */
 export function ledgerPaths(dir: string): LedgerPaths {
   const base = dir.replace(/\/+$/, "") || "/";
-  return { dir: base, db: `${base}/${DB_FILE}`, signerKey: `${base}/${SIGNER_KEY_FILE}` };
+  return {
+    dir: base,
+    db: `${base}/${DB_FILE}`,
+    signerKey: `${base}/${SIGNER_KEY_FILE}`,
+    apiToken: `${base}/${API_TOKEN_FILE}`,
+  };
 }
 
 /** True when `path` exists. */
@@ -33,8 +43,8 @@ export function exists(path: string): boolean {
   }
 }
 
-/** Writes the signer key, readable by the owner only, refusing to overwrite. */
-export function writeSignerKey(path: string, text: string): void {
+/** Writes a secret (a signer key, an API token), readable by the owner only, refusing to overwrite. */
+export function writeSecretFile(path: string, text: string): void {
   try {
     Deno.writeTextFileSync(path, `${text}\n`, { mode: 0o600, createNew: true });
     Deno.chmodSync(path, 0o600);
@@ -43,8 +53,8 @@ export function writeSignerKey(path: string, text: string): void {
   }
 }
 
-/** Reads the signer key text, or `undefined` when the file is absent. */
-export function readSignerKey(path: string): string | undefined {
+/** Reads a secret file's text, trimmed, or `undefined` when the file is absent. */
+export function readSecretFile(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path).trim();
   } catch (error) {

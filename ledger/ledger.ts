@@ -36,9 +36,10 @@ import {
   ioError,
   type LedgerPaths,
   ledgerPaths,
-  readSignerKey,
-  writeSignerKey,
+  readSecretFile,
+  writeSecretFile,
 } from "./files.ts";
+import { GroupCommitQueue } from "./group_commit.ts";
 import { Mutex } from "./mutex.ts";
 import { SqliteNodeStore } from "./node_store.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
@@ -47,15 +48,6 @@ import { migrate, PAGE_SIZE } from "./schema.ts";
 export const KEY_ROTATED_KIND = "KeyRotated";
 /** Stream of key rotation records. */
 export const KEYS_STREAM = "securamem.keys";
-
-/** Most single appends one group commit takes. */
-const MAX_GROUP = 1000;
-
-interface PendingAppend {
-  readonly draft: RecordDraft;
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: unknown) => void;
-}
 
 /** How hard a commit waits for the disk. */
 export type Durability = "full" | "normal";
@@ -86,6 +78,16 @@ export interface OpenLedgerOptions {
   readonly clock?: () => number;
   /** Milliseconds to wait for another process's write lock. @default 10000 */
   readonly busyTimeoutMs?: number;
+  /** Told of every transaction this handle commits, after it reached the disk (for metrics); must not throw. */
+  readonly onCommit?: (commit: CommitReport) => void;
+}
+
+/** What one committed transaction added. */
+export interface CommitReport {
+  /** The records it appended (replays are not appended again). */
+  readonly records: readonly { readonly stream: string; readonly kind: string; readonly bytes: number }[];
+  /** Tree size of the checkpoint it signed, if it signed one. */
+  readonly checkpointSize?: number;
 }
 
 /** What an append returns for each draft. */
@@ -133,9 +135,14 @@ export class Ledger {
   private tree: MerkleTree;
   private readonly statements: Statements;
   private readonly blobs: BlobStore;
-  /** Single appends waiting for the next group commit. */
-  private readonly pending: PendingAppend[] = [];
-  private draining = false;
+  /** Appends waiting for the next group commit. */
+  private readonly queue = new GroupCommitQueue<AppendResult>((drafts) =>
+    this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts)))
+  );
+  /** What the open transaction has added so far, reported once it commits. */
+  private uncommitted: { records: CommitReport["records"][number][]; checkpointSize?: number } = {
+    records: [],
+  };
   /** Extra signers of the next checkpoint (the retiring key, during a rotation). */
   private cosigners: NoteSigner[] = [];
 
@@ -146,7 +153,9 @@ export class Ledger {
     readonly hasher: Hasher,
     private signer: NoteSigner | undefined,
     private currentVerifierKey: string | undefined,
-    private readonly options: Required<Omit<OpenLedgerOptions, "busyTimeoutMs">>,
+    private readonly options:
+      & Required<Omit<OpenLedgerOptions, "busyTimeoutMs" | "onCommit">>
+      & Pick<OpenLedgerOptions, "onCommit">,
   ) {
     this.mh = new MerkleHasher(hasher);
     this.nodes = new SqliteNodeStore(db, this.mh);
@@ -171,7 +180,7 @@ export class Ledger {
         `${paths.signerKey} already exists; refusing to overwrite a key`,
       );
     }
-    writeSignerKey(paths.signerKey, keyText);
+    writeSecretFile(paths.signerKey, keyText);
     const db = openDatabase(paths.db, options);
     const bounds = options.bounds ?? DEFAULT_BOUNDS;
     const now = (options.clock ?? Date.now)();
@@ -207,12 +216,13 @@ export class Ledger {
       const meta = readMeta(db);
       const hasher = await loadHasher(meta.alg);
       await finishRotation(db, paths);
-      const keyText = readSignerKey(paths.signerKey);
+      const keyText = readSecretFile(paths.signerKey);
       const parsed = keyText === undefined ? undefined : await parseSignerKey(keyText);
       return new Ledger(paths, db, meta, hasher, parsed?.signer, parsed?.verifierKey, {
         durability: options.durability ?? "full",
         writerId: options.writerId ?? "securamem@local",
         clock: options.clock ?? Date.now,
+        onCommit: options.onCommit,
       });
     } catch (error) {
       db.close();
@@ -235,45 +245,34 @@ export class Ledger {
    * arrive while a commit is under way share the next transaction, fsync and checkpoint, so many
    * writers cost one disk flush per group. A draft the ledger refuses fails only its own call.
    */
-  append(draft: RecordDraft): Promise<AppendResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ draft, resolve, reject });
-      if (!this.draining) {
-        this.draining = true;
-        queueMicrotask(() => this.drain());
-      }
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const group = this.pending.splice(0, MAX_GROUP);
-      try {
-        const results = await this.appendBatch(group.map((item) => item.draft));
-        group.forEach((item, i) => item.resolve(results[i]));
-      } catch (error) {
-        const bad = error instanceof SecuraMemError ? error.where.item : undefined;
-        if (bad === undefined) {
-          // Not a draft's fault (I/O, lock): each caller gets the error.
-          for (const item of group) item.reject(error);
-          continue;
-        }
-        // One draft was refused: it alone fails; the others go back to the front of the queue.
-        group[bad].reject(relocate(error as SecuraMemError, { item: undefined }));
-        this.pending.unshift(...group.slice(0, bad), ...group.slice(bad + 1));
-      }
-    }
-    this.draining = false;
+  async append(draft: RecordDraft): Promise<AppendResult> {
+    return (await this.queue.submit([draft]))[0];
   }
 
   /**
-   * Appends drafts in one transaction, all or none. A draft naming a (writer_id, stream, seq)
-   * already stored with identical content returns the original result (`replayed`); with
-   * different content it is `CONFLICT`; a seq that skips ahead is `SEQ_GAP`. A failing draft
-   * aborts the whole batch, and its error names the batch item.
+   * Appends drafts all or none. A draft naming a (writer_id, stream, seq) already stored with
+   * identical content returns the original result (`replayed`); with different content it is
+   * `CONFLICT`; a seq that skips ahead is `SEQ_GAP`. A failing draft aborts the whole batch, and
+   * its error names the batch item. Batches submitted concurrently share one transaction; each
+   * stays all-or-none.
    */
   appendBatch(drafts: readonly RecordDraft[]): Promise<AppendResult[]> {
-    return this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts)));
+    return this.queue.submit(drafts);
+  }
+
+  /** Drafts submitted to `append`/`appendBatch` and not yet committed or refused. */
+  get pendingDrafts(): number {
+    return this.queue.depth;
+  }
+
+  /** True when the signer key is loaded, so appends can be covered by signed checkpoints. */
+  get canSign(): boolean {
+    return this.signer !== undefined;
+  }
+
+  /** Takes and releases the write lock; throws (`LOCKED`, `READ_ONLY`, …) when the ledger is not writable. */
+  probeWritable(): Promise<void> {
+    return this.mutex.run(() => this.transaction(() => Promise.resolve()));
   }
 
   /** Signs and stores a checkpoint of the current tree if none covers it yet; returns it. */
@@ -413,7 +412,7 @@ export class Ledger {
       }
       const pair = await generateKeyPair(this.meta.origin);
       const next = await parseSignerKey(pair.signerKey);
-      writeSignerKey(`${this.paths.signerKey}.next`, pair.signerKey);
+      writeSecretFile(`${this.paths.signerKey}.next`, pair.signerKey);
       const result = await this.transaction(async () => {
         this.syncTree();
         const index = this.tree.size;
@@ -448,9 +447,9 @@ export class Ledger {
         throw error;
       });
       if (options.keepOld === true) {
-        writeSignerKey(
+        writeSecretFile(
           `${this.paths.signerKey}.${oldSigner.keyId.toString(16).padStart(8, "0")}.old`,
-          readSignerKey(this.paths.signerKey)!,
+          readSecretFile(this.paths.signerKey)!,
         );
       }
       Deno.renameSync(`${this.paths.signerKey}.next`, this.paths.signerKey);
@@ -517,9 +516,11 @@ export class Ledger {
     } catch (error) {
       throw sqliteError(error, this.paths.db);
     }
+    this.uncommitted = { records: [] };
     try {
       const result = await body();
       this.db.exec("COMMIT");
+      this.reportCommit(this.uncommitted);
       return result;
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
@@ -527,6 +528,15 @@ export class Ledger {
       this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
       throw error instanceof SecuraMemError ? error : sqliteError(error, this.paths.db);
     }
+  }
+
+  /** Tells `onCommit` after the current call stack, so an observer cannot fail a durable commit. */
+  private reportCommit(commit: CommitReport): void {
+    const observer = this.options.onCommit;
+    if (observer === undefined || (commit.records.length === 0 && commit.checkpointSize === undefined)) {
+      return;
+    }
+    queueMicrotask(() => observer(commit));
   }
 
   /** Reloads the frontier when another process has appended since we last looked. */
@@ -593,6 +603,7 @@ export class Ledger {
       columns.subject_key,
     );
     heads.set(key, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 });
+    this.uncommitted.records.push({ stream, kind: sealed.record.kind, bytes: sealed.bytes.length });
     return { index, writerId, stream, seq: sealed.record.seq, selfHash: sealed.selfHash, replayed: false };
   }
 
@@ -643,6 +654,7 @@ export class Ledger {
     const checkpoint: Checkpoint = { origin: this.meta.origin, size, root: this.tree.root(), extensions: [] };
     const note = await signCheckpoint(checkpoint, [this.signer, ...this.cosigners]);
     this.statements.insertCheckpoint.run(size, checkpoint.root, note, this.options.clock());
+    this.uncommitted.checkpointSize = size;
     return { checkpoint, note };
   }
 }
@@ -714,7 +726,7 @@ function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSy
  * rotation did not commit and the file is removed.
  */
 async function finishRotation(db: DatabaseSync, paths: LedgerPaths): Promise<void> {
-  const next = readSignerKey(`${paths.signerKey}.next`);
+  const next = readSecretFile(`${paths.signerKey}.next`);
   if (next === undefined) return;
   const { verifierKey } = await parseSignerKey(next);
   const listed = db.prepare("SELECT 1 FROM keys WHERE verifier_key = ?").get(verifierKey) !== undefined;

@@ -8,7 +8,7 @@ import { type Checkpoint, parseCheckpoint } from "../core/checkpoint.ts";
 import { splitNote } from "../core/note.ts";
 import { parseSignerKey } from "../core/keys.ts";
 import { LedgerError } from "./errors.ts";
-import { exists, ledgerPaths, readSignerKey } from "./files.ts";
+import { exists, ledgerPaths, readSecretFile } from "./files.ts";
 
 /** What `smem status` shows. */
 export interface LedgerStatus {
@@ -39,7 +39,7 @@ export async function readLedgerStatus(dir: string): Promise<LedgerStatus> {
     if (latest === undefined || !meta.has("origin")) {
       throw new LedgerError("NOT_A_LEDGER", "ledger metadata or checkpoints are missing");
     }
-    const keyText = readSignerKey(paths.signerKey);
+    const keyText = readSecretFile(paths.signerKey);
     return {
       origin: meta.get("origin")!,
       alg: meta.get("alg") ?? "",

@@ -79,10 +79,16 @@ interface RecordRow {
 /** Verifies the whole ledger; never throws for tampering, it reports it. */
 export async function verifyLedger(ledger: Ledger, options: VerifyOptions = {}): Promise<VerifyReport> {
   const state = new VerifyState(ledger, options);
+  // One read transaction: a consistent snapshot even while other connections append. Appends
+  // through this same handle must wait for the report (use a second handle to verify live).
+  const snapshot = !ledger.db.isTransaction;
   try {
+    if (snapshot) ledger.db.exec("BEGIN");
     await state.run();
   } catch (error) {
     state.failure = error instanceof SecuraMemError ? error : databaseFailure(error);
+  } finally {
+    if (snapshot && ledger.db.isTransaction) ledger.db.exec("COMMIT");
   }
   return state.report();
 }

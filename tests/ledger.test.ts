@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseVerifierKey } from "../core/keys.ts";
 import { verifyReceipt } from "../core/receipt.ts";
-import { Ledger } from "../ledger/ledger.ts";
+import { type CommitReport, Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf } from "./_codes.ts";
@@ -145,6 +145,39 @@ Deno.test("ledger: query by stream, writer, kind, actor, subject, time and leaf 
   assert.deepEqual(pages.flat(), Array.from({ length: 15 }, (_, i) => 2 * i + 1));
   assert.equal(pages.length, 4);
   assert.equal(await codeOf(() => ledger.query({ limit: 0 })), "BAD_QUERY");
+  await removeLedger(ledger);
+});
+
+Deno.test("ledger: concurrent batches share a commit, each all or none; onCommit reports what reached the disk", async () => {
+  const commits: CommitReport[] = [];
+  const ledger = await tempLedger({ onCommit: (commit) => commits.push(commit) });
+  commits.length = 0;
+  const batch = (from: number) => Array.from({ length: 10 }, (_, i) => agentDraft(from + i));
+  const poisoned = [...batch(100), { kind: "Bad", attrs: { x: 0.5 } }, ...batch(200)];
+  const settled = await Promise.allSettled([
+    ledger.appendBatch(batch(0)),
+    ledger.appendBatch(poisoned),
+    ledger.appendBatch(batch(300)),
+    ledger.append(agentDraft(400)),
+  ]);
+  assert.deepEqual(settled.map((s) => s.status), ["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+  const refused = (settled[1] as PromiseRejectedResult).reason;
+  assert.equal(refused.code, "FLOAT_DISALLOWED");
+  assert.equal(refused.where.item, 10, "the error names the item within its own batch");
+  assert.equal(ledger.size, 21, "no draft of the refused batch was stored");
+  const fulfilled = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value].flat() : []));
+  assert.deepEqual(
+    fulfilled.map((r) => r.index).sort((a, b) => a - b),
+    Array.from({ length: 21 }, (_, i) => i),
+  );
+  assert.ok(fulfilled.every((r) => r.checkpointSize === 21), "the three accepted calls shared one commit");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(commits.length, 1);
+  assert.equal(commits[0].checkpointSize, 21);
+  assert.equal(commits[0].records.length, 21);
+  const stored = ledger.record(0);
+  assert.equal(commits[0].records.find((r) => r.kind === "PromptReceived")?.stream, "agent");
+  assert.ok(commits[0].records.some((r) => r.bytes === new TextEncoder().encode(stored.text).length));
   await removeLedger(ledger);
 });
 

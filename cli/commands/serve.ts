@@ -1,0 +1,50 @@
+import { startServer } from "../../server/serve.ts";
+import { type Command, stringFlag } from "../command.ts";
+import { parseOptionalCount } from "../numbers.ts";
+
+/** `smem serve`: the loopback HTTP API and dashboard until SIGINT/SIGTERM. */
+export const serve: Command = {
+  name: "serve",
+  summary: "serve the loopback HTTP API and dashboard (docs/API.md) until SIGINT or SIGTERM",
+  usage: "smem serve [--host 127.0.0.1|::1] [--port 8787] [--token-file FILE] [--auth-reads] [--queue N]",
+  flags: {
+    host: {
+      type: "string",
+      arg: "ADDR",
+      help: "loopback address to bind (127.0.0.1 or ::1; default 127.0.0.1)",
+    },
+    port: { type: "string", arg: "PORT", help: "TCP port (default 8787; 0 picks a free one)" },
+    "token-file": {
+      type: "string",
+      arg: "FILE",
+      help: "read the bearer token from FILE (default: DIR/api.token, made at first start)",
+    },
+    "auth-reads": { type: "boolean", help: "require the token for reads and /metrics too" },
+    queue: { type: "string", arg: "N", help: "most drafts in flight before 503 (default 10000)" },
+    "max-body": { type: "string", arg: "BYTES", help: "largest request body (default 16777216)" },
+  },
+  async run(values, _args, ctx) {
+    const server = await startServer({
+      dir: ctx.dir,
+      host: stringFlag(values, "host"),
+      port: parseOptionalCount(stringFlag(values, "port"), "--port"),
+      tokenFile: stringFlag(values, "token-file"),
+      authReads: values["auth-reads"] === true,
+      queueCapacity: parseOptionalCount(stringFlag(values, "queue"), "--queue"),
+      maxBodyBytes: parseOptionalCount(stringFlag(values, "max-body"), "--max-body"),
+    });
+    const stopped = Promise.withResolvers<string>();
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(signal, () => stopped.resolve(signal));
+    }
+    ctx.result(
+      { listening: server.url, token_file: server.token.file, token_generated: server.token.generated },
+      `smem serve: listening on ${server.url} (dashboard ${server.url}/)\n` +
+        `bearer token for writes: ${server.token.file}${server.token.generated ? " (generated now)" : ""}`,
+    );
+    const signal = await stopped.promise;
+    ctx.info(`smem serve: ${signal}: draining and writing a final checkpoint`);
+    await server.shutdown();
+    ctx.info("smem serve: stopped; everything acknowledged is durable");
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * `POST /v1/records` (one draft or an array → results with receipts), `GET /v1/records/:idx`
+ * and `GET /v1/records?…` (the ledger's query filters, paginated).
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { relocate, SecuraMemError } from "../core/errors.ts";
+import type { JsonValue } from "../core/json.ts";
+import { readJsonBytes } from "../core/json_reader.ts";
+import { readDraft, type RecordDraft, sealedText } from "../core/record.ts";
+import type { AppendResult, StoredRecord } from "../ledger/ledger.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ServerError } from "./errors.ts";
+import { countParam } from "./params.ts";
+
+/** The record routes. */
+export function recordRoutes(deps: ApiDeps): Hono {
+  const app = new Hono();
+  app.post("/", async (c) => {
+    const started = performance.now();
+    const { drafts, single } = await readDrafts(c);
+    const results = await deps.intake.submit(drafts);
+    deps.metrics.observeLatency(performance.now() - started);
+    const withReceipts = c.req.query("receipts") !== "none";
+    const items = results.map((result) => resultJson(deps, result, withReceipts));
+    const body = single ? items[0] : `{"results":[${items.join(",")}]}`;
+    return c.body(body, results.some((r) => !r.replayed) ? 201 : 200, { "content-type": "application/json" });
+  });
+  app.get("/:idx", (c) => {
+    const index = countParam(c.req.param("idx"), "idx")!;
+    return c.body(storedJson(deps.reader.record(index)), 200, { "content-type": "application/json" });
+  });
+  app.get("/", (c) => {
+    const q = (name: string) => c.req.query(name);
+    const page = deps.reader.query({
+      stream: q("stream"),
+      writerId: q("writer"),
+      kind: q("kind"),
+      actor: q("actor"),
+      subject: q("subject"),
+      fromTs: countParam(q("since"), "since"),
+      toTs: countParam(q("until"), "until"),
+      fromIndex: countParam(q("from"), "from"),
+      toIndex: countParam(q("to"), "to"),
+      limit: countParam(q("limit"), "limit"),
+      after: countParam(q("after"), "after"),
+    });
+    const next = page.next === undefined ? "" : `,"next":${page.next}`;
+    return c.body(`{"records":[${page.records.map(storedJson).join(",")}]${next}}`, 200, {
+      "content-type": "application/json",
+    });
+  });
+  return app;
+}
+
+/** The drafts of a write request: a JSON object (one draft) or a non-empty array of them. */
+async function readDrafts(c: Context): Promise<{ drafts: RecordDraft[]; single: boolean }> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ServerError("UNSUPPORTED_MEDIA_TYPE", "send the draft(s) as Content-Type: application/json");
+  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const value: JsonValue = readJsonBytes(bytes);
+  if (!Array.isArray(value)) return { drafts: [readDraft(value)], single: true };
+  if (value.length === 0) throw new ServerError("EMPTY_BATCH", "the array holds no draft");
+  return { drafts: value.map(readBatchItem), single: false };
+}
+
+function readBatchItem(value: JsonValue, item: number): RecordDraft {
+  try {
+    return readDraft(value);
+  } catch (error) {
+    throw error instanceof SecuraMemError ? relocate(error, { item }) : error;
+  }
+}
+
+/** One append result as JSON text, with its receipt embedded verbatim (its bytes are signed over). */
+function resultJson(deps: ApiDeps, result: AppendResult, withReceipt: boolean): string {
+  const fields = JSON.stringify(result).slice(0, -1);
+  if (!withReceipt) return `${fields}}`;
+  return `${fields},"receipt":${deps.writer.receipt(result.index, result.checkpointSize)}}`;
+}
+
+/** A stored record as `{"index":N,"record":<canonical sealed text>}`. */
+function storedJson(record: StoredRecord): string {
+  return `{"index":${record.index},"record":${sealedText(record)}}`;
+}
