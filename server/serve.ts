@@ -39,8 +39,11 @@ export interface RunningServer {
   readonly url: string;
   /** Where the token is, and whether this start generated it. */
   readonly token: { readonly file: string; readonly generated: boolean };
-  /** Stops intake, drains, writes a final checkpoint, closes; resolves when all is durable. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops intake, drains, writes a final checkpoint, closes; resolves when all is durable, with
+   * the final tree size.
+   */
+  shutdown(): Promise<number>;
 }
 
 /** The app and what it holds open, before it listens (also what in-process tests use). */
@@ -48,8 +51,8 @@ export interface OpenApi {
   readonly app: Hono;
   readonly deps: ApiDeps;
   readonly token: { readonly file: string; readonly generated: boolean };
-  /** Stops intake and drains it, writes a final checkpoint, closes the ledger handles. */
-  close(): Promise<void>;
+  /** Stops intake and drains it, writes a final checkpoint, closes the ledger handles; the final size. */
+  close(): Promise<number>;
 }
 
 /** Opens the ledger (a writer handle and a reader handle), the token and the app. */
@@ -100,7 +103,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const listening = Promise.withResolvers<Deno.NetAddr>();
     const server = Deno.serve({ hostname: host, port, onListen: listening.resolve }, api.app.fetch);
     const address = await listening.promise;
-    let stopped: Promise<void> | undefined;
+    let stopped: Promise<number> | undefined;
     return {
       url: `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`,
       token: api.token,
@@ -108,7 +111,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         stopped ??= (async () => {
           await api.deps.intake.close();
           await server.shutdown();
-          await api.close();
+          return await api.close();
         })(),
     };
   } catch (error) {
@@ -117,13 +120,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 }
 
-function closeOnce(deps: ApiDeps): () => Promise<void> {
-  let done: Promise<void> | undefined;
+function closeOnce(deps: ApiDeps): () => Promise<number> {
+  let done: Promise<number> | undefined;
   return () =>
     done ??= (async () => {
       await deps.intake.close();
-      await deps.writer.checkpoint();
+      const final = await deps.writer.checkpoint();
       deps.reader.close();
       deps.writer.close();
+      return final.checkpoint.size;
     })();
 }

@@ -44,7 +44,10 @@ export const serve: Command = {
     );
     const signal = await stopped.promise;
     ctx.info(`smem serve: ${signal}: draining and writing a final checkpoint`);
-    await server.shutdown();
-    ctx.info("smem serve: stopped; everything acknowledged is durable");
+    const size = await server.shutdown();
+    ctx.result(
+      { stopped: signal, size },
+      `smem serve: stopped on ${signal} at size ${size}; everything acknowledged is durable`,
+    );
   },
 };

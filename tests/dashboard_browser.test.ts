@@ -1,0 +1,72 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * it renders, follows appends live, runs a verification, and logs no console error.
+ * Set SMEM_SCREENSHOT=path to keep a screenshot (docs/dashboard.png is made so).
+ */
+import assert from "node:assert/strict";
+import { chromium, type Page } from "playwright-core";
+import { Ledger } from "../ledger/ledger.ts";
+import { startServer } from "../server/serve.ts";
+import { agentDraft } from "./_ledger.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+Deno.test("dashboard: renders in Chromium, shows the new size after appends, verifies, no console errors", async () => {
+  const root = await Deno.makeTempDir({ prefix: "smem-dashboard-" });
+  const dir = `${root}/ledger`;
+  (await Ledger.create(dir)).close();
+  const server = await startServer({ dir, port: 0 });
+  const token = (await Deno.readTextFile(server.token.file)).trim();
+  const append = async (from: number, count: number) => {
+    const drafts = Array.from(
+      { length: count },
+      (_, i) => agentDraft(from + i, { actor: { user_id: "alice" } }),
+    );
+    const response = await fetch(`${server.url}/v1/records?receipts=none`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify(drafts),
+    });
+    assert.equal(response.status, 201);
+    await response.body?.cancel();
+  };
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  try {
+    await append(0, 3);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const problems: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(message.text());
+    });
+    page.on("pageerror", (error) => problems.push(error.message));
+    await page.goto(`${server.url}/#token=${token}`);
+    await page.waitForSelector("#conn.live", { timeout: 10_000 });
+    assert.equal(await page.textContent("#size"), "3");
+    await append(3, 1234);
+    await waitForText(page, "#size", "1,237");
+    assert.equal(await page.locator("#recent tr").count(), 10);
+    assert.equal(await page.textContent("#recent tr:first-child td:first-child"), "1236");
+    assert.equal(await page.textContent("#recent tr:first-child td:nth-child(5)"), "alice");
+    assert.match((await page.textContent("#checkpoint")) ?? "", /\n1237\n/);
+    await page.click("#verify-now");
+    await waitForText(page, "#verify", "intact");
+    assert.match((await page.textContent("#verify-detail")) ?? "", /^1237 records/);
+    const screenshot = Deno.env.get("SMEM_SCREENSHOT");
+    if (screenshot) await page.screenshot({ path: screenshot });
+    assert.deepEqual(problems, [], "no console errors");
+  } finally {
+    await browser.close();
+    await server.shutdown();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+/** Polls `selector`'s text until it is `expected` (the page's CSP forbids evaluated predicates). */
+async function waitForText(page: Page, selector: string, expected: string): Promise<void> {
+  let text: string | null = null;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await page.waitForTimeout(100)) {
+    text = await page.textContent(selector);
+    if (text === expected) return;
+  }
+  assert.fail(`${selector} shows ${JSON.stringify(text)}, not ${JSON.stringify(expected)}`);
+}

@@ -1,0 +1,189 @@
+/**
+ * `smem serve` as users run it: a subprocess with exactly `deno task serve`'s permissions
+ * (network to one loopback port, read/write of the ledger directory, everything else denied),
+ * talked to over real loopback HTTP, and stopped by a signal under load.
+ */
+import assert from "node:assert/strict";
+import { Ledger } from "../ledger/ledger.ts";
+import { verifyLedger } from "../ledger/verify.ts";
+import { agentDraft } from "./_ledger.ts";
+
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+const DENY = [
+  "--no-prompt",
+  "--unstable-no-legacy-abort",
+  "--deny-run",
+  "--deny-ffi",
+  "--deny-sys",
+  "--deny-env",
+];
+
+interface Served {
+  readonly child: Deno.ChildProcess;
+  /** The rest of stdout, once the process ends. */
+  readonly output: Promise<string>;
+  readonly url: string;
+  readonly token: string;
+}
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function newLedger(): Promise<{ root: string; dir: string }> {
+  const root = await Deno.makeTempDir({ prefix: "smem-serve-" });
+  (await Ledger.create(`${root}/ledger`)).close();
+  return { root, dir: `${root}/ledger` };
+}
+
+function serveCommand(root: string, args: string[], net: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...DENY,
+      ...net,
+      `--allow-read=${root}`,
+      `--allow-write=${root}`,
+      MAIN,
+      "serve",
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Starts `smem serve --json` and waits for its "listening" line. */
+async function serve(root: string, dir: string, extra: string[] = []): Promise<Served> {
+  const port = await freePort();
+  const child = serveCommand(root, ["--dir", dir, "--port", String(port), "--json", ...extra], [
+    `--allow-net=127.0.0.1:${port}`,
+  ]).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited before listening: ${await new Response(child.stderr).text()}`);
+    text += value;
+  }
+  const output = (async () => {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
+    return text.slice(text.indexOf("\n") + 1);
+  })();
+  const started = JSON.parse(text.split("\n")[0]);
+  assert.equal(started.listening, `http://127.0.0.1:${port}`);
+  return {
+    child,
+    output,
+    url: started.listening,
+    token: (await Deno.readTextFile(started.token_file)).trim(),
+  };
+}
+
+function postDrafts(served: Served, body: unknown): Promise<Response> {
+  return fetch(`${served.url}/v1/records?receipts=none`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${served.token}` },
+    body: JSON.stringify(body),
+  });
+}
+
+Deno.test("serve: refuses a non-loopback address (exit 2) and runs only with its network permission (exit 3)", async () => {
+  const { root, dir } = await newLedger();
+  const exposed = await serveCommand(root, ["--dir", dir, "--host", "0.0.0.0"], ["--allow-net"]).output();
+  assert.equal(exposed.code, 2);
+  assert.match(new TextDecoder().decode(exposed.stderr), /NOT_LOOPBACK: refusing to listen on "0\.0\.0\.0"/);
+  const port = await freePort();
+  const denied = await serveCommand(root, ["--dir", dir, "--port", String(port)], ["--deny-net"]).output();
+  assert.equal(denied.code, 3);
+  assert.match(new TextDecoder().decode(denied.stderr), /PERMISSION_DENIED.*--allow-net/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("serve: over loopback — token file 0600, append, read back, metrics, dashboard", async () => {
+  const { root, dir } = await newLedger();
+  const served = await serve(root, dir);
+  assert.equal((await Deno.stat(`${dir}/api.token`)).mode! & 0o777, 0o600);
+  const appended = await postDrafts(served, [agentDraft(0), agentDraft(1)]);
+  assert.equal(appended.status, 201);
+  const { results } = await appended.json();
+  const record = await (await fetch(`${served.url}/v1/records/${results[1].index}`)).json();
+  assert.equal(record.record.self_hash, results[1].selfHash);
+  const metrics = await (await fetch(`${served.url}/metrics`)).text();
+  assert.match(metrics, /audit_appended_total\{stream="tools",kind="ModelInvoked"\} 1/);
+  const page = await fetch(`${served.url}/`);
+  assert.match(await page.text(), /<title>SecuraMem<\/title>/);
+  const unauthorized = await fetch(`${served.url}/v1/records`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(unauthorized.status, 401);
+  await unauthorized.body?.cancel();
+  served.child.kill("SIGINT");
+  const status = await served.child.status;
+  assert.equal(status.code, 0);
+  assert.deepEqual(JSON.parse(await served.output), { stopped: "SIGINT", size: 2 });
+  await served.child.stderr.cancel();
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("serve: SIGTERM under load drains, checkpoints and exits 0; nothing acknowledged is lost", async () => {
+  const { root, dir } = await newLedger();
+  const served = await serve(root, dir);
+  const acknowledged: { index: number; selfHash: string }[] = [];
+  let refused = 0;
+  let stopping = false;
+  const client = async (id: number) => {
+    for (let n = 0; !stopping || n % 7 !== 0; n++) {
+      const drafts = n % 3 === 0
+        ? [0, 1, 2, 3].map((k) => agentDraft(k, { stream: `c${id}`, attrs: { n, k } }))
+        : [agentDraft(n, { stream: `c${id}`, attrs: { n } })];
+      try {
+        const response = await postDrafts(served, n % 3 === 0 ? drafts : drafts[0]);
+        if (response.status === 201) {
+          const body = await response.json();
+          acknowledged.push(...(body.results ?? [body]));
+        } else {
+          assert.equal(response.status, 503, "a request during shutdown is refused, not failed");
+          await response.body?.cancel();
+          refused++;
+        }
+      } catch {
+        return; // the listener is gone
+      }
+    }
+  };
+  const clients = Array.from({ length: 12 }, (_, id) => client(id));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const before = acknowledged.length;
+  served.child.kill("SIGTERM");
+  stopping = true;
+  const status = await served.child.status;
+  await Promise.all(clients);
+  const stderr = await new Response(served.child.stderr).text();
+  assert.equal(status.code, 0, stderr);
+  const stopped = JSON.parse(await served.output);
+  assert.ok(before > 50, `the server was under load (${before} records acknowledged before the signal)`);
+
+  const ledger = await Ledger.open(dir);
+  for (const ack of acknowledged) assert.equal(ledger.record(ack.index).selfHash, ack.selfHash);
+  assert.equal(
+    ledger.latestCheckpoint().checkpoint.size,
+    ledger.size,
+    "the final checkpoint covers every record",
+  );
+  assert.ok(ledger.size >= acknowledged.length);
+  const report = await verifyLedger(ledger);
+  assert.equal(report.ok, true, report.failure?.message);
+  ledger.close();
+  console.log(
+    `  ${acknowledged.length} acknowledged (${before} before SIGTERM), ${refused} refused while draining`,
+  );
+  await Deno.remove(root, { recursive: true });
+});
