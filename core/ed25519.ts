@@ -1,24 +1,27 @@
 /**
- * Ed25519 (RFC 8032) through two engines that produce identical signatures: WebCrypto (native)
- * and `@noble/ed25519` (audited pure JS). Which one does each operation is chosen by measurement
+ * Ed25519 (RFC 8032) through three engines that produce identical signatures: `node:crypto`
+ * (native and synchronous), WebCrypto (native, asynchronous: each call is a round trip through the
+ * event loop) and `@noble/ed25519` (audited pure JS). Which one does each operation is chosen by measurement
  * (docs/CRYPTO.md); both stay available for cross-checking. Verification is strict whatever the
  * engine: the public key must be a canonical encoding of a point of large order, and a signature
  * must have canonical R and S < L, checked here before the engine sees them.
  * @module
  */
 import * as noble from "@noble/ed25519";
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { KeyError } from "./errors.ts";
 
 /** Which implementation performs an operation. */
-export type Ed25519Engine = "webcrypto" | "noble";
+export type Ed25519Engine = "node" | "webcrypto" | "noble";
 
 /** Engines chosen by bench/crypto.bench.ts (see docs/CRYPTO.md). */
 export const DEFAULT_ENGINES: { readonly sign: Ed25519Engine; readonly verify: Ed25519Engine } = {
-  sign: "webcrypto",
-  verify: "webcrypto",
+  sign: "node",
+  verify: "node",
 };
 
 const PKCS8_ED25519_PREFIX = Uint8Array.fromHex("302e020100300506032b657004220420");
+const SPKI_ED25519_PREFIX = Uint8Array.fromHex("302a300506032b6570032100");
 /** The group order L, little-endian. */
 const ORDER_L = Uint8Array.fromHex("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
 /** The field prime p = 2^255 − 19, little-endian. */
@@ -46,6 +49,7 @@ export async function publicKeyFromSeed(seed: Uint8Array): Promise<Uint8Array> {
 /** Signs with one seed; keeps the engine's key object so repeated signing is cheap. */
 export class Ed25519Signer {
   private webKey: Promise<CryptoKey> | undefined;
+  private nodeKey: KeyObject | undefined;
 
   constructor(private readonly seed: Uint8Array, readonly engine: Ed25519Engine = DEFAULT_ENGINES.sign) {
     checkLength(seed, 32, "seed");
@@ -54,6 +58,14 @@ export class Ed25519Signer {
   /** The 64-byte signature of `message`. */
   async sign(message: Uint8Array): Promise<Uint8Array> {
     if (this.engine === "noble") return noble.signAsync(message, this.seed);
+    if (this.engine === "node") {
+      this.nodeKey ??= createPrivateKey({
+        key: Buffer.from(concat(PKCS8_ED25519_PREFIX, this.seed)),
+        format: "der",
+        type: "pkcs8",
+      });
+      return new Uint8Array(sign(null, message, this.nodeKey));
+    }
     this.webKey ??= crypto.subtle.importKey(
       "pkcs8",
       buffer(concat(PKCS8_ED25519_PREFIX, this.seed)),
@@ -68,6 +80,7 @@ export class Ed25519Signer {
 /** Verifies signatures under one public key, strictly. */
 export class Ed25519Verifier {
   private webKey: Promise<CryptoKey> | undefined;
+  private nodeKey: KeyObject | undefined;
 
   /** Throws `SMALL_ORDER_KEY` or `BAD_KEY` for a key no honest signer could hold. */
   constructor(readonly publicKey: Uint8Array, readonly engine: Ed25519Engine = DEFAULT_ENGINES.verify) {
@@ -92,6 +105,14 @@ export class Ed25519Verifier {
     if (!isCanonicalFieldElement(r) || !lessThanLittleEndian(s, ORDER_L)) return false;
     if (this.engine === "noble") {
       return noble.verifyAsync(signature, message, this.publicKey, { zip215: false });
+    }
+    if (this.engine === "node") {
+      this.nodeKey ??= createPublicKey({
+        key: Buffer.from(concat(SPKI_ED25519_PREFIX, this.publicKey)),
+        format: "der",
+        type: "spki",
+      });
+      return verify(null, message, this.nodeKey, signature);
     }
     this.webKey ??= crypto.subtle.importKey("raw", buffer(this.publicKey), { name: "Ed25519" }, false, [
       "verify",

@@ -4,6 +4,7 @@
  * fails its own batch only, and the other batches are committed without it.
  * @module
  */
+import { setImmediate } from "node:timers";
 import { relocate, SecuraMemError } from "../core/errors.ts";
 import type { RecordDraft } from "../core/record.ts";
 
@@ -35,13 +36,16 @@ export class GroupCommitQueue<R> {
       this.pending.push({ drafts, resolve, reject });
       if (!this.draining) {
         this.draining = true;
-        queueMicrotask(() => this.drain());
+        this.drain();
       }
     });
   }
 
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
+      // A commit runs synchronously once under way, so requests that arrived meanwhile are still
+      // in the I/O queue: one turn of the event loop lets them join this group.
+      await new Promise((resolve) => setImmediate(resolve));
       const group = this.takeGroup();
       const drafts = group.flatMap((batch) => batch.drafts);
       try {

@@ -59,11 +59,23 @@ async function readDrafts(c: Context): Promise<{ drafts: RecordDraft[]; single: 
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new ServerError("UNSUPPORTED_MEDIA_TYPE", "send the draft(s) as Content-Type: application/json");
   }
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const bytes = await readBody(c);
   const value: JsonValue = readJsonBytes(bytes);
   if (!Array.isArray(value)) return { drafts: [readDraft(value)], single: true };
   if (value.length === 0) throw new ServerError("EMPTY_BATCH", "the array holds no draft");
   return { drafts: value.map(readBatchItem), single: false };
+}
+
+/** The request body; a client that went away mid-body is `BODY_UNREADABLE`, not a server fault. */
+async function readBody(c: Context): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await c.req.arrayBuffer());
+  } catch (error) {
+    throw new ServerError(
+      "BODY_UNREADABLE",
+      `the request body could not be read (${String(error).split("\n")[0]})`,
+    );
+  }
 }
 
 function readBatchItem(value: JsonValue, item: number): RecordDraft {

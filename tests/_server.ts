@@ -16,15 +16,20 @@ export async function removeApi(api: OpenApi & { dir: string }): Promise<void> {
 }
 
 /** A POST of `body` (JSON text, or a value to serialize) to `path`, with the API's token. */
-export function post(api: OpenApi, path: string, body: unknown, token: string | null = api.deps.token) {
-  return api.app.request(path, {
+export function post(
+  api: OpenApi,
+  path: string,
+  body: unknown,
+  token: string | null = api.deps.token,
+): Promise<Response> {
+  return Promise.resolve(api.app.request(path, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       ...(token === null ? {} : { authorization: `Bearer ${token}` }),
     },
     body: typeof body === "string" ? body : JSON.stringify(body),
-  });
+  }));
 }
 
 /** The error code of a JSON error response. */

@@ -14,7 +14,7 @@ interface Ed25519Vectors {
 }
 
 const { cases } = loadVector<Ed25519Vectors>("public/ed25519.json");
-const engines: Ed25519Engine[] = ["webcrypto", "noble"];
+const engines: Ed25519Engine[] = ["node", "webcrypto", "noble"];
 const ORDER_L = 2n ** 252n + 27742317777372353535851937790883648493n;
 
 function littleEndian(n: bigint, bytes = 32): Uint8Array {

@@ -26,7 +26,7 @@ interface Served {
   readonly token: string;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -60,7 +60,7 @@ function serveCommand(root: string, args: string[], net: string[]): Deno.Command
 
 /** Starts `smem serve --json` and waits for its "listening" line. */
 async function serve(root: string, dir: string, extra: string[] = []): Promise<Served> {
-  const port = await freePort();
+  const port = freePort();
   const child = serveCommand(root, ["--dir", dir, "--port", String(port), "--json", ...extra], [
     `--allow-net=127.0.0.1:${port}`,
   ]).spawn();
@@ -98,7 +98,7 @@ Deno.test("serve: refuses a non-loopback address (exit 2) and runs only with its
   const exposed = await serveCommand(root, ["--dir", dir, "--host", "0.0.0.0"], ["--allow-net"]).output();
   assert.equal(exposed.code, 2);
   assert.match(new TextDecoder().decode(exposed.stderr), /NOT_LOOPBACK: refusing to listen on "0\.0\.0\.0"/);
-  const port = await freePort();
+  const port = freePort();
   const denied = await serveCommand(root, ["--dir", dir, "--port", String(port)], ["--deny-net"]).output();
   assert.equal(denied.code, 3);
   assert.match(new TextDecoder().decode(denied.stderr), /PERMISSION_DENIED.*--allow-net/);
@@ -178,6 +178,7 @@ Deno.test("serve: SIGTERM under load drains, checkpoints and exits 0; nothing ac
     ledger.size,
     "the final checkpoint covers every record",
   );
+  assert.deepEqual(stopped, { stopped: "SIGTERM", size: ledger.size });
   assert.ok(ledger.size >= acknowledged.length);
   const report = await verifyLedger(ledger);
   assert.equal(report.ok, true, report.failure?.message);
