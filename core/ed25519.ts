@@ -8,8 +8,17 @@
  * @module
  */
 import * as noble from "@noble/ed25519";
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { KeyError } from "./errors.ts";
+
+type NodeCrypto = typeof import("node:crypto");
+let nodeCrypto: NodeCrypto | undefined;
+
+/** `node:crypto`, loaded on first use: importing it costs ~25 ms of start-up that `smem status` never needs. */
+async function loadNodeCrypto(): Promise<NodeCrypto> {
+  nodeCrypto ??= await import("node:crypto");
+  return nodeCrypto;
+}
 
 /** Which implementation performs an operation. */
 export type Ed25519Engine = "node" | "webcrypto" | "noble";
@@ -59,6 +68,7 @@ export class Ed25519Signer {
   async sign(message: Uint8Array): Promise<Uint8Array> {
     if (this.engine === "noble") return noble.signAsync(message, this.seed);
     if (this.engine === "node") {
+      const { createPrivateKey, sign } = nodeCrypto ?? await loadNodeCrypto();
       this.nodeKey ??= createPrivateKey({
         key: Buffer.from(concat(PKCS8_ED25519_PREFIX, this.seed)),
         format: "der",
@@ -107,6 +117,7 @@ export class Ed25519Verifier {
       return noble.verifyAsync(signature, message, this.publicKey, { zip215: false });
     }
     if (this.engine === "node") {
+      const { createPublicKey, verify } = nodeCrypto ?? await loadNodeCrypto();
       this.nodeKey ??= createPublicKey({
         key: Buffer.from(concat(SPKI_ED25519_PREFIX, this.publicKey)),
         format: "der",
