@@ -8,6 +8,7 @@ const KINDS = ["PromptReceived", "ModelInvoked", "ToolCalled", "PolicyDecision",
 
 /** The i-th sample draft; its canonical record is close to `targetBytes` long. */
 export function sampleDraft(i: number, targetBytes = 1024): RecordDraft {
+  if (targetBytes < 600) return compactDraft(i, targetBytes);
   const base: RecordDraft = {
     ts_ms: 1_730_246_400_000 + i,
     stream: "agent.trace",
@@ -24,5 +25,19 @@ export function sampleDraft(i: number, targetBytes = 1024): RecordDraft {
   const overhead = 121 + JSON.stringify(base).length;
   const fill = Math.max(0, Math.min(900, targetBytes - overhead));
   base.attrs = { ...base.attrs, note: "n".repeat(fill) };
+  return base;
+}
+
+/** A small draft (one actor key, a step and a note) whose canonical record is near `targetBytes` (≥ ~230). */
+function compactDraft(i: number, targetBytes: number): RecordDraft {
+  const base = {
+    ts_ms: 1_730_246_400_000 + i,
+    stream: "agent",
+    kind: KINDS[i % KINDS.length],
+    actor: { user_id: `u-${i % 97}` },
+    attrs: { step: i, note: "" },
+  };
+  const overhead = 158 + JSON.stringify(base).length;
+  base.attrs.note = "n".repeat(Math.max(0, targetBytes - overhead));
   return base;
 }

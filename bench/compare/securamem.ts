@@ -1,0 +1,73 @@
+/**
+ * SecuraMem's side of `deno task bench:compare`: batched durable ingest, single durable appends
+ * with their receipts, full verify, proof generation and verification, bytes per record.
+ * @module
+ */
+import { MerkleHasher } from "../../core/merkle_hasher.ts";
+import { verifyInclusion } from "../../core/merkle_verify.ts";
+import type { RecordDraft } from "../../core/record.ts";
+import { Ledger } from "../../ledger/ledger.ts";
+import { verifyLedger } from "../../ledger/verify.ts";
+import {
+  directoryBytes,
+  latencyQuantiles,
+  readDrafts,
+  report,
+  runnerArgs,
+  SINGLE_APPENDS,
+} from "./_common.ts";
+
+const { recordsFile, workDir } = runnerArgs();
+const drafts = readDrafts(recordsFile) as unknown as RecordDraft[];
+const ledger = await Ledger.create(`${workDir}/securamem`);
+
+let start = performance.now();
+for (let i = 0; i < drafts.length; i += 1000) await ledger.appendBatch(drafts.slice(i, i + 1000));
+const ingest = drafts.length / ((performance.now() - start) / 1000);
+
+const latencies: number[] = [];
+for (let i = 0; i < SINGLE_APPENDS; i++) {
+  const t = performance.now();
+  const result = await ledger.append({ ...drafts[i], stream: "single" });
+  ledger.receipt(result.index, result.checkpointSize);
+  latencies.push(performance.now() - t);
+}
+const single = latencyQuantiles(latencies);
+
+start = performance.now();
+const verified = await verifyLedger(ledger);
+if (!verified.ok) throw new Error(`verify failed: ${verified.failure?.message}`);
+const verify = verified.recordsChecked / ((performance.now() - start) / 1000);
+
+const size = ledger.size;
+const indexes = Array.from({ length: 2000 }, (_, i) => (i * 7919) % size);
+start = performance.now();
+const proofs = indexes.map((index) => ledger.inclusionProof(index, size));
+const proofGenUs = ((performance.now() - start) * 1000) / indexes.length;
+const root = ledger.rootAt(size);
+const leaves = indexes.map((index) => {
+  const { selfHash } = ledger.record(index);
+  return Uint8Array.fromHex(selfHash.slice(selfHash.indexOf(":") + 1));
+});
+const mh = new MerkleHasher(ledger.hasher);
+start = performance.now();
+indexes.forEach((index, i) => verifyInclusion(mh, index, size, mh.leaf(leaves[i]), proofs[i], root));
+const proofVerify = indexes.length / ((performance.now() - start) / 1000);
+let bodyBytes = 0;
+for (let i = 0; i < size; i += Math.max(1, Math.floor(size / 1000))) {
+  bodyBytes += new TextEncoder().encode(ledger.record(i).text).length;
+}
+const meanRecordBytes = bodyBytes / Math.ceil(size / Math.max(1, Math.floor(size / 1000)));
+ledger.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+const bytesPerRecord = directoryBytes(ledger.paths.dir) / size;
+ledger.close();
+report({
+  ingest,
+  singleP50: single.p50,
+  singleP99: single.p99,
+  verify,
+  proofGenUs,
+  proofVerify,
+  bytesPerRecord,
+  meanRecordBytes,
+});
