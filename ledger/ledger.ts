@@ -41,6 +41,7 @@ import {
 } from "./files.ts";
 import { GroupCommitQueue } from "./group_commit.ts";
 import { Mutex } from "./mutex.ts";
+import { pagedRows } from "./paged.ts";
 import { SqliteNodeStore } from "./node_store.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
 
@@ -486,10 +487,10 @@ export class Ledger {
   /** Records with leaf index in [from, to), in order, streamed. */
   *records(from: number, to: number): Generator<StoredRecord> {
     const rows = this.db.prepare(
-      "SELECT leaf, body, self_hash FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf",
+      "SELECT leaf, body, self_hash FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?",
     );
-    for (const raw of rows.iterate(from, to)) {
-      const row = raw as { leaf: number; body: Uint8Array; self_hash: Uint8Array };
+    type Row = { leaf: number; body: Uint8Array; self_hash: Uint8Array };
+    for (const row of pagedRows<Row>(rows, "leaf", from, [to])) {
       yield { index: row.leaf, text: fromUtf8(row.body), selfHash: formatHash(this.meta.alg, row.self_hash) };
     }
   }

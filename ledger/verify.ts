@@ -26,6 +26,7 @@ import { VerificationError } from "./errors.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM, type Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
 import { nodeId, SqliteNodeStore } from "./node_store.ts";
+import { pagedRows } from "./paged.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
 
 /** Options of `verifyLedger`. */
@@ -126,7 +127,7 @@ class VerifyState {
     const start = this.options.fromCheckpoint ?? 0;
     const chain = await this.keyChain(start);
     const mh = new MerkleHasher(this.ledger.hasher);
-    const nodes = new CheckingNodeStore(this.db, mh);
+    const nodes = new CheckingNodeStore(this.db, mh, start);
     const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
     const tracker = new ChainTracker(this.ledger.meta.alg, start > 0);
     const resumeChain = this.db.prepare(
@@ -135,11 +136,10 @@ class VerifyState {
     await this.checkCheckpointsAt(tree, checkpoints, chain);
     const rows = this.db.prepare(
       "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
-        "FROM records WHERE leaf >= ? ORDER BY leaf",
+        "FROM records WHERE leaf >= ? ORDER BY leaf LIMIT ?",
     );
     let expected = start;
-    for (const raw of rows.iterate(start)) {
-      const row = raw as unknown as RecordRow;
+    for (const row of pagedRows<RecordRow>(rows, "leaf", start)) {
       if (row.leaf !== expected) {
         throw fail("LEAF_GAP", `leaf ${expected} is missing (next stored leaf is ${row.leaf})`, expected);
       }
@@ -199,11 +199,10 @@ class VerifyState {
     );
     const rows = this.db.prepare(
       "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
-        "FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf",
+        "FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?",
     );
     let expected = from;
-    for (const raw of rows.iterate(from, to)) {
-      const row = raw as unknown as RecordRow;
+    for (const row of pagedRows<RecordRow>(rows, "leaf", from, [to])) {
       if (row.leaf !== expected) throw fail("LEAF_GAP", `leaf ${expected} is missing`, expected);
       const sealed = this.checkRecord(row);
       if (tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
@@ -529,8 +528,11 @@ class StoredCheckpoints {
     this.newest = newest;
     this.select = db.prepare("SELECT size, root, note FROM checkpoints WHERE size = ?");
     this.after = db.prepare("SELECT min(size) AS n FROM checkpoints WHERE size > ?");
-    this.cursor = db.prepare("SELECT size, root, note FROM checkpoints WHERE size >= ? ORDER BY size")
-      .iterate(fromSize);
+    this.cursor = pagedRows<CheckpointRow>(
+      db.prepare("SELECT size, root, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?"),
+      "size",
+      fromSize,
+    );
     this.advance();
   }
 
@@ -564,26 +566,47 @@ class StoredCheckpoints {
  */
 class CheckingNodeStore implements NodeStore {
   private readonly stored: SqliteNodeStore;
+  /** Stored nodes in id order, from the first a leaf ≥ the start completes: merged with the rebuild. */
+  private readonly scan: Generator<NodeRow>;
+  private head: NodeRow | undefined;
 
-  constructor(db: DatabaseSync, mh: MerkleHasher) {
+  constructor(db: DatabaseSync, mh: MerkleHasher, fromLeaf: number) {
     this.stored = new SqliteNodeStore(db, mh);
+    const select = db.prepare("SELECT id, hash FROM nodes WHERE id >= ? ORDER BY id LIMIT ?");
+    this.scan = pagedRows<NodeRow>(select, "id", nodeId(0, fromLeaf));
+    this.head = this.scan.next().value ?? undefined;
   }
 
   get(level: number, index: number): Uint8Array | undefined {
     return this.stored.get(level, index);
   }
 
+  /** The rebuilt node must be the next stored one: nodes are stored in the order appends complete them. */
   put(level: number, index: number, hash: Uint8Array): void {
     if (level === 0) return; // leaf hashes are derived from the self_hash just checked
-    const stored = this.stored.get(level, index);
-    if (stored === undefined || !bytesEqual(stored, hash)) {
+    const id = nodeId(level, index);
+    const leafIndex = (index + 1) * 2 ** level - 1;
+    if (this.head !== undefined && this.head.id < id) {
       throw new VerificationError(
         "NODE_MISMATCH",
-        `Merkle node (level ${level}, index ${index}) is ${stored === undefined ? "missing" : "wrong"}`,
-        { leafIndex: (index + 1) * 2 ** level - 1 },
+        `a Merkle node is stored under id ${this.head.id}, which no record completes`,
+        { leafIndex: Math.floor(this.head.id / 64) },
       );
     }
+    if (this.head?.id !== id || !bytesEqual(this.head.hash, hash)) {
+      throw new VerificationError(
+        "NODE_MISMATCH",
+        `Merkle node (level ${level}, index ${index}) is ${this.head?.id !== id ? "missing" : "wrong"}`,
+        { leafIndex },
+      );
+    }
+    this.head = this.scan.next().value ?? undefined;
   }
+}
+
+interface NodeRow {
+  id: number;
+  hash: Uint8Array;
 }
 
 /** Interior nodes of a tree of `size` leaves: complete subtrees of height ≥ 1. */
