@@ -42,6 +42,7 @@ import {
 import { GroupCommitQueue } from "./group_commit.ts";
 import { Mutex } from "./mutex.ts";
 import { pagedRows } from "./paged.ts";
+import { SubjectBloomStore } from "./subject_bloom.ts";
 import { SqliteNodeStore } from "./node_store.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
 
@@ -136,6 +137,7 @@ export class Ledger {
   private tree: MerkleTree;
   private readonly statements: Statements;
   private readonly blobs: BlobStore;
+  private readonly blooms: SubjectBloomStore;
   /** Appends waiting for the next group commit. */
   private readonly queue = new GroupCommitQueue<AppendResult>((drafts) =>
     this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts)))
@@ -162,6 +164,7 @@ export class Ledger {
     this.nodes = new SqliteNodeStore(db, this.mh);
     this.statements = prepareStatements(db);
     this.blobs = new BlobStore(db, hasher);
+    this.blooms = new SubjectBloomStore(db);
     this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
   }
 
@@ -556,16 +559,18 @@ export class Ledger {
     const defaults: DraftDefaults = { tsMs: this.options.clock(), writerId: this.options.writerId };
     const heads = new Map<string, ChainHead>();
     const results: Omit<AppendResult, "checkpointSize">[] = [];
+    const subjects: { leaf: number; key: string }[] = [];
     let appended = 0;
     for (let item = 0; item < drafts.length; item++) {
       try {
-        const result = this.appendOne(drafts[item], defaults, heads);
+        const result = this.appendOne(drafts[item], defaults, heads, subjects);
         if (!result.replayed) appended++;
         results.push(result);
       } catch (error) {
         throw withItem(error, item, drafts.length);
       }
     }
+    this.blooms.addAll(subjects);
     for (const [key, head] of heads) {
       const [stream, writerId] = splitChainKey(key);
       this.statements.upsertHead.run(writerId, stream, head.nextSeq - 1, hashDigest(head.prev));
@@ -580,6 +585,7 @@ export class Ledger {
     draft: RecordDraft,
     defaults: DraftDefaults,
     heads: Map<string, ChainHead>,
+    subjects: { leaf: number; key: string }[],
   ): Omit<AppendResult, "checkpointSize"> {
     const { writerId, stream } = chainKeyOf(draft, defaults);
     const key = `${stream}\n${writerId}`;
@@ -604,6 +610,7 @@ export class Ledger {
       columns.subject_key,
     );
     heads.set(key, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 });
+    if (columns.subject_key !== null) subjects.push({ leaf: index, key: columns.subject_key });
     this.uncommitted.records.push({ stream, kind: sealed.record.kind, bytes: sealed.bytes.length });
     return { index, writerId, stream, seq: sealed.record.seq, selfHash: sealed.selfHash, replayed: false };
   }

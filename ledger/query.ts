@@ -7,6 +7,7 @@ import { fromUtf8 } from "../core/encoding.ts";
 import { formatHash, type HashAlg } from "../core/hash.ts";
 import { LedgerError } from "./errors.ts";
 import type { StoredRecord } from "./ledger.ts";
+import { BLOCK_LEAVES, blockOf, SubjectBloomStore } from "./subject_bloom.ts";
 
 /** Filters of a query; all given filters must hold. */
 export interface QueryFilter {
@@ -65,12 +66,47 @@ export function queryRecords(db: DatabaseSync, alg: HashAlg, filter: QueryFilter
   add("leaf < ?", filter.toIndex);
   add("leaf > ?", filter.after);
   const where = clauses.length === 0 ? "" : `WHERE ${clauses.join(" AND ")}`;
-  const rows = db.prepare(`SELECT leaf, body, self_hash FROM records ${where} ORDER BY leaf LIMIT ?`)
-    .all(...params, limit + 1) as { leaf: number; body: Uint8Array; self_hash: Uint8Array }[];
+  const rows = filter.subject === undefined
+    ? selectRows(db, where, params, limit + 1)
+    : bySubject(db, filter, filter.subject, where, params, limit + 1);
   const records = rows.slice(0, limit).map((row) => ({
     index: row.leaf,
     text: fromUtf8(row.body),
     selfHash: formatHash(alg, row.self_hash),
   }));
   return rows.length > limit ? { records, next: records[records.length - 1].index } : { records };
+}
+
+interface Row {
+  leaf: number;
+  body: Uint8Array;
+  self_hash: Uint8Array;
+}
+
+function selectRows(db: DatabaseSync, where: string, params: SQLInputValue[], limit: number): Row[] {
+  return db.prepare(`SELECT leaf, body, self_hash FROM records ${where} ORDER BY leaf LIMIT ?`)
+    .all(...params, limit) as unknown as Row[];
+}
+
+/** The matching rows of the blocks whose subject filter may hold `subject`, block by block. */
+function bySubject(
+  db: DatabaseSync,
+  filter: QueryFilter,
+  subject: string,
+  where: string,
+  params: SQLInputValue[],
+  limit: number,
+): Row[] {
+  const select = db.prepare(
+    `SELECT leaf, body, self_hash FROM records ${where} AND leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?`,
+  );
+  const first = Math.max(filter.fromIndex ?? 0, (filter.after ?? -1) + 1);
+  const rows: Row[] = [];
+  for (const block of new SubjectBloomStore(db).candidates(subject, blockOf(first))) {
+    const from = block * BLOCK_LEAVES;
+    if (filter.toIndex !== undefined && from >= filter.toIndex) break;
+    rows.push(...select.all(...params, from, from + BLOCK_LEAVES, limit - rows.length) as unknown as Row[]);
+    if (rows.length >= limit) break;
+  }
+  return rows;
 }

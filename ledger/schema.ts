@@ -6,9 +6,11 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { LedgerError } from "./errors.ts";
+import { PAGE_ROWS, pagedRows } from "./paged.ts";
+import { SubjectBloomStore } from "./subject_bloom.ts";
 
 /** Schema version this code writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Names of the append-only guard triggers. */
 export const GUARD_TRIGGERS = [
@@ -85,8 +87,31 @@ CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
   BEGIN SELECT RAISE(ABORT, '${table} are append-only'); END;`;
 }
 
+/**
+ * Version 2 replaces the B-tree index on `subject_key` (random content ids: a page per record)
+ * with per-block Bloom filters (ledger/subject_bloom.ts), built here for the records already stored.
+ */
+function toV2(db: DatabaseSync): void {
+  db.exec(`
+DROP INDEX records_subject;
+CREATE TABLE subject_blooms (block INTEGER PRIMARY KEY, bits BLOB NOT NULL);`);
+  const blooms = new SubjectBloomStore(db);
+  const rows = db.prepare(
+    "SELECT leaf, subject_key FROM records WHERE leaf >= ? AND subject_key IS NOT NULL ORDER BY leaf LIMIT ?",
+  );
+  let page: { leaf: number; key: string }[] = [];
+  for (const row of pagedRows<{ leaf: number; subject_key: string }>(rows, "leaf", 0)) {
+    page.push({ leaf: row.leaf, key: row.subject_key });
+    if (page.length === PAGE_ROWS) {
+      blooms.addAll(page);
+      page = [];
+    }
+  }
+  blooms.addAll(page);
+}
+
 /** Forward migrations: index i upgrades version i to version i + 1. */
-const MIGRATIONS: readonly string[] = [V1];
+const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [(db) => db.exec(V1), toV2];
 
 /** Page size of new ledgers: 8 KiB. 4 KiB pages leave ~20% slack around 1 KiB records; 16 KiB pages save ~0.1× of size but double the bytes each single durable commit writes. */
 export const PAGE_SIZE = 8192;
@@ -103,7 +128,7 @@ export function migrate(db: DatabaseSync): void {
   if (version === SCHEMA_VERSION) return;
   db.exec("BEGIN IMMEDIATE");
   try {
-    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    for (let v = version; v < SCHEMA_VERSION; v++) MIGRATIONS[v](db);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {

@@ -27,6 +27,7 @@ import { KEY_ROTATED_KIND, KEYS_STREAM, type Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
 import { nodeId, SqliteNodeStore } from "./node_store.ts";
 import { pagedRows } from "./paged.ts";
+import { BLOCK_LEAVES, blockOf, SubjectBloom, SubjectBloomStore } from "./subject_bloom.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
 
 /** Options of `verifyLedger`. */
@@ -130,6 +131,7 @@ class VerifyState {
     const nodes = new CheckingNodeStore(this.db, mh, start);
     const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
     const tracker = new ChainTracker(this.ledger.meta.alg, start > 0);
+    const blooms = start === 0 ? new BloomCheck(this.db) : undefined;
     const resumeChain = this.db.prepare(
       "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
     );
@@ -148,6 +150,7 @@ class VerifyState {
         this.expectStoredPredecessor(tracker, resumeChain, sealed);
       }
       tracker.accept(sealed, { leafIndex: row.leaf });
+      blooms?.accept(row.leaf, row.subject_key);
       tree.appendEntry(sealed.digest);
       if (sealed.record.stream === KEYS_STREAM && sealed.record.kind === KEY_ROTATED_KIND) {
         await this.applyRotation(chain, sealed.record, row.leaf);
@@ -161,6 +164,7 @@ class VerifyState {
     this.options.onProgress?.(this.checked, this.size - start);
     this.checkNothingBeyond(tree.size, checkpoints);
     this.checkSignerKey(chain);
+    blooms?.finish(this.size);
     if (start === 0) this.checkHeads(tracker);
     this.checkBlobs();
   }
@@ -601,6 +605,56 @@ class CheckingNodeStore implements NodeStore {
       );
     }
     this.head = this.scan.next().value ?? undefined;
+  }
+}
+
+/** Rebuilds each block's subject filter from the records and compares it with the stored one. */
+class BloomCheck {
+  private readonly stored: SubjectBloomStore;
+  private block = 0;
+  private bloom = new SubjectBloom();
+
+  constructor(private readonly db: DatabaseSync) {
+    this.stored = new SubjectBloomStore(db);
+  }
+
+  accept(leaf: number, subjectKey: string | null): void {
+    if (blockOf(leaf) !== this.block) this.nextBlock(blockOf(leaf));
+    if (subjectKey !== null) this.bloom.add(subjectKey);
+  }
+
+  /** Checks the last block and that no filter lies beyond the log. */
+  finish(size: number): void {
+    this.compare();
+    const top =
+      (this.db.prepare("SELECT max(block) AS top FROM subject_blooms").get() as { top: number | null }).top;
+    if (top !== null && top * BLOCK_LEAVES >= size) {
+      throw new VerificationError(
+        "INDEX_MISMATCH",
+        `a subject filter is stored for block ${top}, beyond the log`,
+        {
+          leafIndex: top * BLOCK_LEAVES,
+        },
+      );
+    }
+  }
+
+  private nextBlock(block: number): void {
+    this.compare();
+    this.block = block;
+    this.bloom = new SubjectBloom();
+  }
+
+  private compare(): void {
+    const stored = this.stored.get(this.block)?.bits ?? new Uint8Array(this.bloom.bits.length);
+    if (!bytesEqual(stored, this.bloom.bits)) {
+      const first = this.block * BLOCK_LEAVES;
+      throw new VerificationError(
+        "INDEX_MISMATCH",
+        `the subject filter of leaves ${first}…${first + BLOCK_LEAVES - 1} does not match their subject keys`,
+        { leafIndex: first },
+      );
+    }
   }
 }
 

@@ -102,6 +102,18 @@ Deno.test("tamper: an index column that disagrees with the bytes is INDEX_MISMAT
   assert.match(report.failure!.message, /column kind/);
 });
 
+Deno.test("tamper: a subject filter cleared or added beyond the log is INDEX_MISMATCH", async () => {
+  const cleared = await tampered((_, db) =>
+    sqlite(db, "UPDATE subject_blooms SET bits = zeroblob(2048) WHERE block = 0;")
+  );
+  expectFailure(cleared, "INDEX_MISMATCH", 0);
+  assert.match(cleared.failure!.message, /subject filter/);
+  const beyond = await tampered((_, db) =>
+    sqlite(db, "INSERT INTO subject_blooms VALUES (5, zeroblob(2048));")
+  );
+  expectFailure(beyond, "INDEX_MISMATCH", 5 * 1024);
+});
+
 Deno.test("tamper: swapped rows, a deleted row, a truncated log", async () => {
   const swap = `UPDATE records SET leaf = -1 WHERE leaf = 3; UPDATE records SET leaf = 3 WHERE leaf = 4;
     UPDATE records SET leaf = 4 WHERE leaf = -1;`;
