@@ -16,65 +16,23 @@ import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { formatRate, machineLine, writeResultsSection } from "./_measure.ts";
 import { openLoop, quantile } from "./_open_loop.ts";
+import { serve, type Served } from "../tests/_serve_process.ts";
 import { sampleDraft } from "./_records.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SERVER_SECONDS") ?? "10");
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const root = await Deno.makeTempDir({ prefix: "smem-server-bench-" });
 
-interface Served {
-  readonly child: Deno.ChildProcess;
-  readonly url: string;
-  readonly token: string;
-  readonly dir: string;
-}
-
-async function serve(name: string, extra: string[] = []): Promise<Served> {
+/** `smem serve` on a new ledger `name`, with read/write of that directory only. */
+async function serveLedger(name: string, extra: string[] = []): Promise<Served & { dir: string }> {
   const dir = `${root}/${name}`;
   (await Ledger.create(dir)).close();
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      "--unstable-no-legacy-abort",
-      "--deny-run",
-      "--deny-ffi",
-      "--deny-sys",
-      "--deny-env",
-      `--allow-net=127.0.0.1:${port}`,
-      `--allow-read=${dir}`,
-      `--allow-write=${dir}`,
-      MAIN,
-      "serve",
-      "--dir",
-      dir,
-      "--port",
-      String(port),
-      ...extra,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  await reader.read(); // the "listening" line
-  reader.releaseLock();
-  child.stdout.cancel();
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    token: Deno.readTextFileSync(`${dir}/api.token`).trim(),
-    dir,
-  };
+  return { ...(await serve(dir, dir, extra)), dir };
 }
 
 async function stop(served: Served): Promise<void> {
   served.child.kill("SIGTERM");
   const status = await served.child.status;
-  if (status.code !== 0) throw new Error(`serve exited ${status.code}`);
+  if (status.code !== 0) throw new Error(`serve exited ${status.code}: ${await served.stderr}`);
 }
 
 function headers(served: Served): Record<string, string> {
@@ -82,7 +40,7 @@ function headers(served: Served): Record<string, string> {
 }
 
 // 1. Single-record POSTs at a fixed rate, open loop (latency counted from when each was due).
-const single = await serve("single");
+const single = await serveLedger("single");
 const singleBody = JSON.stringify(sampleDraft(1));
 const fixed = await openLoop(1000, SECONDS, async () => {
   const response = await fetch(`${single.url}/v1/records`, {
@@ -109,7 +67,7 @@ const directRate = directRecords / ((performance.now() - start) / 1000);
 direct.close();
 
 async function batched(receipts: boolean): Promise<{ rate: number; p99: number; errors: number }> {
-  const served = await serve(receipts ? "batched-receipts" : "batched");
+  const served = await serveLedger(receipts ? "batched-receipts" : "batched");
   const result = await autocannon({
     url: `${served.url}/v1/records${receipts ? "" : "?receipts=none"}`,
     method: "POST",
@@ -131,7 +89,7 @@ const full = await batched(true);
 
 // 3. A storm: far more in flight than the intake holds; then count what was acknowledged.
 const QUEUE = 2000;
-const storm = await serve("storm", ["--queue", String(QUEUE)]);
+const storm = await serveLedger("storm", ["--queue", String(QUEUE)]);
 const acknowledged: { index: number; selfHash: string }[] = [];
 let shed = 0;
 let other = 0;

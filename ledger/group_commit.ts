@@ -25,11 +25,6 @@ export class GroupCommitQueue<R> {
   /** `commit` appends drafts in one transaction, all or none; its errors name the failing `item`. */
   constructor(private readonly commit: (drafts: readonly RecordDraft[]) => Promise<R[]>) {}
 
-  /** Drafts submitted and not yet committed or refused. */
-  get depth(): number {
-    return this.pending.reduce((sum, batch) => sum + batch.drafts.length, 0);
-  }
-
   /** Commits `drafts` all or none, in a transaction shared with concurrent submissions. */
   submit(drafts: readonly RecordDraft[]): Promise<R[]> {
     return new Promise((resolve, reject) => {

@@ -264,11 +264,6 @@ export class Ledger {
     return this.queue.submit(drafts);
   }
 
-  /** Drafts submitted to `append`/`appendBatch` and not yet committed or refused. */
-  get pendingDrafts(): number {
-    return this.queue.depth;
-  }
-
   /** True when the signer key is loaded, so appends can be covered by signed checkpoints. */
   get canSign(): boolean {
     return this.signer !== undefined;

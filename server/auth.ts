@@ -49,7 +49,7 @@ function base64url(bytes: Uint8Array): string {
 export function constantTimeEqual(expected: Uint8Array, given: Uint8Array): boolean {
   let difference = expected.length ^ given.length;
   for (let i = 0; i < expected.length; i++) {
-    difference |= expected[i] ^ (given[i % Math.max(1, given.length)] ?? 0);
+    difference |= expected[i] ^ (given[i] ?? 0);
   }
   return difference === 0;
 }

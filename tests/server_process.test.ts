@@ -7,82 +7,12 @@ import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { agentDraft } from "./_ledger.ts";
-
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
-const DENY = [
-  "--no-prompt",
-  "--unstable-no-legacy-abort",
-  "--deny-run",
-  "--deny-ffi",
-  "--deny-sys",
-  "--deny-env",
-];
-
-interface Served {
-  readonly child: Deno.ChildProcess;
-  /** The rest of stdout, once the process ends. */
-  readonly output: Promise<string>;
-  readonly url: string;
-  readonly token: string;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+import { freePort, serve, serveCommand, type Served } from "./_serve_process.ts";
 
 async function newLedger(): Promise<{ root: string; dir: string }> {
   const root = await Deno.makeTempDir({ prefix: "smem-serve-" });
   (await Ledger.create(`${root}/ledger`)).close();
   return { root, dir: `${root}/ledger` };
-}
-
-function serveCommand(root: string, args: string[], net: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...DENY,
-      ...net,
-      `--allow-read=${root}`,
-      `--allow-write=${root}`,
-      MAIN,
-      "serve",
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-
-/** Starts `smem serve --json` and waits for its "listening" line. */
-async function serve(root: string, dir: string, extra: string[] = []): Promise<Served> {
-  const port = freePort();
-  const child = serveCommand(root, ["--dir", dir, "--port", String(port), "--json", ...extra], [
-    `--allow-net=127.0.0.1:${port}`,
-  ]).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited before listening: ${await new Response(child.stderr).text()}`);
-    text += value;
-  }
-  const output = (async () => {
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
-    return text.slice(text.indexOf("\n") + 1);
-  })();
-  const started = JSON.parse(text.split("\n")[0]);
-  assert.equal(started.listening, `http://127.0.0.1:${port}`);
-  return {
-    child,
-    output,
-    url: started.listening,
-    token: (await Deno.readTextFile(started.token_file)).trim(),
-  };
 }
 
 function postDrafts(served: Served, body: unknown): Promise<Response> {
@@ -129,7 +59,6 @@ Deno.test("serve: over loopback — token file 0600, append, read back, metrics,
   const status = await served.child.status;
   assert.equal(status.code, 0);
   assert.deepEqual(JSON.parse(await served.output), { stopped: "SIGINT", size: 2 });
-  await served.child.stderr.cancel();
   await Deno.remove(root, { recursive: true });
 });
 
@@ -166,7 +95,7 @@ Deno.test("serve: SIGTERM under load drains, checkpoints and exits 0; nothing ac
   stopping = true;
   const status = await served.child.status;
   await Promise.all(clients);
-  const stderr = await new Response(served.child.stderr).text();
+  const stderr = await served.stderr;
   assert.equal(status.code, 0, stderr);
   const stopped = JSON.parse(await served.output);
   assert.ok(before > 50, `the server was under load (${before} records acknowledged before the signal)`);

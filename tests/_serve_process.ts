@@ -1,0 +1,85 @@
+/**
+ * `smem serve` as a subprocess with exactly `deno task serve`'s permissions: network to one
+ * loopback port, read/write of one directory, everything else denied. Shared by the process tests
+ * and the load bench, so both run the server the way users do.
+ */
+
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+const DENY = [
+  "--no-prompt",
+  "--unstable-no-legacy-abort",
+  "--deny-run",
+  "--deny-ffi",
+  "--deny-sys",
+  "--deny-env",
+];
+
+/** A running `smem serve --json`. */
+export interface Served {
+  readonly child: Deno.ChildProcess;
+  /** stdout after the "listening" line, once the process ends. */
+  readonly output: Promise<string>;
+  /** All of stderr, once the process ends (drained as it comes, so the server never blocks on it). */
+  readonly stderr: Promise<string>;
+  readonly url: string;
+  readonly token: string;
+}
+
+/** A loopback port free right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** `smem serve ARGS` with read/write of `root` and the network flags `net`. */
+export function serveCommand(root: string, args: string[], net: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...DENY,
+      ...net,
+      `--allow-read=${root}`,
+      `--allow-write=${root}`,
+      MAIN,
+      "serve",
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Starts `smem serve --json` on a free port for the ledger in `dir` (inside `root`); waits until it listens. */
+export async function serve(root: string, dir: string, extra: string[] = []): Promise<Served> {
+  const port = freePort();
+  const child = serveCommand(root, ["--dir", dir, "--port", String(port), "--json", ...extra], [
+    `--allow-net=127.0.0.1:${port}`,
+  ]).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited before listening: ${await stderr}`);
+    text += value;
+  }
+  const output = (async () => {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
+    return text.slice(text.indexOf("\n") + 1);
+  })();
+  const started = JSON.parse(text.split("\n")[0]);
+  if (started.listening !== `http://127.0.0.1:${port}`) {
+    throw new Error(`serve listens on ${started.listening}`);
+  }
+  return {
+    child,
+    output,
+    stderr,
+    url: started.listening,
+    token: (await Deno.readTextFile(started.token_file)).trim(),
+  };
+}
