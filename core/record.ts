@@ -356,20 +356,31 @@ export class ChainTracker {
 
   /** Checks `sealed` continues its chain and advances the chain's head. */
   accept(sealed: SealedRecord, where: ErrorLocation = {}): void {
-    const { writer_id, stream, seq, prev } = sealed.record;
+    this.acceptSpan(sealed.record, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 }, where);
+  }
+
+  /**
+   * Checks that `first` continues its chain, then moves the chain's head to `next`: for a run of
+   * records whose inner links were checked elsewhere (a parallel verifier's chunk).
+   */
+  acceptSpan(first: ChainLink, next: ChainHead, where: ErrorLocation = {}): void {
+    const { writer_id, stream, seq, prev } = first;
     const key = chainMapKey(writer_id, stream);
-    const loc = { ...recordLocation(sealed.record), ...where };
     const head = this.heads.get(key) ??
       (this.allowMidChainStart && seq !== 1 ? undefined : genesisHead(this.alg));
     if (head !== undefined) {
+      const loc = { writerId: writer_id, stream, seq, ...where };
       if (seq !== head.nextSeq) {
         throw new ChainError("SEQ_GAP", `seq ${seq} where the chain expects ${head.nextSeq}`, loc);
       }
       if (prev !== head.prev) throw new ChainError("PREV_MISMATCH", `prev ${prev} is not ${head.prev}`, loc);
     }
-    this.heads.set(key, { prev: sealed.selfHash, nextSeq: seq + 1 });
+    this.heads.set(key, next);
   }
 }
+
+/** The fields of a record that place it in its chain. */
+export type ChainLink = Pick<AuditRecord, "writer_id" | "stream" | "seq" | "prev">;
 
 /**
  * Verifies a chain segment: every record's hash and every link, in order.

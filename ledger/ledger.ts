@@ -40,16 +40,14 @@ import {
   writeSecretFile,
 } from "./files.ts";
 import { GroupCommitQueue } from "./group_commit.ts";
+import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import { Mutex } from "./mutex.ts";
 import { pagedRows } from "./paged.ts";
 import { SubjectBloomStore } from "./subject_bloom.ts";
 import { SqliteNodeStore } from "./node_store.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
 
-/** `kind` of the record that carries a key rotation statement. */
-export const KEY_ROTATED_KIND = "KeyRotated";
-/** Stream of key rotation records. */
-export const KEYS_STREAM = "securamem.keys";
+export { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "full" | "normal";

@@ -12,7 +12,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { openCheckpoint } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
-import { bytesEqual, fromUtf8, toHex } from "../core/encoding.ts";
+import { bytesEqual, toHex } from "../core/encoding.ts";
 import { formatHash } from "../core/hash.ts";
 import { readJsonBytes } from "../core/json_reader.ts";
 import { parseVerifierKey } from "../core/keys.ts";
@@ -20,15 +20,23 @@ import { KeyChain } from "../core/rotation.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree, type NodeStore } from "../core/merkle_tree.ts";
 import { verifyInclusion } from "../core/merkle_verify.ts";
-import { ChainTracker, sealCompleteRecord, type SealedRecord } from "../core/record.ts";
-import { INDEX_COLUMN_NAMES, indexColumns } from "./columns.ts";
+import { type ChainLink, ChainTracker } from "../core/record.ts";
 import { VerificationError } from "./errors.ts";
-import { KEY_ROTATED_KIND, KEYS_STREAM, type Ledger } from "./ledger.ts";
+import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
+import type { Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
 import { nodeId, SqliteNodeStore } from "./node_store.ts";
 import { pagedRows } from "./paged.ts";
-import { BLOCK_LEAVES, blockOf, SubjectBloom, SubjectBloomStore } from "./subject_bloom.ts";
+import { BLOCK_LEAVES } from "./subject_bloom.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
+import {
+  checkStoredRow,
+  CHUNK_LEAVES,
+  RECORD_ROWS_SQL,
+  type RecordContext,
+  type RecordRow,
+} from "./verify_chunk.ts";
+import { type ChunkSource, inlineChunks, WorkerChunks } from "./verify_pool.ts";
 
 /** Options of `verifyLedger`. */
 export interface VerifyOptions {
@@ -49,6 +57,12 @@ export interface VerifyOptions {
    * its stored predecessor), and its inclusion in the newest signed checkpoint.
    */
   readonly range?: { readonly from: number; readonly to: number };
+  /**
+   * Workers that check records in parallel, each with its own read-only connection; 1 checks in
+   * line. Ledgers under two chunks (16,384 records) are always checked in line.
+   * @default navigator.hardwareConcurrency, at most 8
+   */
+  readonly workers?: number;
 }
 
 /** The outcome of a verification. */
@@ -61,29 +75,18 @@ export interface VerifyReport {
   readonly checkpointsChecked: number;
   readonly chains: number;
   readonly blobs: { readonly present: number; readonly erased: number };
+  /** Workers that checked records (0: all in line). */
+  readonly workers: number;
   /** The first failure found, with its location. */
   readonly failure?: SecuraMemError;
 }
 
-interface RecordRow {
-  leaf: number;
-  body: Uint8Array;
-  self_hash: Uint8Array;
-  writer_id: string;
-  stream: string;
-  seq: number;
-  ts_ms: number;
-  kind: string;
-  actor_key: string | null;
-  subject_key: string | null;
-}
-
 /** Verifies the whole ledger; never throws for tampering, it reports it. */
 export async function verifyLedger(ledger: Ledger, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const state = new VerifyState(ledger, options);
   // One read transaction: a consistent snapshot even while other connections append. Appends
   // through this same handle must wait for the report (use a second handle to verify live).
   const snapshot = !ledger.db.isTransaction;
+  const state = new VerifyState(ledger, options, snapshot);
   try {
     if (snapshot) ledger.db.exec("BEGIN");
     await state.run();
@@ -102,9 +105,15 @@ class VerifyState {
   private checkpointsChecked = 0;
   private chains = 0;
   private blobs = { present: 0, erased: 0 };
+  private workers = 0;
   private readonly db: DatabaseSync;
 
-  constructor(private readonly ledger: Ledger, private readonly options: VerifyOptions) {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly options: VerifyOptions,
+    /** True when the scan runs in its own read transaction (workers then see the same committed log). */
+    private readonly snapshot: boolean,
+  ) {
     this.db = ledger.db;
   }
 
@@ -116,6 +125,7 @@ class VerifyState {
       checkpointsChecked: this.checkpointsChecked,
       chains: this.chains,
       blobs: this.blobs,
+      workers: this.workers,
       failure: this.failure,
     };
   }
@@ -131,42 +141,68 @@ class VerifyState {
     const nodes = new CheckingNodeStore(this.db, mh, start);
     const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
     const tracker = new ChainTracker(this.ledger.meta.alg, start > 0);
-    const blooms = start === 0 ? new BloomCheck(this.db) : undefined;
     const resumeChain = this.db.prepare(
       "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
     );
     await this.checkCheckpointsAt(tree, checkpoints, chain);
-    const rows = this.db.prepare(
-      "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
-        "FROM records WHERE leaf >= ? ORDER BY leaf LIMIT ?",
-    );
-    let expected = start;
-    for (const row of pagedRows<RecordRow>(rows, "leaf", start)) {
-      if (row.leaf !== expected) {
-        throw fail("LEAF_GAP", `leaf ${expected} is missing (next stored leaf is ${row.leaf})`, expected);
+    const source = await this.chunkSource(this.size - start);
+    this.workers = source.workers;
+    try {
+      for await (const chunk of source.chunks(start, this.size, start === 0)) {
+        let span = 0;
+        let rotation = 0;
+        for (let i = 0; i < chunk.count; i++) {
+          const leaf = chunk.from + i;
+          const first = chunk.spans[span];
+          if (first?.firstLeaf === leaf) {
+            if (start > 0 && tracker.headOf(first.first.writer_id, first.first.stream) === undefined) {
+              this.expectStoredPredecessor(tracker, resumeChain, first.first);
+            }
+            tracker.acceptSpan(first.first, first.next, { leafIndex: leaf });
+            span++;
+          }
+          tree.appendEntry(chunk.digests.subarray(i * 32, i * 32 + 32));
+          if (chunk.rotations[rotation]?.leaf === leaf) {
+            await this.applyRotation(chain, chunk.rotations[rotation].record, leaf);
+            rotation++;
+          }
+          this.checked++;
+          await this.checkCheckpointsAt(tree, checkpoints, chain);
+          if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, this.size - start);
+        }
+        if (chunk.failure !== undefined) {
+          const { code, detail, where } = chunk.failure;
+          throw new VerificationError(code, detail, where);
+        }
       }
-      const sealed = this.checkRecord(row);
-      if (start > 0 && tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
-        this.expectStoredPredecessor(tracker, resumeChain, sealed);
-      }
-      tracker.accept(sealed, { leafIndex: row.leaf });
-      blooms?.accept(row.leaf, row.subject_key);
-      tree.appendEntry(sealed.digest);
-      if (sealed.record.stream === KEYS_STREAM && sealed.record.kind === KEY_ROTATED_KIND) {
-        await this.applyRotation(chain, sealed.record, row.leaf);
-      }
-      expected++;
-      this.checked++;
-      await this.checkCheckpointsAt(tree, checkpoints, chain);
-      if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, this.size - start);
+    } finally {
+      source.close();
     }
-    if (expected !== this.size) throw fail("LEAF_GAP", `leaf indexes are not 0…${this.size - 1}`, expected);
     this.options.onProgress?.(this.checked, this.size - start);
     this.checkNothingBeyond(tree.size, checkpoints);
     this.checkSignerKey(chain);
-    blooms?.finish(this.size);
-    if (start === 0) this.checkHeads(tracker);
+    if (start === 0) {
+      this.checkNoBloomBeyond();
+      this.checkHeads(tracker);
+    }
     this.checkBlobs();
+  }
+
+  /**
+   * Workers when there is enough to share (two chunks or more), the scan's own connection is not
+   * inside a caller's transaction, and they start; else in line.
+   */
+  private async chunkSource(records: number): Promise<ChunkSource> {
+    const context = this.recordContext();
+    const workers = this.options.workers ?? defaultWorkers();
+    if (workers > 1 && records >= 2 * CHUNK_LEAVES && this.snapshot) {
+      try {
+        return await WorkerChunks.start(this.ledger.paths.db, context, workers);
+      } catch {
+        // no workers here (a runtime without them, or the file cannot be opened twice): check in line
+      }
+    }
+    return inlineChunks(this.db, context);
   }
 
   /** Range verification: every record in [from, to) proven into the newest signed checkpoint. */
@@ -201,16 +237,13 @@ class VerifyState {
     const resumeChain = this.db.prepare(
       "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
     );
-    const rows = this.db.prepare(
-      "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
-        "FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?",
-    );
+    const rows = this.db.prepare(RECORD_ROWS_SQL);
     let expected = from;
     for (const row of pagedRows<RecordRow>(rows, "leaf", from, [to])) {
       if (row.leaf !== expected) throw fail("LEAF_GAP", `leaf ${expected} is missing`, expected);
-      const sealed = this.checkRecord(row);
+      const sealed = checkStoredRow(row, this.recordContext());
       if (tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
-        this.expectStoredPredecessor(tracker, resumeChain, sealed);
+        this.expectStoredPredecessor(tracker, resumeChain, sealed.record);
       }
       tracker.accept(sealed, { leafIndex: row.leaf });
       try {
@@ -351,68 +384,12 @@ class VerifyState {
     this.checkpointsChecked++;
   }
 
-  private checkRecord(row: RecordRow): SealedRecord {
-    const where = { leafIndex: row.leaf };
-    const sealed = this.readStored(row.body, where);
-    const loc = {
-      ...where,
-      writerId: sealed.record.writer_id,
-      stream: sealed.record.stream,
-      seq: sealed.record.seq,
-    };
-    if (!bytesEqual(sealed.digest, row.self_hash)) {
-      throw new VerificationError(
-        "HASH_MISMATCH",
-        `stored self_hash ${
-          formatHash(this.ledger.meta.alg, row.self_hash)
-        } is not the hash of the bytes (${sealed.selfHash})`,
-        loc,
-      );
-    }
-    const derived = indexColumns(sealed.record);
-    for (const name of INDEX_COLUMN_NAMES) {
-      if (derived[name] !== row[name]) {
-        throw new VerificationError(
-          "INDEX_MISMATCH",
-          `column ${name} holds ${JSON.stringify(row[name])}, the record says ${
-            JSON.stringify(derived[name])
-          }`,
-          loc,
-        );
-      }
-    }
-    return sealed;
+  private recordContext(): RecordContext {
+    return { hasher: this.ledger.hasher, alg: this.ledger.meta.alg, bounds: this.ledger.meta.bounds };
   }
 
-  /**
-   * The stored bytes as a sealed record, which they must be byte for byte. `JSON.parse` plus a
-   * byte comparison with the re-canonicalized record accepts exactly the canonical texts (any
-   * duplicate key, float spelling or escape variant changes the bytes); the strict reader then
-   * names what is wrong.
-   */
-  private readStored(body: Uint8Array, where: { leafIndex: number }): SealedRecord {
-    const { hasher, meta } = this.ledger;
-    try {
-      const sealed = sealCompleteRecord(JSON.parse(fromUtf8(body)), hasher, meta.bounds);
-      if (bytesEqual(sealed.bytes, body)) return sealed;
-    } catch {
-      // fall through to the strict reader for the precise error
-    }
-    try {
-      sealCompleteRecord(readJsonBytes(body), hasher, meta.bounds);
-    } catch (error) {
-      if (!(error instanceof SecuraMemError)) throw error;
-      throw new VerificationError(error.code, `stored record is not canonical: ${error.detail}`, where);
-    }
-    throw new VerificationError(
-      "NOT_CANONICAL",
-      "stored bytes are not the canonical form of the record",
-      where,
-    );
-  }
-
-  private expectStoredPredecessor(tracker: ChainTracker, resume: StatementSync, sealed: SealedRecord): void {
-    const { writer_id, stream, seq } = sealed.record;
+  private expectStoredPredecessor(tracker: ChainTracker, resume: StatementSync, record: ChainLink): void {
+    const { writer_id, stream, seq } = record;
     if (seq === 1) return;
     const row = resume.get(writer_id, stream, seq - 1) as { self_hash: Uint8Array } | undefined;
     if (row === undefined) return;
@@ -450,6 +427,21 @@ class VerifyState {
         "NODE_MISMATCH",
         `${nodes.n} interior Merkle nodes are stored; ${size} records make ${expected}`,
         { leafIndex: size },
+      );
+    }
+  }
+
+  /** No subject filter lies beyond the log (the chunks compared every block within it). */
+  private checkNoBloomBeyond(): void {
+    const top =
+      (this.db.prepare("SELECT max(block) AS top FROM subject_blooms").get() as { top: number | null }).top;
+    if (top !== null && top * BLOCK_LEAVES >= this.size) {
+      throw new VerificationError(
+        "INDEX_MISMATCH",
+        `a subject filter is stored for block ${top}, beyond the log`,
+        {
+          leafIndex: top * BLOCK_LEAVES,
+        },
       );
     }
   }
@@ -608,56 +600,6 @@ class CheckingNodeStore implements NodeStore {
   }
 }
 
-/** Rebuilds each block's subject filter from the records and compares it with the stored one. */
-class BloomCheck {
-  private readonly stored: SubjectBloomStore;
-  private block = 0;
-  private bloom = new SubjectBloom();
-
-  constructor(private readonly db: DatabaseSync) {
-    this.stored = new SubjectBloomStore(db);
-  }
-
-  accept(leaf: number, subjectKey: string | null): void {
-    if (blockOf(leaf) !== this.block) this.nextBlock(blockOf(leaf));
-    if (subjectKey !== null) this.bloom.add(subjectKey);
-  }
-
-  /** Checks the last block and that no filter lies beyond the log. */
-  finish(size: number): void {
-    this.compare();
-    const top =
-      (this.db.prepare("SELECT max(block) AS top FROM subject_blooms").get() as { top: number | null }).top;
-    if (top !== null && top * BLOCK_LEAVES >= size) {
-      throw new VerificationError(
-        "INDEX_MISMATCH",
-        `a subject filter is stored for block ${top}, beyond the log`,
-        {
-          leafIndex: top * BLOCK_LEAVES,
-        },
-      );
-    }
-  }
-
-  private nextBlock(block: number): void {
-    this.compare();
-    this.block = block;
-    this.bloom = new SubjectBloom();
-  }
-
-  private compare(): void {
-    const stored = this.stored.get(this.block)?.bits ?? new Uint8Array(this.bloom.bits.length);
-    if (!bytesEqual(stored, this.bloom.bits)) {
-      const first = this.block * BLOCK_LEAVES;
-      throw new VerificationError(
-        "INDEX_MISMATCH",
-        `the subject filter of leaves ${first}…${first + BLOCK_LEAVES - 1} does not match their subject keys`,
-        { leafIndex: first },
-      );
-    }
-  }
-}
-
 interface NodeRow {
   id: number;
   hash: Uint8Array;
@@ -673,6 +615,11 @@ function interiorNodeCount(size: number): number {
 function isTombstoneOf(record: unknown, contentId: string): boolean {
   const { kind, subject } = record as { kind?: unknown; subject?: { content_id?: unknown } };
   return kind === BLOB_ERASED_KIND && subject?.content_id === contentId;
+}
+
+/** One worker per core, at most 8. */
+function defaultWorkers(): number {
+  return Math.min(8, Math.max(1, navigator.hardwareConcurrency ?? 1));
 }
 
 function fail(code: string, message: string, leafIndex: number): VerificationError {

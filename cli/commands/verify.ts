@@ -8,7 +8,7 @@ import { parseCount, parseOptionalCount } from "../numbers.ts";
 export const verify: Command = {
   name: "verify",
   summary: "verify every record, link, Merkle node and checkpoint signature; exit 1 with the location",
-  usage: "smem verify [--from-checkpoint SIZE | --range FROM:TO] [--key VKEY_FILE]",
+  usage: "smem verify [--from-checkpoint SIZE | --range FROM:TO] [--key VKEY_FILE] [--workers N]",
   verifying: true,
   flags: {
     "from-checkpoint": {
@@ -28,6 +28,11 @@ export const verify: Command = {
       help:
         "trust only the verifier key in FILE (default: the ledger's keys, checked against its signer key)",
     },
+    workers: {
+      type: "string",
+      arg: "N",
+      help: "check records on N threads (default: one per core; 1: in line; under 16,384 records: in line)",
+    },
   },
   async run(values, _args, ctx) {
     const ledger = await Ledger.open(ctx.dir);
@@ -40,6 +45,7 @@ export const verify: Command = {
         fromCheckpoint: parseOptionalCount(stringFlag(values, "from-checkpoint"), "--from-checkpoint"),
         range: parseRange(stringFlag(values, "range")),
         onProgress: (done) => progress.update(done),
+        workers: parseOptionalCount(stringFlag(values, "workers"), "--workers"),
       });
       progress.done();
       if (!report.ok) throw report.failure;
@@ -51,6 +57,7 @@ export const verify: Command = {
           checkpoints_checked: report.checkpointsChecked,
           chains: report.chains,
           blobs: report.blobs,
+          workers: report.workers,
         },
         `ok: ${report.recordsChecked} records, ${report.checkpointsChecked} signed checkpoints, ${report.chains} chains, ` +
           `${report.blobs.present} blobs present, ${report.blobs.erased} erased`,
