@@ -39,10 +39,15 @@ for (let i = 0; i < SINGLE_APPENDS; i++) {
 }
 const single = latencyQuantiles(latencies);
 
-start = performance.now();
-const verified = await verifyLedger(ledger);
-if (!verified.ok) throw new Error(`verify failed: ${verified.failure?.message}`);
-const verify = verified.recordsChecked / ((performance.now() - start) / 1000);
+/** Full verify rate, records/s, with `workers` (1: in line, one core). */
+async function verifyRate(workers?: number): Promise<number> {
+  const start = performance.now();
+  const verified = await verifyLedger(ledger, { workers });
+  if (!verified.ok) throw new Error(`verify failed: ${verified.failure?.message}`);
+  return verified.recordsChecked / ((performance.now() - start) / 1000);
+}
+const verify = await verifyRate();
+const verifyOneCore = await verifyRate(1);
 
 const size = ledger.size;
 const indexes = Array.from({ length: 2000 }, (_, i) => (i * 7919) % size);
@@ -67,6 +72,7 @@ report({
   singleP50: single.p50,
   singleP99: single.p99,
   verify,
+  verifyOneCore,
   proofGenUs,
   proofVerify,
   bytesPerRecord,
