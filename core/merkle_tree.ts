@@ -54,6 +54,8 @@ export class MerkleTree {
   private treeSize: number;
   /** Roots of the complete subtrees that make up the tree, largest (leftmost) first. */
   private readonly frontier: Uint8Array[];
+  /** Range hashes shared by the proofs of one `inclusionProofs` call. */
+  private shared: Map<string, Uint8Array> | undefined;
 
   /** Opens the tree of `size` leaves whose nodes are in `store`. */
   constructor(readonly hasher: MerkleHasher, readonly store: NodeStore, size = 0) {
@@ -153,6 +155,27 @@ export class MerkleTree {
     return proof;
   }
 
+  /**
+   * Inclusion proofs of many leaves in the tree of `size`, computing each subtree hash the proofs
+   * share once (consecutive leaves share all but their lowest siblings).
+   *
+   * @example
+   * ```ts
+   * import { loadHasher, MemoryNodeStore, MerkleHasher, MerkleTree } from "../mod.ts";
+   * const tree = new MerkleTree(new MerkleHasher(await loadHasher("b3")), new MemoryNodeStore());
+   * for (let i = 0; i < 5; i++) tree.appendEntry(new Uint8Array(32).fill(i));
+   * tree.inclusionProofs([3, 4]).length; // 2
+   * ```
+   */
+  inclusionProofs(indexes: readonly number[], size: number = this.treeSize): Uint8Array[][] {
+    this.shared = new Map();
+    try {
+      return indexes.map((index) => this.inclusionProof(index, size));
+    } finally {
+      this.shared = undefined;
+    }
+  }
+
   private path(index: number, lo: number, hi: number, out: Uint8Array[]): void {
     if (hi - lo === 1) return;
     const k = largestPowerOfTwoBelow(hi - lo);
@@ -182,6 +205,14 @@ export class MerkleTree {
 
   /** MTH of leaves [lo, hi), where lo is aligned to a power of two at least hi − lo. */
   private rangeHash(lo: number, hi: number): Uint8Array {
+    if (this.shared === undefined) return this.computeRangeHash(lo, hi);
+    const key = `${lo}:${hi}`;
+    let hash = this.shared.get(key);
+    if (hash === undefined) this.shared.set(key, hash = this.computeRangeHash(lo, hi));
+    return hash;
+  }
+
+  private computeRangeHash(lo: number, hi: number): Uint8Array {
     const nodes = decompose(lo, hi);
     let hash = readNode(this.store, ...nodes[nodes.length - 1]);
     for (let i = nodes.length - 2; i >= 0; i--) {

@@ -337,11 +337,19 @@ export class Ledger {
    * newest checkpoint.
    */
   receipt(index: number, size?: number): string {
-    const stored = size === undefined ? this.latestCheckpoint() : this.checkpointAt(size);
+    return this.receipts([index], size ?? this.latestCheckpoint().checkpoint.size)[0];
+  }
+
+  /**
+   * The receipts of leaves `indexes` against the stored checkpoint of `size`, with one checkpoint
+   * read and the subtree hashes their proofs share computed once (a batch's receipts).
+   */
+  receipts(indexes: readonly number[], size: number): string[] {
+    const stored = this.checkpointAt(size);
     if (stored === undefined) throw new LedgerError("NOT_FOUND", `no checkpoint of size ${size}`);
-    const record = this.record(index);
-    const proof = this.inclusionProof(index, stored.checkpoint.size);
-    return formatReceipt(record, index, proof, stored.note);
+    this.syncTree();
+    const proofs = this.tree.inclusionProofs(indexes, size);
+    return indexes.map((index, i) => formatReceipt(this.record(index), index, proofs[i], stored.note));
   }
 
   /** One page of records matching `filter`. */

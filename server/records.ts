@@ -21,8 +21,8 @@ export function recordRoutes(deps: ApiDeps): Hono {
     const { drafts, single } = await readDrafts(c);
     const results = await deps.intake.submit(drafts);
     deps.metrics.observeLatency(performance.now() - started);
-    const withReceipts = c.req.query("receipts") !== "none";
-    const items = results.map((result) => resultJson(deps, result, withReceipts));
+    const receipts = c.req.query("receipts") === "none" ? undefined : batchReceipts(deps, results);
+    const items = results.map((result, i) => resultJson(result, receipts?.[i]));
     const body = single ? items[0] : `{"results":[${items.join(",")}]}`;
     return c.body(body, results.some((r) => !r.replayed) ? 201 : 200, { "content-type": "application/json" });
   });
@@ -86,11 +86,19 @@ function readBatchItem(value: JsonValue, item: number): RecordDraft {
   }
 }
 
+/** The receipts of a request's results; a batch's results share one checkpoint. */
+function batchReceipts(deps: ApiDeps, results: readonly AppendResult[]): string[] {
+  const size = results[0].checkpointSize;
+  if (results.every((result) => result.checkpointSize === size)) {
+    return deps.writer.receipts(results.map((result) => result.index), size);
+  }
+  return results.map((result) => deps.writer.receipt(result.index, result.checkpointSize));
+}
+
 /** One append result as JSON text, with its receipt embedded verbatim (its bytes are signed over). */
-function resultJson(deps: ApiDeps, result: AppendResult, withReceipt: boolean): string {
+function resultJson(result: AppendResult, receipt: string | undefined): string {
   const fields = JSON.stringify(result).slice(0, -1);
-  if (!withReceipt) return `${fields}}`;
-  return `${fields},"receipt":${deps.writer.receipt(result.index, result.checkpointSize)}}`;
+  return receipt === undefined ? `${fields}}` : `${fields},"receipt":${receipt}}`;
 }
 
 /** A stored record as `{"index":N,"record":<canonical sealed text>}`. */

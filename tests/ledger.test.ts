@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { parseVerifierKey } from "../core/keys.ts";
 import { verifyReceipt } from "../core/receipt.ts";
 import { type CommitReport, Ledger } from "../ledger/ledger.ts";
+import { LedgerError } from "../ledger/errors.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf } from "./_codes.ts";
@@ -26,6 +27,12 @@ Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reop
     }
     const early = await verifyReceipt(ledger.receipt(0, 1), [verifier], ledger.hasher);
     assert.equal(early.checkpoint.checkpoint.size, 1);
+    const indexes = batch.map((r) => r.index).concat([0, 20, 3]);
+    assert.deepEqual(ledger.receipts(indexes, 21), indexes.map((index) => ledger.receipt(index, 21)));
+    assert.throws(
+      () => ledger.receipts([0], 5),
+      (e: unknown) => e instanceof LedgerError && e.code === "NOT_FOUND",
+    );
     const dir = ledger.paths.dir;
     ledger.close();
     const reopened = await Ledger.open(dir);

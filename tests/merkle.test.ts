@@ -108,6 +108,24 @@ Deno.test("merkle: every consistency proof for m ≤ n ≤ 128 verifies; each ta
   failsWith("SIZE_OUT_OF_RANGE", () => verifyConsistency(mh, 5, 4, roots[5], roots[4], []));
 });
 
+Deno.test("merkle: inclusionProofs shares subtree hashes and equals one proof at a time", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: MAX }).chain((size) =>
+        fc.tuple(fc.constant(size), fc.array(fc.integer({ min: 0, max: size - 1 }), { maxLength: 40 }))
+      ),
+      ([size, indexes]) => {
+        assert.deepEqual(
+          tree.inclusionProofs(indexes, size),
+          indexes.map((i) => tree.inclusionProof(i, size)),
+        );
+      },
+    ),
+    fcParams(),
+  );
+  failsWith("INDEX_OUT_OF_RANGE", () => tree.inclusionProofs([0, 9], 9));
+});
+
 Deno.test("merkle: impossible requests are typed errors", () => {
   failsWith("INDEX_OUT_OF_RANGE", () => tree.inclusionProof(MAX, MAX));
   failsWith("SIZE_OUT_OF_RANGE", () => tree.inclusionProof(0, MAX + 1));
