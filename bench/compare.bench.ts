@@ -10,7 +10,7 @@
  */
 import { formatRate, machineLine, median, writeResultsSection } from "./_measure.ts";
 import { sampleDraft } from "./_records.ts";
-import { SINGLE_APPENDS } from "./compare/_common.ts";
+import { RUNNER_HEAP_MIB, SINGLE_APPENDS } from "./compare/_common.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_COMPARE_RUNS") ?? "3");
 const SIZES = (Deno.env.get("BENCH_COMPARE_SIZES") ?? "256,1024").split(",").map(Number);
@@ -38,16 +38,50 @@ async function measure(recordsFile: string): Promise<Record<string, Figures>> {
   for (let run = 0; run < RUNS; run++) {
     const work = () => Deno.makeTempDirSync({ dir: root });
     const deno = (runner: string) =>
-      runJson(Deno.execPath(), ["run", "-A", `compare/${runner}.ts`, recordsFile, work()]);
+      runJson(Deno.execPath(), [
+        "run",
+        "-A",
+        `--v8-flags=--max-old-space-size=${RUNNER_HEAP_MIB}`,
+        `compare/${runner}.ts`,
+        recordsFile,
+        work(),
+      ]);
     collected.ceilings.push(await deno("ceilings"));
     collected.securamem.push(await deno("securamem"));
     collected.naive.push(await deno("naive_chain"));
     collected.hypercore.push(
-      await runJson("node", ["hypercore.mjs", recordsFile, work(), String(SINGLE_APPENDS)], `${here}peers`),
+      await runJson(
+        "node",
+        [
+          `--max-old-space-size=${RUNNER_HEAP_MIB}`,
+          "hypercore.mjs",
+          recordsFile,
+          work(),
+          String(SINGLE_APPENDS),
+        ],
+        `${here}peers`,
+      ),
     );
     console.error(`  run ${run + 1}/${RUNS} done`);
   }
   return Object.fromEntries(Object.entries(collected).map(([name, runs]) => [name, medians(runs)]));
+}
+
+/** Writes `count` drafts of ~`size` bytes as NDJSON, 10,000 lines at a time. */
+function writeRecordsFile(path: string, count: number, size: number): void {
+  const file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  try {
+    for (let from = 0; from < count; from += 10_000) {
+      const lines = Array.from(
+        { length: Math.min(10_000, count - from) },
+        (_, i) => JSON.stringify(sampleDraft(from + i, size)) + "\n",
+      );
+      const bytes = new TextEncoder().encode(lines.join(""));
+      for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+    }
+  } finally {
+    file.close();
+  }
 }
 
 async function coldStartMs(): Promise<number> {
@@ -124,17 +158,17 @@ synchronous=FULL, no index) ${r(c.rawSqlite)}/s (SecuraMem ingest is ${x(s.inges
 `;
 }
 
+const cold = await coldStartMs();
+const node = await nodeVersion();
 const sections: string[] = [];
 const summary: string[] = [];
 for (const size of SIZES) {
   for (const count of COUNTS) {
     const recordsFile = `${root}/records-${size}-${count}.ndjson`;
-    await Deno.writeTextFile(
-      recordsFile,
-      Array.from({ length: count }, (_, i) => JSON.stringify(sampleDraft(i, size))).join("\n") + "\n",
-    );
+    writeRecordsFile(recordsFile, count, size);
     console.error(`${size} B × ${count}`);
     const f = await measure(recordsFile);
+    await Deno.remove(recordsFile);
     sections.push(section(size, count, f));
     summary.push(
       `| ~${Math.round(f.securamem.meanRecordBytes)} B × ${r(count)} | ${r(f.securamem.ingest)} | ${
@@ -143,15 +177,19 @@ for (const size of SIZES) {
         r(f.naive.verify)
       } | ${ms(f.securamem.singleP50)} | ${ms(f.naive.singleP50)} |`,
     );
+    // Written after every size and count, so a long run that stops keeps what it measured.
+    writeResultsSection("compare", render());
+    writeReadmeTable(summary);
   }
 }
-const cold = await coldStartMs();
 await Deno.remove(root, { recursive: true });
+console.log(render());
 
-const md = `
+function render(): string {
+  return `
 ## Side by side (issue 6) — SecuraMem vs hypercore vs a naive SQLite hash chain
 
-Machine: ${machineLine()}; Node ${await nodeVersion()} for hypercore. Run with \`deno task bench:compare\`.
+Machine: ${machineLine()}; Node ${node} for hypercore. Run with \`deno task bench:compare\`.
 \`smem status\` cold start: ${ms(cold)} ms (median of 7).
 
 Durability differs, and the figures should be read with it:
@@ -162,9 +200,7 @@ Durability differs, and the figures should be read with it:
   buffer and WAL, which reach the disk later, so an OS crash or power loss can drop acknowledged blocks. Its
   batched figure is therefore an upper bound for a durable append.
 ${sections.join("")}`;
-console.log(md);
-writeResultsSection("compare", md);
-writeReadmeTable(summary);
+}
 
 async function nodeVersion(): Promise<string> {
   const out = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output();
