@@ -337,7 +337,10 @@ export class Ledger {
    * newest checkpoint.
    */
   receipt(index: number, size?: number): string {
-    return this.receipts([index], size ?? this.latestCheckpoint().checkpoint.size)[0];
+    return this.receiptsAgainst(
+      [index],
+      size === undefined ? this.latestCheckpoint() : this.storedAt(size),
+    )[0];
   }
 
   /**
@@ -345,11 +348,7 @@ export class Ledger {
    * read and the subtree hashes their proofs share computed once (a batch's receipts).
    */
   receipts(indexes: readonly number[], size: number): string[] {
-    const stored = this.checkpointAt(size);
-    if (stored === undefined) throw new LedgerError("NOT_FOUND", `no checkpoint of size ${size}`);
-    this.syncTree();
-    const proofs = this.tree.inclusionProofs(indexes, size);
-    return indexes.map((index, i) => formatReceipt(this.record(index), index, proofs[i], stored.note));
+    return this.receiptsAgainst(indexes, this.storedAt(size));
   }
 
   /** One page of records matching `filter`. */
@@ -513,6 +512,18 @@ export class Ledger {
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  private storedAt(size: number): StoredCheckpoint {
+    const stored = this.checkpointAt(size);
+    if (stored === undefined) throw new LedgerError("NOT_FOUND", `no checkpoint of size ${size}`);
+    return stored;
+  }
+
+  private receiptsAgainst(indexes: readonly number[], stored: StoredCheckpoint): string[] {
+    this.syncTree();
+    const proofs = this.tree.inclusionProofs(indexes, stored.checkpoint.size);
+    return indexes.map((index, i) => formatReceipt(this.record(index), index, proofs[i], stored.note));
+  }
 
   /** Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back and resyncs the tree on failure. */
   private async transaction<T>(body: () => Promise<T>): Promise<T> {

@@ -32,6 +32,7 @@ import { BLOB_ERASED_KIND } from "./blobs.ts";
 import {
   checkStoredRow,
   CHUNK_LEAVES,
+  type ChunkResult,
   RECORD_ROWS_SQL,
   type RecordContext,
   type RecordRow,
@@ -98,6 +99,16 @@ export async function verifyLedger(ledger: Ledger, options: VerifyOptions = {}):
   return state.report();
 }
 
+/** What the ordered scan carries from chunk to chunk. */
+interface OrderedScan {
+  readonly start: number;
+  readonly tree: MerkleTree;
+  readonly tracker: ChainTracker;
+  readonly chain: KeyChain;
+  readonly checkpoints: StoredCheckpoints;
+  readonly resumeChain: StatementSync;
+}
+
 class VerifyState {
   failure: SecuraMemError | undefined;
   private size = 0;
@@ -145,35 +156,12 @@ class VerifyState {
       "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
     );
     await this.checkCheckpointsAt(tree, checkpoints, chain);
+    const scan: OrderedScan = { start, tree, tracker, chain, checkpoints, resumeChain };
     const source = await this.chunkSource(this.size - start);
     this.workers = source.workers;
     try {
       for await (const chunk of source.chunks(start, this.size, start === 0)) {
-        let span = 0;
-        let rotation = 0;
-        for (let i = 0; i < chunk.count; i++) {
-          const leaf = chunk.from + i;
-          const first = chunk.spans[span];
-          if (first?.firstLeaf === leaf) {
-            if (start > 0 && tracker.headOf(first.first.writer_id, first.first.stream) === undefined) {
-              this.expectStoredPredecessor(tracker, resumeChain, first.first);
-            }
-            tracker.acceptSpan(first.first, first.next, { leafIndex: leaf });
-            span++;
-          }
-          tree.appendEntry(chunk.digests.subarray(i * 32, i * 32 + 32));
-          if (chunk.rotations[rotation]?.leaf === leaf) {
-            await this.applyRotation(chain, chunk.rotations[rotation].record, leaf);
-            rotation++;
-          }
-          this.checked++;
-          await this.checkCheckpointsAt(tree, checkpoints, chain);
-          if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, this.size - start);
-        }
-        if (chunk.failure !== undefined) {
-          const { code, detail, where } = chunk.failure;
-          throw new VerificationError(code, detail, where);
-        }
+        await this.acceptChunk(chunk, scan);
       }
     } finally {
       source.close();
@@ -186,6 +174,39 @@ class VerifyState {
       this.checkHeads(tracker);
     }
     this.checkBlobs();
+  }
+
+  /**
+   * The sequential checks of a checked chunk, leaf by leaf: each chain's first link in the chunk,
+   * the Merkle tree and its nodes, key rotations and checkpoints; then the chunk's own failure.
+   */
+  private async acceptChunk(chunk: ChunkResult, scan: OrderedScan): Promise<void> {
+    const { start, tree, tracker, chain, checkpoints, resumeChain } = scan;
+    let span = 0;
+    let rotation = 0;
+    for (let i = 0; i < chunk.count; i++) {
+      const leaf = chunk.from + i;
+      const first = chunk.spans[span];
+      if (first?.firstLeaf === leaf) {
+        if (start > 0 && tracker.headOf(first.first.writer_id, first.first.stream) === undefined) {
+          this.expectStoredPredecessor(tracker, resumeChain, first.first);
+        }
+        tracker.acceptSpan(first.first, first.next, { leafIndex: leaf });
+        span++;
+      }
+      tree.appendEntry(chunk.digests.subarray(i * 32, i * 32 + 32));
+      if (chunk.rotations[rotation]?.leaf === leaf) {
+        await this.applyRotation(chain, chunk.rotations[rotation].record, leaf);
+        rotation++;
+      }
+      this.checked++;
+      await this.checkCheckpointsAt(tree, checkpoints, chain);
+      if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, this.size - start);
+    }
+    if (chunk.failure !== undefined) {
+      const { code, detail, where } = chunk.failure;
+      throw new VerificationError(code, detail, where);
+    }
   }
 
   /**
@@ -238,10 +259,11 @@ class VerifyState {
       "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
     );
     const rows = this.db.prepare(RECORD_ROWS_SQL);
+    const context = this.recordContext();
     let expected = from;
     for (const row of pagedRows<RecordRow>(rows, "leaf", from, [to])) {
       if (row.leaf !== expected) throw fail("LEAF_GAP", `leaf ${expected} is missing`, expected);
-      const sealed = checkStoredRow(row, this.recordContext());
+      const sealed = checkStoredRow(row, context);
       if (tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
         this.expectStoredPredecessor(tracker, resumeChain, sealed.record);
       }

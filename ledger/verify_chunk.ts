@@ -207,7 +207,8 @@ class ChunkScan {
   next: number;
   private readonly digests: Uint8Array;
   private readonly tracker: ChainTracker;
-  private readonly spans = new Map<string, { firstLeaf: number; first: ChainLink; next: ChainHead }>();
+  /** Each chain's first record here, by chain; the tracker holds where each chain got to. */
+  private readonly spans = new Map<string, { firstLeaf: number; first: ChainLink }>();
   private readonly rotations: { leaf: number; record: JsonValue }[] = [];
 
   constructor(private readonly from: number, leaves: number, alg: HashAlg) {
@@ -219,20 +220,13 @@ class ChunkScan {
   accept(sealed: SealedRecord): void {
     const { record } = sealed;
     const key = `${record.stream}\n${record.writer_id}`;
-    const span = this.spans.get(key);
-    const where = { leafIndex: this.next };
     // A chain's first record here is checked by the main scan, which knows the chain's head.
-    if (span === undefined) {
-      this.tracker.expect(record.writer_id, record.stream, { prev: record.prev, nextSeq: record.seq });
-    }
-    this.tracker.accept(sealed, where);
-    const next = { prev: sealed.selfHash, nextSeq: record.seq + 1 };
-    if (span === undefined) {
+    if (!this.spans.has(key)) {
       const { writer_id, stream, seq, prev } = record;
-      this.spans.set(key, { firstLeaf: this.next, first: { writer_id, stream, seq, prev }, next });
-    } else {
-      span.next = next;
+      this.spans.set(key, { firstLeaf: this.next, first: { writer_id, stream, seq, prev } });
+      this.tracker.expect(writer_id, stream, { prev, nextSeq: seq });
     }
+    this.tracker.accept(sealed, { leafIndex: this.next });
     if (record.stream === KEYS_STREAM && record.kind === KEY_ROTATED_KIND) {
       this.rotations.push({ leaf: this.next, record: record as unknown as JsonValue });
     }
@@ -246,7 +240,10 @@ class ChunkScan {
       from: this.from,
       count,
       digests: this.digests.subarray(0, count * 32),
-      spans: [...this.spans.values()],
+      spans: [...this.spans.values()].map((span) => ({
+        ...span,
+        next: this.tracker.headOf(span.first.writer_id, span.first.stream)!,
+      })),
       rotations: this.rotations,
       failure,
     };

@@ -4,14 +4,13 @@
  * a chunk each at a time, two in flight per worker, handed back in leaf order.
  *
  * Workers start from the bundled source in ledger/verify_worker_source.ts through a `blob:` URL,
- * so they read no file but the database: the CLI's `--allow-read=<ledger dir>` is enough, and the
- * module graph stays whole for `deno compile`.
+ * so they read no file but the database: the CLI's `--allow-read=<ledger dir>` is enough. The
+ * bundle is imported by a literal specifier, so `deno compile` still embeds it.
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
 import { CHUNK_LEAVES, type ChunkResult, ChunkVerifier, type RecordContext } from "./verify_chunk.ts";
 import type { WorkerReply, WorkerRequest } from "./verify_protocol.ts";
-import { VERIFY_WORKER_SOURCE } from "./verify_worker_source.ts";
 
 /** Yields the checked chunks of leaves [from, to), in order. */
 export interface ChunkSource {
@@ -59,6 +58,8 @@ export class WorkerChunks implements ChunkSource {
 
   /** Starts `count` workers on the database at `path`; rejects if any cannot open it. */
   static async start(path: string, context: RecordContext, count: number): Promise<WorkerChunks> {
+    // Loaded here, not at start-up: the bundle is ~230 KB that only a parallel verify needs.
+    const { VERIFY_WORKER_SOURCE } = await import("./verify_worker_source.ts");
     const url = URL.createObjectURL(new Blob([VERIFY_WORKER_SOURCE], { type: "text/javascript" }));
     const pool: Worker[] = [];
     try {

@@ -22,7 +22,7 @@ scope.onmessage = async (event) => {
   const request = event.data;
   try {
     if (request.type === "open") {
-      opened = open(request.path, request);
+      opened = open(request);
       await opened;
       scope.postMessage({ type: "ready" });
       return;
@@ -42,11 +42,10 @@ scope.onmessage = async (event) => {
 };
 
 async function open(
-  path: string,
   request: Extract<WorkerRequest, { type: "open" }>,
 ): Promise<{ db: DatabaseSync; verifier: ChunkVerifier }> {
   const hasher = await loadHasher(request.alg);
-  const db = new DatabaseSync(path, { readOnly: true });
+  const db = new DatabaseSync(request.path, { readOnly: true });
   db.exec(`PRAGMA busy_timeout = 10000`);
   return { db, verifier: new ChunkVerifier(db, { hasher, alg: request.alg, bounds: request.bounds }) };
 }

@@ -86,13 +86,9 @@ function readBatchItem(value: JsonValue, item: number): RecordDraft {
   }
 }
 
-/** The receipts of a request's results; a batch's results share one checkpoint. */
+/** The receipts of a request's results: one `appendBatch`, so one transaction and one checkpoint. */
 function batchReceipts(deps: ApiDeps, results: readonly AppendResult[]): string[] {
-  const size = results[0].checkpointSize;
-  if (results.every((result) => result.checkpointSize === size)) {
-    return deps.writer.receipts(results.map((result) => result.index), size);
-  }
-  return results.map((result) => deps.writer.receipt(result.index, result.checkpointSize));
+  return deps.writer.receipts(results.map((result) => result.index), results[0].checkpointSize);
 }
 
 /** One append result as JSON text, with its receipt embedded verbatim (its bytes are signed over). */

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { signCheckpoint } from "../core/checkpoint.ts";
 import { generateKeyPair, parseSignerKey } from "../core/keys.ts";
 import { Ledger } from "../ledger/ledger.ts";
-import { GUARD_TRIGGERS, GUARDS_SQL } from "../ledger/schema.ts";
 import { nodeId } from "../ledger/node_store.ts";
 import { verifyLedger, type VerifyReport } from "../ledger/verify.ts";
 import { agentDraft, tempLedger } from "./_ledger.ts";
+import { expectFailure, hex, sqlite, unguarded } from "./_tamper.ts";
 
 const template = await tempLedger();
 const promptId = template.putBlob(new TextEncoder().encode("prompt text"));
@@ -23,19 +23,6 @@ const origin = template.meta.origin;
 const bodies = Array.from({ length: template.size }, (_, leaf) => template.record(leaf).text);
 const bodyOf = (leaf: number) => bodies[leaf];
 template.close();
-
-function sqlite(db: string, sql: string): void {
-  const out = new Deno.Command("sqlite3", { args: [db, sql] }).outputSync();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-}
-
-function unguarded(sql: string): string {
-  return `${GUARD_TRIGGERS.map((name) => `DROP TRIGGER ${name};`).join("\n")}\n${sql}\n${GUARDS_SQL}`;
-}
-
-function hex(bytes: Uint8Array): string {
-  return `X'${bytes.toHex()}'`;
-}
 
 async function tampered(change: (dir: string, db: string) => Promise<void> | void): Promise<VerifyReport> {
   const dir = await Deno.makeTempDir({ prefix: "smem-tamper-" });
@@ -52,14 +39,6 @@ async function tampered(change: (dir: string, db: string) => Promise<void> | voi
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function expectFailure(report: VerifyReport, code: string, leafIndex?: number): void {
-  assert.equal(report.ok, false, `expected ${code}, verify passed`);
-  assert.equal(report.failure?.code, code, report.failure?.message);
-  if (leafIndex !== undefined) {
-    assert.equal(report.failure?.where.leafIndex, leafIndex, report.failure?.message);
   }
 }
 

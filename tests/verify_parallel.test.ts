@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
-import { GUARD_TRIGGERS, GUARDS_SQL } from "../ledger/schema.ts";
 import { verifyLedger, type VerifyReport } from "../ledger/verify.ts";
 import { CHUNK_LEAVES } from "../ledger/verify_chunk.ts";
 import { buildWorkerModule, WORKER_SOURCE_PATH } from "../ledger/verify_worker_build.ts";
 import { agentDraft, tempLedger } from "./_ledger.ts";
+import { expectFailure, hex, sqlite, unguarded } from "./_tamper.ts";
 
 const RECORDS = 2 * CHUNK_LEAVES + 3_000;
 const ROTATION_AT = CHUNK_LEAVES + 500;
@@ -38,17 +38,6 @@ const bodyOf = (leaf: number) => template.record(leaf).text;
 const rotationLeaf = template.query({ stream: "securamem.keys" }).records[0].index;
 const bodies = new Map([8192, 8200, 2500, 3100, 5000].map((leaf) => [leaf, bodyOf(leaf)]));
 template.close();
-
-function sqlite(db: string, sql: string): void {
-  const out = new Deno.Command("sqlite3", { args: [db, sql] }).outputSync();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-}
-
-function unguarded(sql: string): string {
-  return `${GUARD_TRIGGERS.map((name) => `DROP TRIGGER ${name};`).join("\n")}\n${sql}\n${GUARDS_SQL}`;
-}
-
-const hex = (bytes: Uint8Array) => `X'${bytes.toHex()}'`;
 
 /** A fresh copy of the template ledger. */
 async function copyOfTemplate(prefix: string): Promise<string> {
@@ -83,11 +72,6 @@ async function bothWays(sql: string | undefined): Promise<VerifyReport> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-function expectFailure(report: VerifyReport, code: string, leafIndex: number): void {
-  assert.equal(report.failure?.code, code, report.failure?.message ?? "verify passed");
-  assert.equal(report.failure?.where.leafIndex, leafIndex, report.failure?.message);
 }
 
 /** SQL replacing a record's body (and, with `rehash`, its self_hash) by `body`. */
