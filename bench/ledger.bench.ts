@@ -5,6 +5,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { Ledger } from "../ledger/ledger.ts";
+import { PAGE_SIZE } from "../ledger/schema.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { formatRate, machineLine, median, writeResultsSection } from "./_measure.ts";
 import { sampleDraft } from "./_records.ts";
@@ -31,37 +32,25 @@ for (let done = 0; done < RECORDS; done += BATCH) {
 }
 const ingestRate = RECORDS / ((performance.now() - start) / 1000);
 
-// Raw SQLite insert of the same rows (same table, same indexes, same batch size, synchronous=FULL).
-const rows = ledger.db.prepare(
-  "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key FROM records ORDER BY leaf",
-).all() as Record<string, number | string | Uint8Array | null>[];
+// Raw SQLite insert of the same rows: the ledger's own records table and indexes (no triggers),
+// same batch size, synchronous=FULL.
+const columns = ledger.db.prepare("SELECT name FROM pragma_table_info('records')").all()
+  .map((c) => c.name as string);
+const rows = ledger.db.prepare(`SELECT ${columns.join(", ")} FROM records ORDER BY leaf`)
+  .all() as Record<string, number | string | Uint8Array | null>[];
 const canonicalBytes = rows.reduce((sum, row) => sum + (row.body as Uint8Array).length, 0);
 const raw = new DatabaseSync(`${root}/raw.db`);
-raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-raw.exec(`CREATE TABLE records (leaf INTEGER PRIMARY KEY, body BLOB NOT NULL, self_hash BLOB NOT NULL,
-  writer_id TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,
-  actor_key TEXT, subject_key TEXT);
-  CREATE UNIQUE INDEX records_chain ON records (writer_id, stream, seq);
-  CREATE INDEX records_stream ON records (stream, leaf); CREATE INDEX records_kind ON records (kind, leaf);
-  CREATE INDEX records_ts ON records (ts_ms);`);
-const insert = raw.prepare("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+raw.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;`);
+for (
+  const { sql } of ledger.db.prepare(
+    "SELECT sql FROM sqlite_schema WHERE tbl_name = 'records' AND type IN ('table', 'index') AND sql IS NOT NULL",
+  ).all()
+) raw.exec(sql as string);
+const insert = raw.prepare(`INSERT INTO records VALUES (${columns.map(() => "?").join(", ")})`);
 start = performance.now();
 for (let done = 0; done < rows.length; done += BATCH) {
   raw.exec("BEGIN IMMEDIATE");
-  for (const row of rows.slice(done, done + BATCH)) {
-    insert.run(
-      row.leaf,
-      row.body,
-      row.self_hash,
-      row.writer_id,
-      row.stream,
-      row.seq,
-      row.ts_ms,
-      row.kind,
-      row.actor_key,
-      row.subject_key,
-    );
-  }
+  for (const row of rows.slice(done, done + BATCH)) insert.run(...columns.map((c) => row[c]));
   raw.exec("COMMIT");
 }
 const rawRate = rows.length / ((performance.now() - start) / 1000);

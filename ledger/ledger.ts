@@ -27,7 +27,7 @@ import {
 } from "../core/record.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { BLOB_ERASED_KIND, type BlobInfo, BlobStore, RETENTION_STREAM } from "./blobs.ts";
-import { indexColumns } from "./columns.ts";
+import { indexColumns, subjectKey } from "./columns.ts";
 import { type QueryFilter, type QueryPage, queryRecords } from "./query.ts";
 import { LedgerError } from "./errors.ts";
 import {
@@ -619,10 +619,11 @@ export class Ledger {
       columns.ts_ms,
       columns.kind,
       columns.actor_key,
-      columns.subject_key,
+      columns.subject_tag,
     );
     heads.set(key, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 });
-    if (columns.subject_key !== null) subjects.push({ leaf: index, key: columns.subject_key });
+    const subject = subjectKey(sealed.record.subject);
+    if (subject !== null) subjects.push({ leaf: index, key: subject });
     this.uncommitted.records.push({ stream, kind: sealed.record.kind, bytes: sealed.bytes.length });
     return { index, writerId, stream, seq: sealed.record.seq, selfHash: sealed.selfHash, replayed: false };
   }
@@ -701,7 +702,7 @@ function prepareStatements(db: DatabaseSync): Statements {
         "ON CONFLICT (writer_id, stream) DO UPDATE SET seq = excluded.seq, self_hash = excluded.self_hash",
     ),
     insertRecord: db.prepare(
-      "INSERT INTO records (leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key) " +
+      "INSERT INTO records (leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_tag) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     recordAt: db.prepare("SELECT body, self_hash FROM records WHERE leaf = ?"),

@@ -7,7 +7,9 @@ import { fromUtf8 } from "../core/encoding.ts";
 import { formatHash, type HashAlg } from "../core/hash.ts";
 import { LedgerError } from "./errors.ts";
 import type { StoredRecord } from "./ledger.ts";
-import { BLOCK_LEAVES, blockOf, SubjectBloomStore } from "./subject_bloom.ts";
+import { BLOCK_LEAVES, blockOf, SubjectBloomStore, subjectTag } from "./subject_bloom.ts";
+import { subjectKey } from "./columns.ts";
+import type { JsonObject } from "../core/json.ts";
 
 /** Filters of a query; all given filters must hold. */
 export interface QueryFilter {
@@ -16,7 +18,7 @@ export interface QueryFilter {
   readonly kind?: string;
   /** Matches the record's `actor_key` (actor.user_id, username, key_fpr, cap_id or role). */
   readonly actor?: string;
-  /** Matches the record's `subject_key` (subject.content_id, name, model or tool). */
+  /** Matches the record's subject key (subject.content_id, name, model or tool). */
   readonly subject?: string;
   /** `ts_ms` ≥ this. */
   readonly fromTs?: number;
@@ -59,7 +61,7 @@ export function queryRecords(db: DatabaseSync, alg: HashAlg, filter: QueryFilter
   add("writer_id = ?", filter.writerId);
   add("kind = ?", filter.kind);
   add("actor_key = ?", filter.actor);
-  add("subject_key = ?", filter.subject);
+  add("subject_tag = ?", filter.subject === undefined ? undefined : subjectTag(filter.subject));
   add("ts_ms >= ?", filter.fromTs);
   add("ts_ms < ?", filter.toTs);
   add("leaf >= ?", filter.fromIndex);
@@ -88,7 +90,10 @@ function selectRows(db: DatabaseSync, where: string, params: SQLInputValue[], li
     .all(...params, limit) as unknown as Row[];
 }
 
-/** The matching rows of the blocks whose subject filter may hold `subject`, block by block. */
+/**
+ * The matching rows of the blocks whose subject filter may hold `subject`, block by block. SQL
+ * narrows each block by `subject_tag`; the key itself is confirmed from the bytes.
+ */
 function bySubject(
   db: DatabaseSync,
   filter: QueryFilter,
@@ -98,15 +103,22 @@ function bySubject(
   limit: number,
 ): Row[] {
   const select = db.prepare(
-    `SELECT leaf, body, self_hash FROM records ${where} AND leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?`,
+    `SELECT leaf, body, self_hash FROM records ${where} AND leaf >= ? AND leaf < ? ORDER BY leaf`,
   );
   const first = Math.max(filter.fromIndex ?? 0, (filter.after ?? -1) + 1);
   const rows: Row[] = [];
   for (const block of new SubjectBloomStore(db).candidates(subject, blockOf(first))) {
     const from = block * BLOCK_LEAVES;
     if (filter.toIndex !== undefined && from >= filter.toIndex) break;
-    rows.push(...select.all(...params, from, from + BLOCK_LEAVES, limit - rows.length) as unknown as Row[]);
+    for (const row of select.all(...params, from, from + BLOCK_LEAVES) as unknown as Row[]) {
+      if (hasSubject(row.body, subject)) rows.push(row);
+    }
     if (rows.length >= limit) break;
   }
-  return rows;
+  return rows.slice(0, limit);
+}
+
+function hasSubject(body: Uint8Array, subject: string): boolean {
+  const record = JSON.parse(fromUtf8(body)) as { subject: JsonObject };
+  return subjectKey(record.subject) === subject;
 }

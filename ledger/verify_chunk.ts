@@ -24,7 +24,7 @@ import {
   sealCompleteRecord,
   type SealedRecord,
 } from "../core/record.ts";
-import { INDEX_COLUMN_NAMES, indexColumns } from "./columns.ts";
+import { INDEX_COLUMN_NAMES, indexColumns, subjectKey } from "./columns.ts";
 import { VerificationError } from "./errors.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import { pagedRows } from "./paged.ts";
@@ -44,12 +44,12 @@ export interface RecordRow {
   ts_ms: number;
   kind: string;
   actor_key: string | null;
-  subject_key: string | null;
+  subject_tag: number | null;
 }
 
 /** Selects record rows of leaves in [?, ?), in leaf order, a page (`LIMIT ?`) at a time. */
 export const RECORD_ROWS_SQL =
-  "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_key " +
+  "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_tag " +
   "FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?";
 
 /** What records are checked against: fixed per ledger. */
@@ -175,8 +175,10 @@ export class ChunkVerifier {
           this.compareBloom(blockOf(expected - 1), bloom);
           bloom = new SubjectBloom();
         }
-        scan.accept(checkStoredRow(row, this.context));
-        if (checkBlooms && row.subject_key !== null) bloom.add(row.subject_key);
+        const sealed = checkStoredRow(row, this.context);
+        scan.accept(sealed);
+        const subject = checkBlooms ? subjectKey(sealed.record.subject) : null;
+        if (subject !== null) bloom.add(subject);
       }
       if (scan.next !== to) {
         throw new VerificationError("LEAF_GAP", `leaf ${scan.next} is missing`, { leafIndex: scan.next });

@@ -5,6 +5,8 @@ import { verifyReceipt } from "../core/receipt.ts";
 import { type CommitReport, Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/errors.ts";
 import { verifyLedger } from "../ledger/verify.ts";
+import { subjectTag } from "../ledger/subject_bloom.ts";
+import { guardSql } from "../ledger/schema.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf } from "./_codes.ts";
 
@@ -249,25 +251,82 @@ Deno.test("ledger: subject queries through the per-block filters match a scan, a
   await removeLedger(ledger);
 });
 
-Deno.test("ledger: opening a schema-1 ledger migrates its subject index to filters", async () => {
+/**
+ * Rewrites a current ledger's records table into an older schema's shape: `subject_key` text in
+ * place of `subject_tag`; for version 1 also the B-tree subject index instead of the filters.
+ */
+function downgradeSchema(dir: string, version: 1 | 2, subjectOf: (leaf: number) => string): void {
+  const db = new DatabaseSync(`${dir}/ledger.db`);
+  db.exec(`DROP TRIGGER records_no_update; DROP TRIGGER records_no_delete;
+ALTER TABLE records ADD COLUMN subject_key TEXT;`);
+  const size = (db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
+  const update = db.prepare("UPDATE records SET subject_key = ? WHERE leaf = ?");
+  for (let leaf = 0; leaf < size; leaf++) update.run(subjectOf(leaf), leaf);
+  db.exec("ALTER TABLE records DROP COLUMN subject_tag");
+  db.exec(guardSql("records"));
+  if (version === 1) {
+    db.exec(`DROP TABLE subject_blooms;
+CREATE INDEX records_subject ON records (subject_key) WHERE subject_key IS NOT NULL;`);
+  }
+  db.exec(`PRAGMA user_version = ${version}`);
+  db.close();
+}
+
+for (const version of [1, 2] as const) {
+  Deno.test(`ledger: opening a schema-${version} ledger migrates its subject keys to tags and filters`, async () => {
+    const ledger = await tempLedger();
+    const subjectOf = (i: number) => `doc-${i % 9}`;
+    await ledger.appendBatch(
+      Array.from({ length: 1500 }, (_, i) => agentDraft(i, { subject: { name: subjectOf(i) } })),
+    );
+    const dir = ledger.paths.dir;
+    ledger.close();
+    downgradeSchema(dir, version, subjectOf);
+    const reopened = await Ledger.open(dir);
+    try {
+      const db = reopened.db;
+      assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 3);
+      const columns = db.prepare("SELECT name FROM pragma_table_info('records')").all().map((r) => r.name);
+      assert.equal(columns.at(-1), "subject_tag");
+      assert.ok(!columns.includes("subject_key"));
+      const tags = db.prepare(
+        "SELECT leaf, subject_tag FROM records WHERE leaf IN (0, 4, 1499) ORDER BY leaf",
+      )
+        .all().map((r) => r.subject_tag);
+      assert.deepEqual(tags, [0, 4, 1499].map((i) => subjectTag(subjectOf(i))));
+      assert.equal(reopened.query({ subject: "doc-4", limit: 1000 }).records.length, 167);
+      assert.throws(
+        () => db.exec("UPDATE records SET kind = 'X' WHERE leaf = 0"),
+        /append-only/,
+        "the guard triggers are back",
+      );
+      const report = await verifyLedger(reopened);
+      assert.equal(report.ok, true, report.failure?.message);
+    } finally {
+      await removeLedger(reopened);
+    }
+  });
+}
+
+Deno.test("ledger: a subject query confirms the key from the bytes, not from the tag alone", async () => {
   const ledger = await tempLedger();
   await ledger.appendBatch(
-    Array.from({ length: 1500 }, (_, i) => agentDraft(i, { subject: { name: `doc-${i % 9}` } })),
+    Array.from({ length: 40 }, (_, i) => agentDraft(i, { subject: { name: i === 7 ? "wanted" : "other" } })),
   );
   const dir = ledger.paths.dir;
   ledger.close();
   const db = new DatabaseSync(`${dir}/ledger.db`);
-  db.exec(`DROP TABLE subject_blooms;
-CREATE INDEX records_subject ON records (subject_key) WHERE subject_key IS NOT NULL;
-PRAGMA user_version = 1;`);
+  db.exec(`DROP TRIGGER records_no_update; DROP TRIGGER records_no_delete;
+UPDATE records SET subject_tag = ${subjectTag("wanted")} WHERE leaf = 9;
+${guardSql("records")}`);
   db.close();
   const reopened = await Ledger.open(dir);
-  assert.equal(
-    (reopened.db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-    2,
-  );
-  assert.equal(reopened.query({ subject: "doc-4", limit: 1000 }).records.length, 167);
-  const report = await verifyLedger(reopened);
-  assert.equal(report.ok, true, report.failure?.message);
-  await removeLedger(reopened);
+  try {
+    assert.deepEqual(reopened.query({ subject: "wanted" }).records.map((r) => r.index), [7]);
+    const report = await verifyLedger(reopened);
+    assert.equal(report.failure?.code, "INDEX_MISMATCH");
+    assert.equal(report.failure?.where?.leafIndex, 9);
+  } finally {
+    await removeLedger(reopened);
+  }
 });
