@@ -21,8 +21,8 @@ export interface Hasher {
   readonly alg: HashAlg;
   /** H(data) as a fresh 32-byte array. */
   digest(data: Uint8Array): Uint8Array;
-  /** H of each input, in order; one call for many small inputs. */
-  digestMany(inputs: readonly Uint8Array[]): Uint8Array[];
+  /** Writes H(data) into the first 32 bytes of `out`, allocating nothing; `out` may overlap `data`. */
+  digestInto(data: Uint8Array, out: Uint8Array): void;
 }
 
 /**

@@ -57,11 +57,20 @@ export class MerkleHasher {
 
   /** H(0x01 || left || right). */
   node(left: Uint8Array, right: Uint8Array): Uint8Array {
+    return this.hasher.digest(this.nodeInput(left, right));
+  }
+
+  /** Writes H(0x01 || left || right) into `out`, which may be `left` or `right`; allocates nothing. */
+  nodeInto(left: Uint8Array, right: Uint8Array, out: Uint8Array): void {
+    this.hasher.digestInto(this.nodeInput(left, right), out);
+  }
+
+  private nodeInput(left: Uint8Array, right: Uint8Array): Uint8Array {
     const scratch = this.scratch;
     scratch[0] = NODE_PREFIX;
     scratch.set(left, 1);
     scratch.set(right, 1 + DIGEST_BYTES);
-    return this.hasher.digest(scratch);
+    return scratch;
   }
 
   /** Root of the empty tree, H(""). */

@@ -6,6 +6,7 @@
 import { ProofError } from "./errors.ts";
 import { bytesEqual, toHex } from "./encoding.ts";
 import type { MerkleHasher } from "./merkle_hasher.ts";
+import { DIGEST_BYTES } from "./hash.ts";
 
 /**
  * Root computed from an inclusion proof; throws `INDEX_OUT_OF_RANGE`, `PROOF_TOO_LONG`, `PROOF_TOO_SHORT`.
@@ -30,9 +31,10 @@ export function rootFromInclusionProof(
       leafIndex: index,
     });
   }
+  checkDigests([leafHash, ...proof]);
   let fn = index;
   let sn = size - 1;
-  let r = leafHash;
+  const r = leafHash.slice();
   for (const p of proof) {
     if (sn === 0) {
       throw new ProofError("PROOF_TOO_LONG", `inclusion proof has ${proof.length} hashes, too many`, {
@@ -40,13 +42,13 @@ export function rootFromInclusionProof(
       });
     }
     if (fn % 2 === 1 || fn === sn) {
-      r = mh.node(p, r);
+      mh.nodeInto(p, r, r);
       while (fn % 2 === 0 && fn !== 0) {
         fn /= 2;
         sn = Math.floor(sn / 2);
       }
     } else {
-      r = mh.node(r, p);
+      mh.nodeInto(r, p, r);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -118,6 +120,7 @@ export function verifyConsistency(
     return;
   }
   if (proof.length === 0) throw new ProofError("PROOF_TOO_SHORT", "consistency proof is empty");
+  checkDigests([oldRoot, newRoot, ...proof]);
   const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : proof;
   let fn = oldSize - 1;
   let sn = newSize - 1;
@@ -125,22 +128,22 @@ export function verifyConsistency(
     fn = (fn - 1) / 2;
     sn = Math.floor(sn / 2);
   }
-  let fr = path[0];
-  let sr = path[0];
+  const fr = path[0].slice();
+  const sr = path[0].slice();
   for (let i = 1; i < path.length; i++) {
     const c = path[i];
     if (sn === 0) {
       throw new ProofError("PROOF_TOO_LONG", `consistency proof has ${proof.length} hashes, too many`);
     }
     if (fn % 2 === 1 || fn === sn) {
-      fr = mh.node(c, fr);
-      sr = mh.node(c, sr);
+      mh.nodeInto(c, fr, fr);
+      mh.nodeInto(c, sr, sr);
       while (fn % 2 === 0 && fn !== 0) {
         fn /= 2;
         sn = Math.floor(sn / 2);
       }
     } else {
-      sr = mh.node(sr, c);
+      mh.nodeInto(sr, c, sr);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -150,6 +153,17 @@ export function verifyConsistency(
   }
   if (!bytesEqual(fr, oldRoot)) throw rootMismatch("old root", oldRoot, fr);
   if (!bytesEqual(sr, newRoot)) throw rootMismatch("new root", newRoot, sr);
+}
+
+/** Every hash a proof computes with is 32 bytes: `BAD_HASH_LENGTH` names the first that is not. */
+function checkDigests(hashes: readonly Uint8Array[]): void {
+  const bad = hashes.findIndex((hash) => hash.length !== DIGEST_BYTES);
+  if (bad >= 0) {
+    throw new ProofError(
+      "BAD_HASH_LENGTH",
+      `hash ${bad} of the proof's inputs is ${hashes[bad].length} bytes, not ${DIGEST_BYTES}`,
+    );
+  }
 }
 
 function rootMismatch(

@@ -133,6 +133,34 @@ Deno.test("merkle: impossible requests are typed errors", () => {
   failsWith("MISSING_NODE", () => new MerkleTree(mh, new MemoryNodeStore(), 3));
 });
 
+Deno.test("merkle: a hash of the wrong length in a proof's inputs is BAD_HASH_LENGTH, and the inputs stay untouched", () => {
+  const proof = tree.inclusionProof(5, 100);
+  const root = tree.rootAt(100);
+  const before = proof.map((p) => p.slice());
+  verifyInclusion(mh, 5, 100, leaves[5], proof, root);
+  assert.deepEqual(proof, before, "verification computes in its own buffers");
+  for (
+    const cut of [proof.map((p, i) => (i === 3 ? p.subarray(0, 31) : p)), [
+      ...proof.slice(0, 2),
+      new Uint8Array(33),
+    ]]
+  ) {
+    failsWith("BAD_HASH_LENGTH", () => verifyInclusion(mh, 5, 100, leaves[5], cut, root));
+  }
+  failsWith("BAD_HASH_LENGTH", () => verifyInclusion(mh, 5, 100, leaves[5].subarray(1), proof, root));
+  const consistency = tree.consistencyProof(37, 100);
+  const oldRoot = tree.rootAt(37);
+  verifyConsistency(mh, 37, 100, oldRoot, root, consistency);
+  failsWith(
+    "BAD_HASH_LENGTH",
+    () => verifyConsistency(mh, 37, 100, oldRoot, root, [new Uint8Array(8), ...consistency]),
+  );
+  failsWith(
+    "BAD_HASH_LENGTH",
+    () => verifyConsistency(mh, 37, 100, oldRoot.subarray(0, 16), root, consistency),
+  );
+});
+
 Deno.test("merkle property: proofs in larger trees verify and are O(log n) long", () => {
   const big = new MerkleTree(mh, new MemoryNodeStore());
   const bigLeaves: Uint8Array[] = [];
