@@ -23,6 +23,8 @@ export interface Hasher {
   digest(data: Uint8Array): Uint8Array;
   /** Writes H(data) into the first 32 bytes of `out`, allocating nothing; `out` may overlap `data`. */
   digestInto(data: Uint8Array, out: Uint8Array): void;
+  /** H of each input, in order: one buffer for all the digests, each returned as a 32-byte view of it. */
+  digestMany(inputs: readonly Uint8Array[]): Uint8Array[];
 }
 
 /**

@@ -49,6 +49,16 @@ Deno.test("wasm hasher property: SHA-256 equals node:crypto, BLAKE3 equals hash-
   );
 });
 
+Deno.test("wasm hasher property: digestMany equals digest, input by input", async () => {
+  const b3 = await loadHasher("b3");
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 40 }), (inputs) => {
+      assert.deepEqual(b3.digestMany(inputs), inputs.map((input) => b3.digest(input)));
+    }),
+    fcParams(),
+  );
+});
+
 Deno.test("wasm hasher: digestInto may write over its own input", async () => {
   const b3 = await loadHasher("b3");
   const buffer = new Uint8Array(65).map((_, i) => i);

@@ -78,6 +78,17 @@ class WasmHasher implements Hasher {
     return out;
   }
 
+  digestMany(inputs: readonly Uint8Array[]): Uint8Array[] {
+    const all = new Uint8Array(inputs.length * DIGEST_BYTES);
+    const out = new Array<Uint8Array>(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const digest = all.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+      this.digestInto(inputs[i], digest);
+      out[i] = digest;
+    }
+    return out;
+  }
+
   digestInto(data: Uint8Array, out: Uint8Array): void {
     const engine = this.engine;
     if (data.length <= BUFFER_BYTES) {
