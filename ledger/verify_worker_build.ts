@@ -5,6 +5,7 @@
  * the same check).
  * @module
  */
+import { writeOrCheckGenerated } from "../wasm/generated_module.ts";
 
 /** Path of the generated module, relative to the repository root. */
 export const WORKER_SOURCE_PATH = "ledger/verify_worker_source.ts";
@@ -37,18 +38,5 @@ export async function buildWorkerModule(root: URL = new URL("..", import.meta.ur
 }
 
 if (import.meta.main) {
-  const root = new URL("..", import.meta.url);
-  const path = new URL(WORKER_SOURCE_PATH, root);
-  const built = await buildWorkerModule(root);
-  if (Deno.args.includes("--check")) {
-    const current = await Deno.readTextFile(path).catch(() => "");
-    if (current !== built) {
-      console.error(`${WORKER_SOURCE_PATH} is stale: run deno task build:worker`);
-      Deno.exit(1);
-    }
-    console.log(`${WORKER_SOURCE_PATH} is current`);
-  } else {
-    await Deno.writeTextFile(path, built);
-    console.log(`wrote ${WORKER_SOURCE_PATH} (${built.length} bytes)`);
-  }
+  await writeOrCheckGenerated(WORKER_SOURCE_PATH, await buildWorkerModule(), "build:worker");
 }

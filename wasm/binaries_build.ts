@@ -8,6 +8,7 @@
  * @module
  */
 import { createBLAKE3, createSHA256 } from "hash-wasm";
+import { writeOrCheckGenerated } from "./generated_module.ts";
 
 /** Path of the generated module, relative to the repository root. */
 export const BINARIES_PATH = "wasm/binaries.ts";
@@ -45,17 +46,5 @@ export async function buildBinariesModule(): Promise<string> {
 }
 
 if (import.meta.main) {
-  const path = new URL(`../${BINARIES_PATH}`, import.meta.url);
-  const built = await buildBinariesModule();
-  if (Deno.args.includes("--check")) {
-    const current = await Deno.readTextFile(path).catch(() => "");
-    if (current !== built) {
-      console.error(`${BINARIES_PATH} is stale: run deno task build:wasm`);
-      Deno.exit(1);
-    }
-    console.log(`${BINARIES_PATH} is current`);
-  } else {
-    await Deno.writeTextFile(path, built);
-    console.log(`wrote ${BINARIES_PATH} (${built.length} bytes)`);
-  }
+  await writeOrCheckGenerated(BINARIES_PATH, await buildBinariesModule(), "build:wasm");
 }
