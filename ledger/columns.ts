@@ -35,9 +35,8 @@ export const INDEX_COLUMN_NAMES: readonly (keyof IndexColumns)[] = [
   "subject_tag",
 ];
 
-/** Derives the index columns of `record`. */
-export function indexColumns(record: AuditRecord): IndexColumns {
-  const subject = subjectKey(record.subject);
+/** Derives the index columns of `record`, given its subject key when the caller already has it. */
+export function indexColumns(record: AuditRecord, subject = subjectKey(record.subject)): IndexColumns {
   return {
     writer_id: record.writer_id,
     stream: record.stream,

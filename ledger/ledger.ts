@@ -608,7 +608,8 @@ export class Ledger {
     const sealed = sealRecord(draft, head, defaults, this.hasher, this.meta.bounds);
     const index = this.tree.size;
     this.tree.appendEntry(sealed.digest);
-    const columns = indexColumns(sealed.record);
+    const subject = subjectKey(sealed.record.subject);
+    const columns = indexColumns(sealed.record, subject);
     this.statements.insertRecord.run(
       index,
       sealed.bytes,
@@ -622,7 +623,6 @@ export class Ledger {
       columns.subject_tag,
     );
     heads.set(key, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 });
-    const subject = subjectKey(sealed.record.subject);
     if (subject !== null) subjects.push({ leaf: index, key: subject });
     this.uncommitted.records.push({ stream, kind: sealed.record.kind, bytes: sealed.bytes.length });
     return { index, writerId, stream, seq: sealed.record.seq, selfHash: sealed.selfHash, replayed: false };

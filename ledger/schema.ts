@@ -97,18 +97,25 @@ function toV2(db: DatabaseSync): void {
 DROP INDEX records_subject;
 CREATE TABLE subject_blooms (block INTEGER PRIMARY KEY, bits BLOB NOT NULL);`);
   const blooms = new SubjectBloomStore(db);
-  const rows = db.prepare(
-    "SELECT leaf, subject_key FROM records WHERE leaf >= ? AND subject_key IS NOT NULL ORDER BY leaf LIMIT ?",
-  );
   let page: { leaf: number; key: string }[] = [];
-  for (const row of pagedRows<{ leaf: number; subject_key: string }>(rows, "leaf", 0)) {
-    page.push({ leaf: row.leaf, key: row.subject_key });
+  for (const entry of storedSubjectKeys(db)) {
+    page.push(entry);
     if (page.length === PAGE_ROWS) {
       blooms.addAll(page);
       page = [];
     }
   }
   blooms.addAll(page);
+}
+
+/** The `subject_key` text of schema 1 and 2, row by row in leaf order. */
+function* storedSubjectKeys(db: DatabaseSync): Generator<{ leaf: number; key: string }> {
+  const rows = db.prepare(
+    "SELECT leaf, subject_key FROM records WHERE leaf >= ? AND subject_key IS NOT NULL ORDER BY leaf LIMIT ?",
+  );
+  for (const row of pagedRows<{ leaf: number; subject_key: string }>(rows, "leaf", 0)) {
+    yield { leaf: row.leaf, key: row.subject_key };
+  }
 }
 
 /**
@@ -122,13 +129,8 @@ function toV3(db: DatabaseSync): void {
   ).all() as { name: string; sql: string }[];
   for (const { name } of guards) db.exec(`DROP TRIGGER ${name}`);
   db.exec("ALTER TABLE records ADD COLUMN subject_tag INTEGER");
-  const rows = db.prepare(
-    "SELECT leaf, subject_key FROM records WHERE leaf >= ? AND subject_key IS NOT NULL ORDER BY leaf LIMIT ?",
-  );
   const update = db.prepare("UPDATE records SET subject_tag = ? WHERE leaf = ?");
-  for (const row of pagedRows<{ leaf: number; subject_key: string }>(rows, "leaf", 0)) {
-    update.run(subjectTag(row.subject_key), row.leaf);
-  }
+  for (const { leaf, key } of storedSubjectKeys(db)) update.run(subjectTag(key), leaf);
   db.exec("ALTER TABLE records DROP COLUMN subject_key");
   // Only the triggers that were there: a ledger whose guards were dropped must still show it to verify.
   for (const { sql } of guards) db.exec(sql);

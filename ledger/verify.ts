@@ -13,7 +13,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { openCheckpoint } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { bytesEqual, toHex } from "../core/encoding.ts";
-import { formatHash } from "../core/hash.ts";
+import { DIGEST_BYTES, formatHash } from "../core/hash.ts";
 import { readJsonBytes } from "../core/json_reader.ts";
 import { parseVerifierKey } from "../core/keys.ts";
 import { KeyChain } from "../core/rotation.ts";
@@ -194,7 +194,7 @@ class VerifyState {
         tracker.acceptSpan(first.first, first.next, { leafIndex: leaf });
         span++;
       }
-      tree.appendEntry(chunk.digests.subarray(i * 32, i * 32 + 32));
+      tree.appendEntry(chunk.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES));
       if (chunk.rotations[rotation]?.leaf === leaf) {
         await this.applyRotation(chain, chunk.rotations[rotation].record, leaf);
         rotation++;
@@ -458,12 +458,10 @@ class VerifyState {
     const top =
       (this.db.prepare("SELECT max(block) AS top FROM subject_blooms").get() as { top: number | null }).top;
     if (top !== null && top * BLOCK_LEAVES >= this.size) {
-      throw new VerificationError(
+      throw fail(
         "INDEX_MISMATCH",
         `a subject filter is stored for block ${top}, beyond the log`,
-        {
-          leafIndex: top * BLOCK_LEAVES,
-        },
+        top * BLOCK_LEAVES,
       );
     }
   }

@@ -14,7 +14,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { RecordBounds } from "../core/canonical.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { bytesEqual, fromUtf8 } from "../core/encoding.ts";
-import { formatHash, type HashAlg, type Hasher } from "../core/hash.ts";
+import { DIGEST_BYTES, formatHash, type HashAlg, type Hasher } from "../core/hash.ts";
 import type { JsonValue } from "../core/json.ts";
 import { readJsonBytes } from "../core/json_reader.ts";
 import {
@@ -209,30 +209,29 @@ class ChunkScan {
   next: number;
   private readonly digests: Uint8Array;
   private readonly tracker: ChainTracker;
-  /** Each chain's first record here, by chain; the tracker holds where each chain got to. */
-  private readonly spans = new Map<string, { firstLeaf: number; first: ChainLink }>();
+  /** Each chain's first record here, in leaf order; the tracker holds where each chain got to. */
+  private readonly spans: { firstLeaf: number; first: ChainLink }[] = [];
   private readonly rotations: { leaf: number; record: JsonValue }[] = [];
 
   constructor(private readonly from: number, leaves: number, alg: HashAlg) {
     this.next = from;
-    this.digests = new Uint8Array(leaves * 32);
+    this.digests = new Uint8Array(leaves * DIGEST_BYTES);
     this.tracker = new ChainTracker(alg, true);
   }
 
   accept(sealed: SealedRecord): void {
     const { record } = sealed;
-    const key = `${record.stream}\n${record.writer_id}`;
+    const { writer_id, stream, seq, prev } = record;
     // A chain's first record here is checked by the main scan, which knows the chain's head.
-    if (!this.spans.has(key)) {
-      const { writer_id, stream, seq, prev } = record;
-      this.spans.set(key, { firstLeaf: this.next, first: { writer_id, stream, seq, prev } });
+    if (this.tracker.headOf(writer_id, stream) === undefined) {
+      this.spans.push({ firstLeaf: this.next, first: { writer_id, stream, seq, prev } });
       this.tracker.expect(writer_id, stream, { prev, nextSeq: seq });
     }
     this.tracker.accept(sealed, { leafIndex: this.next });
     if (record.stream === KEYS_STREAM && record.kind === KEY_ROTATED_KIND) {
       this.rotations.push({ leaf: this.next, record: record as unknown as JsonValue });
     }
-    this.digests.set(sealed.digest, (this.next - this.from) * 32);
+    this.digests.set(sealed.digest, (this.next - this.from) * DIGEST_BYTES);
     this.next++;
   }
 
@@ -241,8 +240,8 @@ class ChunkScan {
     return {
       from: this.from,
       count,
-      digests: this.digests.subarray(0, count * 32),
-      spans: [...this.spans.values()].map((span) => ({
+      digests: this.digests.subarray(0, count * DIGEST_BYTES),
+      spans: this.spans.map((span) => ({
         ...span,
         next: this.tracker.headOf(span.first.writer_id, span.first.stream)!,
       })),
