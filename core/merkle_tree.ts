@@ -14,6 +14,11 @@ export interface NodeStore {
   get(level: number, index: number): Uint8Array | undefined;
   /** Stores the hash of node (level, index). */
   put(level: number, index: number, hash: Uint8Array): void;
+  /**
+   * Optional hint: the nodes, as [level, index] pairs, that the next `get` calls will ask for, so
+   * a store on disk can read them in one query.
+   */
+  prefetch?(nodes: readonly [number, number][]): void;
 }
 
 /**
@@ -141,18 +146,18 @@ export class MerkleTree {
         leafIndex: index,
       });
     }
-    const proof: Uint8Array[] = [];
-    this.path(index, 0, size, proof);
-    return proof;
+    const ranges: [number, number][] = [];
+    pathRanges(index, 0, size, ranges);
+    return this.rangeHashes(ranges);
   }
 
   /** Consistency proof from `oldSize` to `newSize`, leaf-up (RFC 9162 §2.1.4.1). */
   consistencyProof(oldSize: number, newSize: number = this.treeSize): Uint8Array[] {
     checkSize(newSize, this.treeSize);
     checkSize(oldSize, newSize);
-    const proof: Uint8Array[] = [];
-    if (oldSize > 0 && oldSize < newSize) this.subproof(oldSize, 0, newSize, true, proof);
-    return proof;
+    const ranges: [number, number][] = [];
+    if (oldSize > 0 && oldSize < newSize) subproofRanges(oldSize, 0, newSize, true, ranges);
+    return this.rangeHashes(ranges);
   }
 
   /**
@@ -176,31 +181,15 @@ export class MerkleTree {
     }
   }
 
-  private path(index: number, lo: number, hi: number, out: Uint8Array[]): void {
-    if (hi - lo === 1) return;
-    const k = largestPowerOfTwoBelow(hi - lo);
-    if (index < lo + k) {
-      this.path(index, lo, lo + k, out);
-      out.push(this.rangeHash(lo + k, hi));
-    } else {
-      this.path(index, lo + k, hi, out);
-      out.push(this.rangeHash(lo, lo + k));
+  /** The hashes of leaf ranges, with the stored nodes they need announced to the store first. */
+  private rangeHashes(ranges: readonly [number, number][]): Uint8Array[] {
+    if (this.store.prefetch !== undefined) {
+      const wanted = ranges.filter(([lo, hi]) =>
+        !this.shared?.has(`${lo}:${hi}`) && !this.inFrontier(lo, hi)
+      );
+      this.store.prefetch(wanted.flatMap(([lo, hi]) => decompose(lo, hi)));
     }
-  }
-
-  private subproof(m: number, lo: number, hi: number, complete: boolean, out: Uint8Array[]): void {
-    if (m === hi - lo) {
-      if (!complete) out.push(this.rangeHash(lo, hi));
-      return;
-    }
-    const k = largestPowerOfTwoBelow(hi - lo);
-    if (m <= k) {
-      this.subproof(m, lo, lo + k, complete, out);
-      out.push(this.rangeHash(lo + k, hi));
-    } else {
-      this.subproof(m - k, lo + k, hi, false, out);
-      out.push(this.rangeHash(lo, lo + k));
-    }
+    return ranges.map(([lo, hi]) => this.rangeHash(lo, hi));
   }
 
   /** MTH of leaves [lo, hi), where lo is aligned to a power of two at least hi − lo. */
@@ -213,12 +202,54 @@ export class MerkleTree {
   }
 
   private computeRangeHash(lo: number, hi: number): Uint8Array {
-    const nodes = decompose(lo, hi);
-    let hash = readNode(this.store, ...nodes[nodes.length - 1]);
-    for (let i = nodes.length - 2; i >= 0; i--) {
-      hash = this.hasher.node(readNode(this.store, ...nodes[i]), hash);
-    }
+    const nodes = this.inFrontier(lo, hi)
+      ? this.frontier.slice(this.frontier.length - decompose(lo, hi).length)
+      : decompose(lo, hi).map(([level, index]) => readNode(this.store, level, index));
+    let hash = nodes[nodes.length - 1];
+    for (let i = nodes.length - 2; i >= 0; i--) hash = this.hasher.node(nodes[i], hash);
     return hash;
+  }
+
+  /**
+   * True when the nodes tiling leaves [lo, hi) are the frontier's last ones (hi is the tree's size
+   * and a frontier node starts at lo): proofs at the current size then read no right-edge node
+   * from the store.
+   */
+  private inFrontier(lo: number, hi: number): boolean {
+    const rest = hi - lo;
+    return hi === this.treeSize && hi % (2 * largestPowerOfTwoAtMost(rest)) === rest;
+  }
+}
+
+/**
+ * The leaf ranges whose hashes make the inclusion proof of leaf `index` within [lo, hi), leaf-up
+ * (RFC 9162 §2.1.3.1); each range starts at a multiple of a power of two at least its length.
+ */
+function pathRanges(index: number, lo: number, hi: number, out: [number, number][]): void {
+  if (hi - lo === 1) return;
+  const k = largestPowerOfTwoBelow(hi - lo);
+  if (index < lo + k) {
+    pathRanges(index, lo, lo + k, out);
+    out.push([lo + k, hi]);
+  } else {
+    pathRanges(index, lo + k, hi, out);
+    out.push([lo, lo + k]);
+  }
+}
+
+/** The leaf ranges whose hashes make the consistency proof from `m` leaves within [lo, hi) (RFC 9162 §2.1.4.1). */
+function subproofRanges(m: number, lo: number, hi: number, complete: boolean, out: [number, number][]): void {
+  if (m === hi - lo) {
+    if (!complete) out.push([lo, hi]);
+    return;
+  }
+  const k = largestPowerOfTwoBelow(hi - lo);
+  if (m <= k) {
+    subproofRanges(m, lo, lo + k, complete, out);
+    out.push([lo + k, hi]);
+  } else {
+    subproofRanges(m - k, lo + k, hi, false, out);
+    out.push([lo, lo + k]);
   }
 }
 

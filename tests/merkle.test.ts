@@ -108,6 +108,33 @@ Deno.test("merkle: every consistency proof for m ≤ n ≤ 128 verifies; each ta
   failsWith("SIZE_OUT_OF_RANGE", () => verifyConsistency(mh, 5, 4, roots[5], roots[4], []));
 });
 
+/** The store of `tree`, counting the nodes read through it. */
+class CountingStore extends MemoryNodeStore {
+  reads: string[] = [];
+  override get(level: number, index: number): Uint8Array | undefined {
+    this.reads.push(`${level}/${index}`);
+    return tree.store.get(level, index);
+  }
+}
+
+Deno.test("merkle: proofs at a tree's own size take its right edge from the frontier, equal to proofs from a larger tree", () => {
+  for (let n = 1; n <= MAX; n++) {
+    const own = new MerkleTree(mh, new CountingStore(), n);
+    for (let i = 0; i < n; i++) {
+      assert.deepEqual(own.inclusionProof(i), tree.inclusionProof(i, n), `leaf ${i} of ${n}`);
+    }
+    for (let m = 0; m <= n; m++) {
+      assert.deepEqual(own.consistencyProof(m), tree.consistencyProof(m, n), `${m} → ${n}`);
+    }
+  }
+  const store = new CountingStore();
+  const own = new MerkleTree(mh, store, 100);
+  store.reads = [];
+  own.inclusionProof(0);
+  // Leaf 0's six siblings inside [0, 64); [64, 100) is the frontier's (5, 2) and (2, 24), not read.
+  assert.deepEqual(store.reads, ["0/1", "1/1", "2/1", "3/1", "4/1", "5/1"]);
+});
+
 Deno.test("merkle: inclusionProofs shares subtree hashes and equals one proof at a time", () => {
   fc.assert(
     fc.property(
