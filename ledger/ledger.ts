@@ -27,7 +27,7 @@ import {
 } from "../core/record.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { BLOB_ERASED_KIND, type BlobInfo, BlobStore, RETENTION_STREAM } from "./blobs.ts";
-import { indexColumns, subjectKey } from "./columns.ts";
+import { chainKey, ChainSealer, type SealContext, type SealOutcome, splitChainKey } from "./chain_sealer.ts";
 import { type QueryFilter, type QueryPage, queryRecords } from "./query.ts";
 import { LedgerError } from "./errors.ts";
 import {
@@ -45,6 +45,7 @@ import { Mutex } from "./mutex.ts";
 import { pagedRows } from "./paged.ts";
 import { SubjectBloomStore } from "./subject_bloom.ts";
 import { SqliteNodeStore } from "./node_store.ts";
+import { SealWorker } from "./seal_pool.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
 
 export { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
@@ -80,7 +81,16 @@ export interface OpenLedgerOptions {
   readonly busyTimeoutMs?: number;
   /** Told of every transaction this handle commits, after it reached the disk (for metrics); must not throw. */
   readonly onCommit?: (commit: CommitReport) => void;
+  /**
+   * Seal batches of SEAL_WORKER_MIN drafts or more in a worker (canonical form and hashing) while
+   * this thread stores the chunk sealed before. Results are the same either way.
+   * @default true
+   */
+  readonly sealWorker?: boolean;
 }
+
+/** The smallest batch (drafts in one transaction) sealed in the seal worker; smaller ones are sealed in line. */
+export const SEAL_WORKER_MIN = 128;
 
 /** What one committed transaction added. */
 export interface CommitReport {
@@ -88,6 +98,8 @@ export interface CommitReport {
   readonly records: readonly { readonly stream: string; readonly kind: string; readonly bytes: number }[];
   /** Tree size of the checkpoint it signed, if it signed one. */
   readonly checkpointSize?: number;
+  /** How many of its drafts the seal worker sealed (the rest were sealed in line). */
+  readonly sealedInWorker: number;
 }
 
 /** What an append returns for each draft. */
@@ -141,11 +153,15 @@ export class Ledger {
     this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts)))
   );
   /** What the open transaction has added so far, reported once it commits. */
-  private uncommitted: { records: CommitReport["records"][number][]; checkpointSize?: number } = {
-    records: [],
-  };
+  private uncommitted: {
+    records: CommitReport["records"][number][];
+    checkpointSize?: number;
+    sealedInWorker: number;
+  } = { records: [], sealedInWorker: 0 };
   /** Extra signers of the next checkpoint (the retiring key, during a rotation). */
   private cosigners: NoteSigner[] = [];
+  /** Started by the first large batch; `"unavailable"` when it could not start. */
+  private sealWorker: SealWorker | "unavailable" | undefined;
 
   private constructor(
     readonly paths: LedgerPaths,
@@ -225,6 +241,7 @@ export class Ledger {
         writerId: options.writerId ?? "securamem@local",
         clock: options.clock ?? Date.now,
         onCommit: options.onCommit,
+        sealWorker: options.sealWorker ?? true,
       });
     } catch (error) {
       db.close();
@@ -506,8 +523,9 @@ export class Ledger {
     return row.size ?? undefined;
   }
 
-  /** Closes the database. */
+  /** Closes the database and stops the seal worker. */
   close(): void {
+    if (this.sealWorker instanceof SealWorker) this.sealWorker.close();
     this.db.close();
   }
 
@@ -532,7 +550,7 @@ export class Ledger {
     } catch (error) {
       throw sqliteError(error, this.paths.db);
     }
-    this.uncommitted = { records: [] };
+    this.uncommitted = { records: [], sealedInWorker: 0 };
     try {
       const result = await body();
       this.db.exec("COMMIT");
@@ -568,52 +586,92 @@ export class Ledger {
 
   private async appendInTransaction(drafts: readonly RecordDraft[]): Promise<AppendResult[]> {
     this.syncTree();
-    const defaults: DraftDefaults = { tsMs: this.options.clock(), writerId: this.options.writerId };
-    const heads = new Map<string, ChainHead>();
-    const results: Omit<AppendResult, "checkpointSize">[] = [];
-    const subjects: { leaf: number; key: string }[] = [];
-    let appended = 0;
-    for (let item = 0; item < drafts.length; item++) {
+    const context: SealContext = {
+      defaults: { tsMs: this.options.clock(), writerId: this.options.writerId },
+      bounds: this.meta.bounds,
+    };
+    const batch: BatchState = { heads: new Map(), subjects: [], results: [], appended: 0 };
+    const sealer = new ChainSealer(context, this.hasher, batch.heads, (w, s) => this.readHead(w, s));
+    const store = (item: number, seal: () => SealOutcome) => {
       try {
-        const result = this.appendOne(drafts[item], defaults, heads, subjects);
-        if (!result.replayed) appended++;
-        results.push(result);
+        const result = this.storeOutcome(seal(), drafts[item], context, batch);
+        if (!result.replayed) batch.appended++;
+        batch.results.push(result);
       } catch (error) {
         throw withItem(error, item, drafts.length);
       }
+    };
+    let item = 0;
+    for await (const outcomes of this.sealAhead(drafts, context)) {
+      for (const outcome of outcomes) store(item++, () => outcome);
+      this.uncommitted.sealedInWorker += outcomes.length;
     }
-    this.blooms.addAll(subjects);
-    for (const [key, head] of heads) {
-      const [stream, writerId] = splitChainKey(key);
+    for (; item < drafts.length; item++) store(item, () => sealer.seal(drafts[item]));
+    this.blooms.addAll(batch.subjects);
+    for (const [key, head] of batch.heads) {
+      const { writerId, stream } = splitChainKey(key);
       this.statements.upsertHead.run(writerId, stream, head.nextSeq - 1, hashDigest(head.prev));
     }
     // Every commit stores its checkpoint, so for pure replays the newest one already covers them.
-    const stored = appended > 0 ? await this.checkpointInTransaction() : this.latestCheckpoint();
+    const stored = batch.appended > 0 ? await this.checkpointInTransaction() : this.latestCheckpoint();
     const size = stored.checkpoint.size;
-    return results.map((result) => ({ ...result, checkpointSize: size }));
+    return batch.results.map((result) => ({ ...result, checkpointSize: size }));
   }
 
-  private appendOne(
-    draft: RecordDraft,
-    defaults: DraftDefaults,
-    heads: Map<string, ChainHead>,
-    subjects: { leaf: number; key: string }[],
-  ): Omit<AppendResult, "checkpointSize"> {
-    const { writerId, stream } = chainKeyOf(draft, defaults);
-    const key = `${stream}\n${writerId}`;
-    const head = heads.get(key) ?? this.readHead(writerId, stream);
-    if (typeof draft.seq === "number" && draft.seq < head.nextSeq) {
-      return this.replay(draft, writerId, stream, draft.seq, defaults);
+  /**
+   * Outcomes sealed by the worker, chunk by chunk, for a batch of SEAL_WORKER_MIN drafts or more;
+   * none for a smaller batch, when a draft names no valid chain, or when the worker is unavailable.
+   */
+  private async *sealAhead(
+    drafts: readonly RecordDraft[],
+    context: SealContext,
+  ): AsyncGenerator<readonly SealOutcome[]> {
+    if (!this.options.sealWorker || drafts.length < SEAL_WORKER_MIN) return;
+    const heads = this.storedHeads(drafts, context.defaults);
+    if (heads === undefined) return;
+    if (this.sealWorker === undefined || (this.sealWorker !== "unavailable" && !this.sealWorker.running)) {
+      this.sealWorker = await SealWorker.start().catch(() => "unavailable" as const);
     }
-    const sealed = sealRecord(draft, head, defaults, this.hasher, this.meta.bounds);
+    if (this.sealWorker === "unavailable") return;
+    yield* this.sealWorker.seal(drafts, { alg: this.meta.alg, context, heads: [...heads] });
+  }
+
+  /** The stored head of every chain the drafts name, or `undefined` when one names none validly. */
+  private storedHeads(
+    drafts: readonly RecordDraft[],
+    defaults: DraftDefaults,
+  ): Map<string, ChainHead> | undefined {
+    const heads = new Map<string, ChainHead>();
+    for (const draft of drafts) {
+      let chain: { writerId: string; stream: string };
+      try {
+        chain = chainKeyOf(draft, defaults);
+      } catch {
+        return undefined;
+      }
+      const key = chainKey(chain.writerId, chain.stream);
+      if (!heads.has(key)) heads.set(key, this.readHead(chain.writerId, chain.stream));
+    }
+    return heads;
+  }
+
+  /** Stores a sealed draft as the next leaf, or checks a replay against the stored record. */
+  private storeOutcome(
+    outcome: SealOutcome,
+    draft: RecordDraft,
+    context: SealContext,
+    batch: BatchState,
+  ): Omit<AppendResult, "checkpointSize"> {
+    if (outcome.replay) {
+      return this.replay(draft, outcome.writerId, outcome.stream, outcome.seq, context.defaults);
+    }
     const index = this.tree.size;
-    this.tree.appendEntry(sealed.digest);
-    const subject = subjectKey(sealed.record.subject);
-    const columns = indexColumns(sealed.record, subject);
+    this.tree.appendEntry(outcome.digest);
+    const columns = outcome.columns;
     this.statements.insertRecord.run(
       index,
-      sealed.bytes,
-      sealed.digest,
+      outcome.bytes,
+      outcome.digest,
       columns.writer_id,
       columns.stream,
       columns.seq,
@@ -622,10 +680,24 @@ export class Ledger {
       columns.actor_key,
       columns.subject_tag,
     );
-    heads.set(key, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 });
-    if (subject !== null) subjects.push({ leaf: index, key: subject });
-    this.uncommitted.records.push({ stream, kind: sealed.record.kind, bytes: sealed.bytes.length });
-    return { index, writerId, stream, seq: sealed.record.seq, selfHash: sealed.selfHash, replayed: false };
+    batch.heads.set(chainKey(columns.writer_id, columns.stream), {
+      prev: outcome.selfHash,
+      nextSeq: columns.seq + 1,
+    });
+    if (outcome.subjectKey !== null) batch.subjects.push({ leaf: index, key: outcome.subjectKey });
+    this.uncommitted.records.push({
+      stream: columns.stream,
+      kind: columns.kind,
+      bytes: outcome.bytes.length,
+    });
+    return {
+      index,
+      writerId: columns.writer_id,
+      stream: columns.stream,
+      seq: columns.seq,
+      selfHash: outcome.selfHash,
+      replayed: false,
+    };
   }
 
   /** An idempotent retry: the same content at an existing seq returns the stored record. */
@@ -678,6 +750,15 @@ export class Ledger {
     this.uncommitted.checkpointSize = size;
     return { checkpoint, note };
   }
+}
+
+/** What one transaction's appends have gathered so far. */
+interface BatchState {
+  /** Chain heads after the drafts stored so far, by `chainKey`. */
+  readonly heads: Map<string, ChainHead>;
+  readonly subjects: { leaf: number; key: string }[];
+  readonly results: Omit<AppendResult, "checkpointSize">[];
+  appended: number;
 }
 
 interface Statements {
@@ -778,11 +859,6 @@ function readMeta(db: DatabaseSync): LedgerMeta {
 function storedCheckpoint(note: string): StoredCheckpoint {
   const text = note.slice(0, note.lastIndexOf("\n\n") + 1);
   return { checkpoint: parseCheckpoint(text), note };
-}
-
-function splitChainKey(key: string): [string, string] {
-  const newline = key.indexOf("\n");
-  return [key.slice(0, newline), key.slice(newline + 1)];
 }
 
 function hashDigest(hash: string): Uint8Array {

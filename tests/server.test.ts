@@ -197,7 +197,10 @@ Deno.test("server: metrics count appends, bytes, drops, checkpoints and latency;
   assert.equal(value("busy_rejections_total"), 0);
   assert.equal(value("audit_verify_fail_total"), 0);
   for (let i = 0; i < 1100; i++) {
-    api.deps.metrics.observeCommit({ records: [{ stream: `s${i}`, kind: "K", bytes: 1 }] });
+    api.deps.metrics.observeCommit({
+      records: [{ stream: `s${i}`, kind: "K", bytes: 1 }],
+      sealedInWorker: 0,
+    });
   }
   const capped = await (await api.app.request("/metrics")).text();
   const series = capped.split("\n").filter((l) => l.startsWith("audit_appended_total{")).length;

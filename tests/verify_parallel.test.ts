@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger, type VerifyReport } from "../ledger/verify.ts";
 import { CHUNK_LEAVES } from "../ledger/verify_chunk.ts";
-import { buildWorkerModule, WORKER_SOURCE_PATH } from "../ledger/verify_worker_build.ts";
+import { buildWorkerModule, WORKER_BUNDLES } from "../ledger/worker_build.ts";
 import { agentDraft, tempLedger } from "./_ledger.ts";
 import { expectFailure, hex, sqlite, unguarded } from "./_tamper.ts";
 
@@ -86,12 +86,14 @@ const withPrev = (leaf: number) =>
   bodies.get(leaf)!.replace(/"prev":"b3:[0-9a-f]{64}"/, `"prev":"${otherPrev}"`);
 const changed = (leaf: number) => bodies.get(leaf)!.replace(`"i":${leaf}`, `"i":${leaf + 1}`);
 
-Deno.test("verify in parallel: the worker bundle is built from the current sources", async () => {
-  const current = await Deno.readTextFile(new URL(`../${WORKER_SOURCE_PATH}`, import.meta.url));
-  assert.ok(
-    current === await buildWorkerModule(),
-    `${WORKER_SOURCE_PATH} is stale: run deno task build:worker`,
-  );
+Deno.test("workers: each bundle is built from the current sources", async () => {
+  for (const bundle of WORKER_BUNDLES) {
+    const current = await Deno.readTextFile(new URL(`../${bundle.path}`, import.meta.url));
+    assert.ok(
+      current === await buildWorkerModule(bundle),
+      `${bundle.path} is stale: run deno task build:worker`,
+    );
+  }
 });
 
 Deno.test("verify in parallel: an intact ledger, with a key rotation inside a chunk", async () => {

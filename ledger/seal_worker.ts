@@ -1,0 +1,70 @@
+/**
+ * The entry of the seal worker (ledger/seal_pool.ts): it canonicalizes and hashes a job's drafts
+ * chunk by chunk while the ledger stores the chunk before. It runs from a bundled copy of this
+ * module graph (ledger/seal_worker_source.ts) and touches no file.
+ * @module
+ */
+import type { ChainHead } from "../core/record.ts";
+import { loadHasher } from "../wasm/hasher.ts";
+import { chainKey, ChainSealer, type SealOutcome } from "./chain_sealer.ts";
+import type { SealReply, SealRequest } from "./seal_protocol.ts";
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<SealRequest>) => void) | null;
+  postMessage(message: SealReply, transfer?: Transferable[]): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+/** The job being sealed; a job whose chunk failed stays failed. */
+let current: { job: number; sealer: ChainSealer; failed: boolean } | undefined;
+
+/** Requests are handled one after another: a job's first chunk may wait for its hasher. */
+let handled: Promise<void> = Promise.resolve();
+scope.onmessage = ({ data: request }) => {
+  handled = handled.then(() => handle(request)).catch(() => fail(request.job));
+};
+
+async function handle(request: SealRequest): Promise<void> {
+  if (request.start !== undefined) {
+    const { alg, context, heads } = request.start;
+    const known = new Map<string, ChainHead>(heads);
+    const sealer = new ChainSealer(context, await loadHasher(alg), new Map(), (writerId, stream) => {
+      const head = known.get(chainKey(writerId, stream));
+      if (head === undefined) throw new Error(`no head sent for chain ${writerId}/${stream}`);
+      return head;
+    });
+    current = { job: request.job, sealer, failed: false };
+  }
+  if (current === undefined || current.job !== request.job || current.failed) return;
+  const outcomes: SealOutcome[] = [];
+  for (const draft of request.drafts) outcomes.push(current.sealer.seal(draft));
+  const packed = pack(outcomes);
+  scope.postMessage({ job: request.job, outcomes }, [packed]);
+}
+
+/** Stops `job` at its first draft not sealed: later chunks of it are dropped. */
+function fail(job: number): void {
+  if (current?.job === job) current.failed = true;
+  scope.postMessage({ job, failed: true });
+}
+
+/** Moves every outcome's bytes and digest into one buffer, so the reply transfers it instead of copying each. */
+function pack(outcomes: SealOutcome[]): ArrayBuffer {
+  let total = 0;
+  for (const outcome of outcomes) if (!outcome.replay) total += outcome.bytes.length + outcome.digest.length;
+  const buffer = new Uint8Array(total);
+  let at = 0;
+  outcomes.forEach((outcome, i) => {
+    if (outcome.replay) return;
+    const bytes = place(buffer, at, outcome.bytes);
+    const digest = place(buffer, at + bytes.length, outcome.digest);
+    at += bytes.length + digest.length;
+    outcomes[i] = { ...outcome, bytes, digest };
+  });
+  return buffer.buffer;
+}
+
+function place(buffer: Uint8Array, at: number, data: Uint8Array): Uint8Array {
+  buffer.set(data, at);
+  return buffer.subarray(at, at + data.length);
+}
