@@ -202,6 +202,9 @@ export class MerkleTree {
   }
 
   private computeRangeHash(lo: number, hi: number): Uint8Array {
+    // Most of a proof's ranges are one complete node, read as is.
+    const level = Math.log2(hi - lo);
+    if (Number.isInteger(level) && hi !== this.treeSize) return readNode(this.store, level, lo / (hi - lo));
     const nodes = this.inFrontier(lo, hi)
       ? this.frontier.slice(this.frontier.length - decompose(lo, hi).length)
       : decompose(lo, hi).map(([level, index]) => readNode(this.store, level, index));
