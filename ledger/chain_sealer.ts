@@ -56,6 +56,23 @@ export function splitChainKey(key: string): { writerId: string; stream: string }
   return { stream: key.slice(0, newline), writerId: key.slice(newline + 1) };
 }
 
+/** The distinct chains `drafts` name, by `chainKey`; `undefined` when a draft names none validly. */
+export function chainsOf(
+  drafts: readonly RecordDraft[],
+  defaults: DraftDefaults,
+): Map<string, { writerId: string; stream: string }> | undefined {
+  const chains = new Map<string, { writerId: string; stream: string }>();
+  for (const draft of drafts) {
+    try {
+      const chain = chainKeyOf(draft, defaults);
+      chains.set(chainKey(chain.writerId, chain.stream), chain);
+    } catch {
+      return undefined;
+    }
+  }
+  return chains;
+}
+
 /** Seals drafts one after another, each chain continuing from the record sealed before it. */
 export class ChainSealer {
   /**

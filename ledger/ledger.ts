@@ -18,16 +18,17 @@ import { generateKeyPair, type NoteSigner, parseSignerKey } from "../core/keys.t
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree } from "../core/merkle_tree.ts";
 import { formatReceipt } from "../core/receipt.ts";
-import {
-  type ChainHead,
-  chainKeyOf,
-  type DraftDefaults,
-  type RecordDraft,
-  sealRecord,
-} from "../core/record.ts";
+import { type ChainHead, type DraftDefaults, type RecordDraft, sealRecord } from "../core/record.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { BLOB_ERASED_KIND, type BlobInfo, BlobStore, RETENTION_STREAM } from "./blobs.ts";
-import { chainKey, ChainSealer, type SealContext, type SealOutcome, splitChainKey } from "./chain_sealer.ts";
+import {
+  chainKey,
+  ChainSealer,
+  chainsOf,
+  type SealContext,
+  type SealOutcome,
+  splitChainKey,
+} from "./chain_sealer.ts";
 import { type QueryFilter, type QueryPage, queryRecords } from "./query.ts";
 import { LedgerError } from "./errors.ts";
 import {
@@ -641,17 +642,10 @@ export class Ledger {
     drafts: readonly RecordDraft[],
     defaults: DraftDefaults,
   ): Map<string, ChainHead> | undefined {
+    const chains = chainsOf(drafts, defaults);
+    if (chains === undefined) return undefined;
     const heads = new Map<string, ChainHead>();
-    for (const draft of drafts) {
-      let chain: { writerId: string; stream: string };
-      try {
-        chain = chainKeyOf(draft, defaults);
-      } catch {
-        return undefined;
-      }
-      const key = chainKey(chain.writerId, chain.stream);
-      if (!heads.has(key)) heads.set(key, this.readHead(chain.writerId, chain.stream));
-    }
+    for (const [key, { writerId, stream }] of chains) heads.set(key, this.readHead(writerId, stream));
     return heads;
   }
 
