@@ -630,7 +630,7 @@ export class Ledger {
     if (!this.options.sealWorker || drafts.length < SEAL_WORKER_MIN) return;
     const heads = this.storedHeads(drafts, context.defaults);
     if (heads === undefined) return;
-    if (this.sealWorker === undefined || (this.sealWorker !== "unavailable" && !this.sealWorker.running)) {
+    if (this.sealWorker !== "unavailable" && !this.sealWorker?.running) {
       this.sealWorker = await SealWorker.start().catch(() => "unavailable" as const);
     }
     if (this.sealWorker === "unavailable") return;

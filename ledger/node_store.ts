@@ -107,8 +107,8 @@ export class SqliteNodeStore implements NodeStore {
     interior.forEach(([level, index], i) => {
       const hash = row[`c${leaves.length + i}`];
       if (hash === null) return;
-      this.cache.set(level, index, hash);
-      this.prefetched.set(nodeId(level, index), hash);
+      if (level >= CACHED_LEVEL) this.cache.set(level, index, hash);
+      else this.prefetched.set(nodeId(level, index), hash);
     });
   }
 

@@ -4,9 +4,8 @@
  * module graph (ledger/seal_worker_source.ts) and touches no file.
  * @module
  */
-import type { ChainHead } from "../core/record.ts";
 import { loadHasher } from "../wasm/hasher.ts";
-import { chainKey, ChainSealer, type SealOutcome } from "./chain_sealer.ts";
+import { ChainSealer, type SealOutcome } from "./chain_sealer.ts";
 import type { SealReply, SealRequest } from "./seal_protocol.ts";
 
 interface WorkerScope {
@@ -27,11 +26,8 @@ scope.onmessage = ({ data: request }) => {
 async function handle(request: SealRequest): Promise<void> {
   if (request.start !== undefined) {
     const { alg, context, heads } = request.start;
-    const known = new Map<string, ChainHead>(heads);
-    const sealer = new ChainSealer(context, await loadHasher(alg), new Map(), (writerId, stream) => {
-      const head = known.get(chainKey(writerId, stream));
-      if (head === undefined) throw new Error(`no head sent for chain ${writerId}/${stream}`);
-      return head;
+    const sealer = new ChainSealer(context, await loadHasher(alg), new Map(heads), (writerId, stream) => {
+      throw new Error(`no head sent for chain ${writerId}/${stream}`);
     });
     current = { job: request.job, sealer, failed: false };
   }
