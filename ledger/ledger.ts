@@ -45,7 +45,7 @@ import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import { Mutex } from "./mutex.ts";
 import { pagedRows } from "./paged.ts";
 import { SubjectBloomStore } from "./subject_bloom.ts";
-import { SqliteNodeStore } from "./node_store.ts";
+import { readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { SealWorker } from "./seal_pool.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
 
@@ -176,7 +176,7 @@ export class Ledger {
       & Pick<OpenLedgerOptions, "onCommit">,
   ) {
     this.mh = new MerkleHasher(hasher);
-    this.nodes = new SqliteNodeStore(db, this.mh);
+    this.nodes = new SqliteNodeStore(db, this.mh, readLeafNodesFrom(db));
     this.statements = prepareStatements(db);
     this.blobs = new BlobStore(db, hasher);
     this.blooms = new SubjectBloomStore(db);

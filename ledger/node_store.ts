@@ -1,16 +1,34 @@
 /**
  * The Merkle NodeStore backed by the ledger (SPEC §4: proofs in O(log n) reads).
  *
- * Level-0 nodes (leaf hashes) are not stored: a leaf hash is H(0x00 || self_hash) and
- * `records.self_hash` is at hand by leaf index. Interior nodes live in `nodes (id, hash)` under
- * one integer key, `nodeId`, that grows in the order nodes are completed, so appends write at
- * the end of the table's B-tree.
+ * Nodes live in `nodes (id, hash)` under one integer key, `nodeId`, that grows in the order nodes
+ * are completed, so appends write at the end of the table's B-tree and the nodes a proof needs
+ * below level 5 (its leaf's sibling and the siblings inside the same 32 leaves) sit in one or two
+ * pages. Leaf hashes (level 0) are stored from leaf `leaf_nodes_from` (meta) on: 0 for ledgers
+ * created with schema 4, the size at migration for older ones, whose earlier leaf hashes are
+ * derived from `records.self_hash` (H(0x00 || self_hash)).
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { MerkleHasher } from "../core/merkle_hasher.ts";
 import type { NodeStore } from "../core/merkle_tree.ts";
+import { LedgerError } from "./errors.ts";
 import { NodeCache } from "./node_cache.ts";
+
+/** The meta key of the first leaf whose leaf hash is stored in `nodes`. */
+export const LEAF_NODES_FROM = "leaf_nodes_from";
+
+/** Reads `leaf_nodes_from` from the meta table; a ledger of schema 4 must have it. */
+export function readLeafNodesFrom(db: DatabaseSync): number {
+  const row = db.prepare("SELECT value FROM meta WHERE key = ?").get(LEAF_NODES_FROM) as
+    | { value: string }
+    | undefined;
+  const from = Number(row?.value);
+  if (row === undefined || !Number.isSafeInteger(from) || from < 0 || String(from) !== row.value) {
+    throw new LedgerError("NOT_A_LEDGER", `ledger metadata ${LEAF_NODES_FROM} is missing or damaged`);
+  }
+  return from;
+}
 
 /** Levels a node id can encode (trees up to 2^47 leaves). */
 const LEVELS = 64;
@@ -34,7 +52,7 @@ const CACHED_LEVEL = 5;
 const PREFETCH_MAX = 16;
 
 /**
- * Reads and writes interior nodes; derives leaf hashes from the records. Upper-level nodes, which
+ * Reads and writes nodes; derives the leaf hashes not stored from the records. Upper-level nodes, which
  * every proof reads, are cached: they never change once written (the table is append-only), and
  * a transaction that fails forgets the cache. A proof's other nodes are read in one statement
  * (`prefetch`): on a large ledger each read is a page miss, and one statement saves the others'
@@ -50,14 +68,22 @@ export class SqliteNodeStore implements NodeStore {
   private readonly insert: StatementSync;
   private readonly selectLeaf: StatementSync;
 
-  constructor(private readonly db: DatabaseSync, private readonly mh: MerkleHasher) {
+  /**
+   * @param leafNodesFrom the first leaf whose leaf hash is stored (`readLeafNodesFrom`); earlier
+   * leaf hashes are derived from `records.self_hash`.
+   */
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly mh: MerkleHasher,
+    readonly leafNodesFrom: number,
+  ) {
     this.select = db.prepare("SELECT hash FROM nodes WHERE id = ?");
     this.insert = db.prepare("INSERT INTO nodes (id, hash) VALUES (?, ?)");
     this.selectLeaf = db.prepare("SELECT self_hash FROM records WHERE leaf = ?");
   }
 
   get(level: number, index: number): Uint8Array | undefined {
-    if (level === 0) {
+    if (this.isDerived(level, index)) {
       const prefetched = this.prefetched.get(nodeId(0, index));
       if (prefetched !== undefined) return prefetched;
       const row = this.selectLeaf.get(index) as { self_hash: Uint8Array } | undefined;
@@ -72,7 +98,7 @@ export class SqliteNodeStore implements NodeStore {
   }
 
   put(level: number, index: number, hash: Uint8Array): void {
-    if (level === 0) return;
+    if (this.isDerived(level, index)) return;
     this.insert.run(nodeId(level, index), hash);
     this.cache.set(level, index, hash);
   }
@@ -92,10 +118,15 @@ export class SqliteNodeStore implements NodeStore {
     this.prefetched.clear();
   }
 
-  /** One statement, one column a node: leaf hashes first, then interior nodes. */
+  /** True for a leaf hash that is derived from its record rather than stored. */
+  isDerived(level: number, index: number): boolean {
+    return level === 0 && index < this.leafNodesFrom;
+  }
+
+  /** One statement, one column a node: derived leaf hashes first, then stored nodes. */
   private readAtOnce(nodes: [number, number][]): void {
-    const leaves = nodes.filter(([level]) => level === 0);
-    const interior = nodes.filter(([level]) => level > 0);
+    const leaves = nodes.filter(([level, index]) => this.isDerived(level, index));
+    const interior = nodes.filter(([level, index]) => !this.isDerived(level, index));
     const row = this.prefetchStatement(leaves.length, interior.length).get(
       ...leaves.map(([, index]) => index),
       ...interior.map(([level, index]) => nodeId(level, index)),

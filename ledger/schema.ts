@@ -6,11 +6,12 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { LedgerError } from "./errors.ts";
+import { LEAF_NODES_FROM } from "./node_store.ts";
 import { PAGE_ROWS, pagedRows } from "./paged.ts";
 import { SubjectBloomStore, subjectTag } from "./subject_bloom.ts";
 
 /** Schema version this code writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Names of the append-only guard triggers. */
 export const GUARD_TRIGGERS = [
@@ -136,8 +137,18 @@ function toV3(db: DatabaseSync): void {
   for (const { sql } of guards) db.exec(sql);
 }
 
+/**
+ * Version 4 stores leaf hashes in `nodes` beside the interior nodes their appends complete, so a
+ * proof reads its lowest levels from one or two pages and never the records table. Existing
+ * records keep deriving theirs from `self_hash`: rows are stored from the current size on.
+ */
+function toV4(db: DatabaseSync): void {
+  const size = (db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
+  db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(LEAF_NODES_FROM, String(size));
+}
+
 /** Forward migrations: index i upgrades version i to version i + 1. */
-const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [(db) => db.exec(V1), toV2, toV3];
+const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [(db) => db.exec(V1), toV2, toV3, toV4];
 
 /** Page size of new ledgers: 8 KiB. 4 KiB pages leave ~20% slack around 1 KiB records; 16 KiB pages save ~0.1× of size but double the bytes each single durable commit writes. */
 export const PAGE_SIZE = 8192;

@@ -25,7 +25,7 @@ import { VerificationError } from "./errors.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import type { Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
-import { nodeId, SqliteNodeStore } from "./node_store.ts";
+import { nodeId, readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { pagedRows } from "./paged.ts";
 import { BLOCK_LEAVES } from "./subject_bloom.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
@@ -112,6 +112,8 @@ interface OrderedScan {
 class VerifyState {
   failure: SecuraMemError | undefined;
   private size = 0;
+  /** The first leaf whose leaf hash is stored in `nodes`. */
+  private leafNodesFrom = 0;
   private checked = 0;
   private checkpointsChecked = 0;
   private chains = 0;
@@ -145,11 +147,12 @@ class VerifyState {
     this.checkTriggers();
     const checkpoints = new StoredCheckpoints(this.db, this.options.fromCheckpoint ?? 0);
     this.size = (this.db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
+    this.leafNodesFrom = storedLeafNodesFrom(this.db);
     if (this.options.range !== undefined) return await this.runRange(this.options.range, checkpoints);
     const start = this.options.fromCheckpoint ?? 0;
     const chain = await this.keyChain(start);
     const mh = new MerkleHasher(this.ledger.hasher);
-    const nodes = new CheckingNodeStore(this.db, mh, start);
+    const nodes = new CheckingNodeStore(this.db, mh, start, this.leafNodesFrom);
     const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
     const tracker = new ChainTracker(this.ledger.meta.alg, start > 0);
     const resumeChain = this.db.prepare(
@@ -280,9 +283,12 @@ class VerifyState {
       } catch (error) {
         if (!(error instanceof SecuraMemError)) throw error;
         const sibling = row.leaf % 2 === 0 ? row.leaf + 1 : row.leaf - 1;
+        const suspects = sibling < this.leafNodesFrom
+          ? `this record or leaf ${sibling}`
+          : "this record or a stored Merkle node on its path";
         throw new VerificationError(
           error.code,
-          `leaf's proof does not reach the signed root (this record or leaf ${sibling} was altered): ${error.detail}`,
+          `leaf's proof does not reach the signed root (${suspects} was altered): ${error.detail}`,
           { leafIndex: row.leaf },
         );
       }
@@ -443,11 +449,11 @@ class VerifyState {
       n: number;
       top: number | null;
     };
-    const expected = interiorNodeCount(size);
+    const expected = storedNodeCount(size, this.leafNodesFrom);
     if (nodes.n !== expected || (nodes.top ?? 0) >= nodeId(0, size)) {
       throw new VerificationError(
         "NODE_MISMATCH",
-        `${nodes.n} interior Merkle nodes are stored; ${size} records make ${expected}`,
+        `${nodes.n} Merkle nodes are stored; ${size} records make ${expected}`,
         { leafIndex: size },
       );
     }
@@ -577,8 +583,9 @@ class StoredCheckpoints {
 }
 
 /**
- * Compares every interior node the rebuilt tree completes with the stored one, instead of storing
- * it. A mismatch is located at the leaf whose append completed the node.
+ * Compares every node the rebuilt tree completes with the stored one, instead of storing it: the
+ * interior nodes, and the leaf hashes from `leaf_nodes_from` on. A mismatch is located at the leaf
+ * whose append completed the node.
  */
 class CheckingNodeStore implements NodeStore {
   private readonly stored: SqliteNodeStore;
@@ -586,8 +593,8 @@ class CheckingNodeStore implements NodeStore {
   private readonly scan: Generator<NodeRow>;
   private head: NodeRow | undefined;
 
-  constructor(db: DatabaseSync, mh: MerkleHasher, fromLeaf: number) {
-    this.stored = new SqliteNodeStore(db, mh);
+  constructor(db: DatabaseSync, mh: MerkleHasher, fromLeaf: number, leafNodesFrom: number) {
+    this.stored = new SqliteNodeStore(db, mh, leafNodesFrom);
     const select = db.prepare("SELECT id, hash FROM nodes WHERE id >= ? ORDER BY id LIMIT ?");
     this.scan = pagedRows<NodeRow>(select, "id", nodeId(0, fromLeaf));
     this.head = this.scan.next().value ?? undefined;
@@ -599,7 +606,7 @@ class CheckingNodeStore implements NodeStore {
 
   /** The rebuilt node must be the next stored one: nodes are stored in the order appends complete them. */
   put(level: number, index: number, hash: Uint8Array): void {
-    if (level === 0) return; // leaf hashes are derived from the self_hash just checked
+    if (this.stored.isDerived(level, index)) return; // derived from the self_hash just checked
     const id = nodeId(level, index);
     const leafIndex = (index + 1) * 2 ** level - 1;
     if (this.head !== undefined && this.head.id < id) {
@@ -625,9 +632,9 @@ interface NodeRow {
   hash: Uint8Array;
 }
 
-/** Interior nodes of a tree of `size` leaves: complete subtrees of height ≥ 1. */
-function interiorNodeCount(size: number): number {
-  let count = 0;
+/** Stored nodes of a tree of `size` leaves: complete subtrees of height ≥ 1, and the leaves from `leafNodesFrom`. */
+function storedNodeCount(size: number, leafNodesFrom: number): number {
+  let count = Math.max(0, size - leafNodesFrom);
   for (let width = 2; width <= size; width *= 2) count += Math.floor(size / width);
   return count;
 }
@@ -644,6 +651,15 @@ function defaultWorkers(): number {
 
 function fail(code: string, message: string, leafIndex: number): VerificationError {
   return new VerificationError(code, message, { leafIndex });
+}
+
+function storedLeafNodesFrom(db: DatabaseSync): number {
+  try {
+    return readLeafNodesFrom(db);
+  } catch (error) {
+    if (!(error instanceof SecuraMemError)) throw error;
+    throw new VerificationError("NODE_MISMATCH", error.detail);
+  }
 }
 
 function databaseFailure(error: unknown): VerificationError {

@@ -1,5 +1,8 @@
 /** Helpers for ledger tests: temporary ledgers with a fixed clock. */
+import { DatabaseSync } from "node:sqlite";
 import { Ledger } from "../ledger/ledger.ts";
+import { LEAF_NODES_FROM } from "../ledger/node_store.ts";
+import { guardSql } from "../ledger/schema.ts";
 import type { RecordDraft } from "../core/record.ts";
 
 export async function tempLedger(options: Parameters<typeof Ledger.create>[1] = {}): Promise<Ledger> {
@@ -22,4 +25,18 @@ export function agentDraft(i: number, extra: Partial<RecordDraft> = {}): RecordD
 export async function removeLedger(ledger: Ledger): Promise<void> {
   ledger.close();
   await Deno.remove(ledger.paths.dir.replace(/\/ledger$/, ""), { recursive: true });
+}
+
+/**
+ * Turns a schema-4 ledger back into schema 3, which stored no leaf hashes: drops its leaf rows
+ * (ids that are multiples of 64) and `leaf_nodes_from`.
+ */
+export function downgradeToSchema3(dir: string): void {
+  const db = new DatabaseSync(`${dir}/ledger.db`);
+  db.exec(`DROP TRIGGER nodes_no_update; DROP TRIGGER nodes_no_delete;
+DELETE FROM nodes WHERE id % 64 = 0;
+DELETE FROM meta WHERE key = '${LEAF_NODES_FROM}';
+${guardSql("nodes")}
+PRAGMA user_version = 3;`);
+  db.close();
 }

@@ -7,7 +7,7 @@ import { LedgerError } from "../ledger/errors.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { subjectTag } from "../ledger/subject_bloom.ts";
 import { guardSql } from "../ledger/schema.ts";
-import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { agentDraft, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf } from "./_codes.ts";
 
 Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reopen", async () => {
@@ -256,6 +256,7 @@ Deno.test("ledger: subject queries through the per-block filters match a scan, a
  * place of `subject_tag`; for version 1 also the B-tree subject index instead of the filters.
  */
 function downgradeSchema(dir: string, version: 1 | 2, subjectOf: (leaf: number) => string): void {
+  downgradeToSchema3(dir);
   const db = new DatabaseSync(`${dir}/ledger.db`);
   db.exec(`DROP TRIGGER records_no_update; DROP TRIGGER records_no_delete;
 ALTER TABLE records ADD COLUMN subject_key TEXT;`);
@@ -285,7 +286,7 @@ for (const version of [1, 2] as const) {
     const reopened = await Ledger.open(dir);
     try {
       const db = reopened.db;
-      assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 3);
+      assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 4);
       const columns = db.prepare("SELECT name FROM pragma_table_info('records')").all().map((r) => r.name);
       assert.equal(columns.at(-1), "subject_tag");
       assert.ok(!columns.includes("subject_key"));

@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { signCheckpoint } from "../core/checkpoint.ts";
 import { generateKeyPair, parseSignerKey } from "../core/keys.ts";
+import { LedgerError } from "../ledger/errors.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { nodeId } from "../ledger/node_store.ts";
 import { verifyLedger, type VerifyReport } from "../ledger/verify.ts";
-import { agentDraft, tempLedger } from "./_ledger.ts";
+import { agentDraft, downgradeToSchema3, tempLedger } from "./_ledger.ts";
 import { expectFailure, hex, sqlite, unguarded } from "./_tamper.ts";
 
 const template = await tempLedger();
@@ -70,7 +71,7 @@ Deno.test("tamper: a record rewritten with a matching self_hash breaks the Merkl
   } WHERE leaf = 5;`;
   const report = await tampered((_, db) => sqlite(db, unguarded(sql)));
   expectFailure(report, "NODE_MISMATCH", 5);
-  assert.match(report.failure!.message, /level 1, index 2/);
+  assert.match(report.failure!.message, /level 0, index 5\) is wrong/, "its stored leaf hash first");
 });
 
 Deno.test("tamper: an index column that disagrees with the bytes is INDEX_MISMATCH", async () => {
@@ -124,6 +125,32 @@ Deno.test("tamper: a Merkle node or a chain head changed", async () => {
   expectFailure(
     await tampered((_, db) => sqlite(db, `UPDATE heads SET seq = 99 WHERE stream = 'agent';`)),
     "HEAD_MISMATCH",
+  );
+});
+
+Deno.test("tamper: a stored leaf hash changed, deleted or added, or leaf_nodes_from moved, is NODE_MISMATCH", async () => {
+  const changed = await tampered((_, db) =>
+    sqlite(db, unguarded(`UPDATE nodes SET hash = zeroblob(32) WHERE id = ${nodeId(0, 3)};`))
+  );
+  expectFailure(changed, "NODE_MISMATCH", 3);
+  assert.match(changed.failure!.message, /level 0, index 3\) is wrong/);
+  const deleted = await tampered((_, db) =>
+    sqlite(db, unguarded(`DELETE FROM nodes WHERE id = ${nodeId(0, 3)};`))
+  );
+  expectFailure(deleted, "NODE_MISMATCH", 3);
+  assert.match(deleted.failure!.message, /level 0, index 3\) is missing/);
+  const moved = await tampered((_, db) =>
+    sqlite(db, `UPDATE meta SET value = '4' WHERE key = 'leaf_nodes_from';`)
+  );
+  expectFailure(moved, "NODE_MISMATCH", 0);
+  assert.match(moved.failure!.message, /no record completes/);
+  const beyond = await tampered((_, db) =>
+    sqlite(db, `INSERT INTO nodes (id, hash) VALUES (${nodeId(0, 12)}, zeroblob(32));`)
+  );
+  expectFailure(beyond, "NODE_MISMATCH", 12);
+  await assert.rejects(
+    tampered((_, db) => sqlite(db, `DELETE FROM meta WHERE key = 'leaf_nodes_from';`)),
+    (error: unknown) => error instanceof LedgerError && error.code === "NOT_A_LEDGER",
   );
 });
 
@@ -231,15 +258,32 @@ Deno.test("tamper: verify --range proves each record of the range into the newes
   const forge = `UPDATE records SET body = ${hex(body)}, self_hash = ${
     hex(hasher.digest(body))
   } WHERE leaf = 5;`;
+  const report = await rangeAfter(forge, { from: 4, to: 8 });
+  expectFailure(report, "ROOT_MISMATCH", 5);
+  assert.match(report.failure!.message, /this record or a stored Merkle node on its path was altered/);
+  // Migrated from schema 3: leaf hashes below leaf_nodes_from come from the records, so leaf 4's proof fails.
+  const legacy = await rangeAfter(forge, { from: 4, to: 8 }, downgradeToSchema3);
+  expectFailure(legacy, "ROOT_MISMATCH", 4);
+  assert.match(legacy.failure!.message, /this record or leaf 5 was altered/);
+});
+
+/** Range verify of a copy of the template after `sql`, `prepare` applied to the copy's directory first. */
+async function rangeAfter(
+  sql: string,
+  range: { from: number; to: number },
+  prepare: (dir: string) => void = () => {},
+): Promise<VerifyReport> {
   const dir = await Deno.makeTempDir({ prefix: "smem-range-" });
   for (const name of ["ledger.db", "signer.key"]) {
     await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
   }
-  sqlite(`${dir}/ledger.db`, unguarded(forge));
+  prepare(dir);
+  sqlite(`${dir}/ledger.db`, unguarded(sql));
   const ledger = await Ledger.open(dir);
-  const report = await verifyLedger(ledger, { range: { from: 4, to: 8 } });
-  ledger.close();
-  await Deno.remove(dir, { recursive: true });
-  expectFailure(report, "ROOT_MISMATCH", 4);
-  assert.match(report.failure!.message, /leaf 5 was altered/);
-});
+  try {
+    return await verifyLedger(ledger, { range });
+  } finally {
+    ledger.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}

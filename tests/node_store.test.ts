@@ -3,9 +3,11 @@ import { parseHash } from "../core/hash.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
 import { NodeCache } from "../ledger/node_cache.ts";
-import { SqliteNodeStore } from "../ledger/node_store.ts";
+import { readLeafNodesFrom, SqliteNodeStore } from "../ledger/node_store.ts";
+import { Ledger } from "../ledger/ledger.ts";
+import { verifyLedger } from "../ledger/verify.ts";
 import { loadHasher } from "../wasm/hasher.ts";
-import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { agentDraft, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
 
 const mh = new MerkleHasher(await loadHasher("b3"));
 
@@ -31,52 +33,70 @@ Deno.test("node cache: keeps copies by level and index across growth; ignores lo
   assert.equal(cache.get(7, 0), undefined);
 });
 
-Deno.test("ledger proofs (prefetched from SQLite) equal an in-memory tree's at every size and leaf", async () => {
-  const ledger = await tempLedger();
-  try {
-    const memory = new MerkleTree(mh, new MemoryNodeStore());
-    const sizes = [1, 2, 31, 33, 64, 100, 129, 200];
-    let previous = 0;
-    for (const size of sizes) {
-      const results = await ledger.appendBatch(
-        Array.from({ length: size - previous }, (_, i) => agentDraft(previous + i)),
-      );
-      for (const result of results) memory.appendEntry(parseHash(result.selfHash).digest);
-      previous = size;
-    }
-    const store = new SqliteNodeStore(ledger.db, mh);
-    for (const size of sizes) {
-      const reopened = new MerkleTree(mh, store, size);
-      for (let i = 0; i < size; i++) {
-        assert.deepEqual(
-          ledger.inclusionProof(i, size),
-          memory.inclusionProof(i, size),
-          `leaf ${i} of ${size}`,
+for (const migratedAt of [undefined, 100]) {
+  const title = migratedAt === undefined
+    ? "a schema-4 ledger"
+    : `a ledger migrated from schema 3 at ${migratedAt} records`;
+  Deno.test(`ledger proofs (prefetched from SQLite) equal an in-memory tree's at every size and leaf: ${title}`, async () => {
+    let ledger = await tempLedger();
+    try {
+      const memory = new MerkleTree(mh, new MemoryNodeStore());
+      const sizes = [1, 2, 31, 33, 64, 100, 129, 200];
+      let previous = 0;
+      for (const size of sizes) {
+        const results = await ledger.appendBatch(
+          Array.from({ length: size - previous }, (_, i) => agentDraft(previous + i)),
         );
-        assert.deepEqual(
-          reopened.inclusionProof(i),
-          memory.inclusionProof(i, size),
-          `leaf ${i}, tree of ${size}`,
-        );
+        for (const result of results) memory.appendEntry(parseHash(result.selfHash).digest);
+        previous = size;
+        if (size === migratedAt) {
+          ledger.close();
+          downgradeToSchema3(ledger.paths.dir);
+          ledger = await Ledger.open(ledger.paths.dir);
+        }
       }
-      for (const old of sizes.filter((m) => m <= size)) {
-        assert.deepEqual(
-          ledger.consistencyProof(old, size),
-          memory.consistencyProof(old, size),
-          `${old} → ${size}`,
-        );
+      const leafNodesFrom = readLeafNodesFrom(ledger.db);
+      assert.equal(leafNodesFrom, migratedAt ?? 0);
+      const leafRows = ledger.db.prepare("SELECT count(*) AS n FROM nodes WHERE id % 64 = 0").get() as {
+        n: number;
+      };
+      assert.equal(leafRows.n, 200 - leafNodesFrom, "a leaf row for every leaf from leaf_nodes_from on");
+      const store = new SqliteNodeStore(ledger.db, mh, leafNodesFrom);
+      for (const size of sizes) {
+        const reopened = new MerkleTree(mh, store, size);
+        for (let i = 0; i < size; i++) {
+          assert.deepEqual(
+            ledger.inclusionProof(i, size),
+            memory.inclusionProof(i, size),
+            `leaf ${i} of ${size}`,
+          );
+          assert.deepEqual(
+            reopened.inclusionProof(i),
+            memory.inclusionProof(i, size),
+            `leaf ${i}, tree of ${size}`,
+          );
+        }
+        for (const old of sizes.filter((m) => m <= size)) {
+          assert.deepEqual(
+            ledger.consistencyProof(old, size),
+            memory.consistencyProof(old, size),
+            `${old} → ${size}`,
+          );
+        }
       }
+      // More nodes than one statement reads, some of them never stored: each read as get would.
+      const nodes: [number, number][] = Array.from({ length: 40 }, (_, i) => [i % 6, i * 3]);
+      store.prefetch(nodes);
+      const direct = new SqliteNodeStore(ledger.db, mh, leafNodesFrom);
+      for (const [level, index] of nodes) {
+        assert.deepEqual(store.get(level, index), direct.get(level, index), `node ${level}/${index}`);
+      }
+      const report = await verifyLedger(ledger);
+      assert.equal(report.ok, true, report.failure?.message);
+      await removeLedger(ledger);
+    } catch (error) {
+      ledger.close();
+      throw error;
     }
-    // More nodes than one statement reads, some of them never stored: each read as get would.
-    const nodes: [number, number][] = Array.from({ length: 40 }, (_, i) => [i % 6, i * 3]);
-    store.prefetch(nodes);
-    const direct = new SqliteNodeStore(ledger.db, mh);
-    for (const [level, index] of nodes) {
-      assert.deepEqual(store.get(level, index), direct.get(level, index), `node ${level}/${index}`);
-    }
-    await removeLedger(ledger);
-  } catch (error) {
-    ledger.close();
-    throw error;
-  }
-});
+  });
+}
