@@ -5,6 +5,7 @@
  * from those stored nodes in O(log n) reads through a small storage interface.
  * @module
  */
+import { EdgeHashes } from "./edge_hashes.ts";
 import { ProofError } from "./errors.ts";
 import type { MerkleHasher } from "./merkle_hasher.ts";
 
@@ -61,6 +62,8 @@ export class MerkleTree {
   private readonly frontier: Uint8Array[];
   /** Range hashes shared by the proofs of one `inclusionProofs` call. */
   private shared: Map<string, Uint8Array> | undefined;
+  /** Hashes of ranges that are not one complete node, shared by every proof at their size. */
+  private readonly edges = new EdgeHashes();
 
   /** Opens the tree of `size` leaves whose nodes are in `store`. */
   constructor(readonly hasher: MerkleHasher, readonly store: NodeStore, size = 0) {
@@ -185,7 +188,8 @@ export class MerkleTree {
   private rangeHashes(ranges: readonly [number, number][]): Uint8Array[] {
     if (this.store.prefetch !== undefined) {
       const wanted = ranges.filter(([lo, hi]) =>
-        !this.shared?.has(`${lo}:${hi}`) && !this.inFrontier(lo, hi)
+        !this.shared?.has(`${lo}:${hi}`) && this.edges.get(lo, hi) === undefined &&
+        !this.inFrontier(lo, hi)
       );
       this.store.prefetch(wanted.flatMap(([lo, hi]) => decompose(lo, hi)));
     }
@@ -205,11 +209,14 @@ export class MerkleTree {
     // Most of a proof's ranges are one complete node, read as is.
     const level = Math.log2(hi - lo);
     if (Number.isInteger(level) && hi !== this.treeSize) return readNode(this.store, level, lo / (hi - lo));
+    const kept = this.edges.get(lo, hi);
+    if (kept !== undefined) return kept;
     const nodes = this.inFrontier(lo, hi)
       ? this.frontier.slice(this.frontier.length - decompose(lo, hi).length)
       : decompose(lo, hi).map(([level, index]) => readNode(this.store, level, index));
     let hash = nodes[nodes.length - 1];
     for (let i = nodes.length - 2; i >= 0; i--) hash = this.hasher.node(nodes[i], hash);
+    this.edges.set(lo, hi, hash);
     return hash;
   }
 

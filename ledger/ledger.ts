@@ -334,20 +334,17 @@ export class Ledger {
 
   /** Inclusion proof of leaf `index` in the tree of `size` leaves. */
   inclusionProof(index: number, size: number = this.size): Uint8Array[] {
-    this.syncTree();
-    return this.tree.inclusionProof(index, size);
+    return this.treeCovering(size).inclusionProof(index, size);
   }
 
   /** Consistency proof between two tree sizes. */
   consistencyProof(oldSize: number, newSize: number = this.size): Uint8Array[] {
-    this.syncTree();
-    return this.tree.consistencyProof(oldSize, newSize);
+    return this.treeCovering(newSize).consistencyProof(oldSize, newSize);
   }
 
   /** Root of the first `size` leaves. */
   rootAt(size: number = this.size): Uint8Array {
-    this.syncTree();
-    return this.tree.rootAt(size);
+    return this.treeCovering(size).rootAt(size);
   }
 
   /**
@@ -539,8 +536,8 @@ export class Ledger {
   }
 
   private receiptsAgainst(indexes: readonly number[], stored: StoredCheckpoint): string[] {
-    this.syncTree();
-    const proofs = this.tree.inclusionProofs(indexes, stored.checkpoint.size);
+    const size = stored.checkpoint.size;
+    const proofs = this.treeCovering(size).inclusionProofs(indexes, size);
     return indexes.map((index, i) => formatReceipt(this.record(index), index, proofs[i], stored.note));
   }
 
@@ -575,6 +572,15 @@ export class Ledger {
   }
 
   /** Reloads the frontier when another process has appended since we last looked. */
+  /**
+   * The tree, synced with the database only when it does not reach `size`: the log only grows, so
+   * proofs and roots at sizes it reaches are the same after other processes append.
+   */
+  private treeCovering(size: number): MerkleTree {
+    if (size > this.tree.size) this.syncTree();
+    return this.tree;
+  }
+
   private syncTree(): void {
     const size = this.storedSize();
     if (size !== this.tree.size) this.tree = new MerkleTree(this.mh, this.nodes, size);

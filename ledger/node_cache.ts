@@ -16,9 +16,14 @@ export class NodeCache {
 
   /** The cached hash (a view: callers must not write to it), or `undefined`. */
   get(level: number, index: number): Uint8Array | undefined {
-    if (this.known[level]?.[index] !== 1) return undefined;
+    if (!this.has(level, index)) return undefined;
     const at = index * DIGEST_BYTES;
     return this.hashes[level].subarray(at, at + DIGEST_BYTES);
+  }
+
+  /** True when node (level, index) is cached. */
+  has(level: number, index: number): boolean {
+    return this.known[level]?.[index] === 1;
   }
 
   /** Caches a copy of `hash`; levels below `minLevel` are ignored. */

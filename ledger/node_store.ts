@@ -51,6 +51,9 @@ const CACHED_LEVEL = 5;
 /** Most nodes one prefetch statement reads. */
 const PREFETCH_MAX = 16;
 
+/** The column names of a prefetch statement. */
+const COLUMNS = Array.from({ length: PREFETCH_MAX }, (_, i) => `c${i}`);
+
 /**
  * Reads and writes nodes; derives the leaf hashes not stored from the records. Upper-level nodes, which
  * every proof reads, are cached: they never change once written (the table is append-only), and
@@ -106,7 +109,7 @@ export class SqliteNodeStore implements NodeStore {
   /** Reads the nodes not cached, up to PREFETCH_MAX a statement, for the `get` calls that follow. */
   prefetch(nodes: readonly [number, number][]): void {
     this.prefetched.clear();
-    const wanted = nodes.filter(([level, index]) => this.cache.get(level, index) === undefined);
+    const wanted = nodes.filter(([level, index]) => !this.cache.has(level, index));
     for (let at = 0; at < wanted.length; at += PREFETCH_MAX) {
       this.readAtOnce(wanted.slice(at, at + PREFETCH_MAX));
     }
@@ -132,11 +135,11 @@ export class SqliteNodeStore implements NodeStore {
       ...interior.map(([level, index]) => nodeId(level, index)),
     ) as Record<string, Uint8Array | null>;
     leaves.forEach(([, index], i) => {
-      const selfHash = row[`c${i}`];
+      const selfHash = row[COLUMNS[i]];
       if (selfHash !== null) this.prefetched.set(nodeId(0, index), this.mh.leaf(selfHash));
     });
     interior.forEach(([level, index], i) => {
-      const hash = row[`c${leaves.length + i}`];
+      const hash = row[COLUMNS[leaves.length + i]];
       if (hash === null) return;
       if (level >= CACHED_LEVEL) this.cache.set(level, index, hash);
       else this.prefetched.set(nodeId(level, index), hash);
@@ -150,7 +153,7 @@ export class SqliteNodeStore implements NodeStore {
       const columns = [
         ...Array.from({ length: leaves }, () => "(SELECT self_hash FROM records WHERE leaf = ?)"),
         ...Array.from({ length: interior }, () => "(SELECT hash FROM nodes WHERE id = ?)"),
-      ].map((select, i) => `${select} AS c${i}`);
+      ].map((select, i) => `${select} AS ${COLUMNS[i]}`);
       statement = this.db.prepare(`SELECT ${columns.join(", ")}`);
       this.prefetchStatements.set(shape, statement);
     }

@@ -49,6 +49,27 @@ Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reop
   }
 });
 
+Deno.test("ledger: a ledger opened before another one appended serves proofs at the new sizes", async () => {
+  const writer = await tempLedger();
+  const reader = await Ledger.open(writer.paths.dir);
+  try {
+    await writer.appendBatch(Array.from({ length: 10 }, (_, i) => agentDraft(i)));
+    assert.equal(reader.size, 0, "the reader has not looked yet");
+    const root = writer.rootAt(10);
+    assert.deepEqual(reader.rootAt(10), root);
+    assert.deepEqual(reader.inclusionProof(6, 10), writer.inclusionProof(6, 10));
+    assert.deepEqual(reader.consistencyProof(4, 10), writer.consistencyProof(4, 10));
+    await writer.appendBatch([agentDraft(10)]);
+    assert.deepEqual(reader.inclusionProof(3, 11), writer.inclusionProof(3, 11));
+    const verifier = await parseVerifierKey(reader.verifierKey!);
+    const receipt = await verifyReceipt(reader.receipt(10), [verifier], reader.hasher);
+    assert.equal(receipt.checkpoint.checkpoint.size, 11);
+  } finally {
+    reader.close();
+    await removeLedger(writer);
+  }
+});
+
 Deno.test("ledger: idempotent replay, CONFLICT, SEQ_GAP", async () => {
   const ledger = await tempLedger();
   const draft = {

@@ -135,6 +135,29 @@ Deno.test("merkle: proofs at a tree's own size take its right edge from the fron
   assert.deepEqual(store.reads, ["0/1", "1/1", "2/1", "3/1", "4/1", "5/1"]);
 });
 
+Deno.test("merkle: a right edge hashed for one proof is kept for the next proof at that size", () => {
+  const store = new CountingStore();
+  const big = new MerkleTree(mh, store, MAX);
+  big.inclusionProof(0, 100);
+  store.reads = [];
+  const proof = big.inclusionProof(1, 100);
+  // Leaf 1's siblings inside [0, 64) are read again; [64, 100) is kept, not read.
+  assert.deepEqual(store.reads, ["0/0", "1/1", "2/1", "3/1", "4/1", "5/1"]);
+  verifyInclusion(mh, 1, 100, leaves[1], proof, roots[100]);
+});
+
+Deno.test("merkle: kept right edges stay right while the tree grows and old sizes are asked again", () => {
+  const growing = new MerkleTree(mh, new MemoryNodeStore());
+  for (let n = 1; n <= MAX; n++) {
+    growing.appendEntry(entry(n - 1));
+    for (const size of [n, Math.ceil(n / 2), Math.max(1, n - 17)]) {
+      for (const i of [0, size >> 1, size - 1]) {
+        verifyInclusion(mh, i, size, leaves[i], growing.inclusionProof(i, size), roots[size]);
+      }
+    }
+  }
+});
+
 Deno.test("merkle: inclusionProofs shares subtree hashes and equals one proof at a time", () => {
   fc.assert(
     fc.property(
