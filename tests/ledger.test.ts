@@ -70,6 +70,21 @@ Deno.test("ledger: a ledger opened before another one appended serves proofs at 
   }
 });
 
+Deno.test("ledger: the database runs in WAL, synchronous FULL unless asked NORMAL, 4,000-page autocheckpoint", async () => {
+  for (const [durability, synchronous] of [[undefined, 2], ["normal", 1]] as const) {
+    const ledger = await tempLedger(durability === undefined ? {} : { durability });
+    try {
+      const pragma = (name: string) => Object.values(ledger.db.prepare(`PRAGMA ${name}`).get()!)[0];
+      assert.deepEqual(
+        [pragma("journal_mode"), pragma("synchronous"), pragma("wal_autocheckpoint")],
+        ["wal", synchronous, 4000],
+      );
+    } finally {
+      await removeLedger(ledger);
+    }
+  }
+});
+
 Deno.test("ledger: idempotent replay, CONFLICT, SEQ_GAP", async () => {
   const ledger = await tempLedger();
   const draft = {
