@@ -571,7 +571,6 @@ export class Ledger {
     queueMicrotask(() => observer(commit));
   }
 
-  /** Reloads the frontier when another process has appended since we last looked. */
   /**
    * The tree, synced with the database only when it does not reach `size`: the log only grows, so
    * proofs and roots at sizes it reaches are the same after other processes append.
@@ -581,6 +580,7 @@ export class Ledger {
     return this.tree;
   }
 
+  /** Reloads the frontier when another process has appended since we last looked. */
   private syncTree(): void {
     const size = this.storedSize();
     if (size !== this.tree.size) this.tree = new MerkleTree(this.mh, this.nodes, size);
@@ -802,7 +802,7 @@ function prepareStatements(db: DatabaseSync): Statements {
 /**
  * WAL pages (8 KiB) before a commit copies the WAL back into the database: SQLite's default of
  * 1,000 made every ~100th single append pay a ~5 ms checkpoint (its p99); 4,000 (a WAL of up to
- * 32 MiB) writes the pages that many commits rewrite once, for a p99 of ~1.8 ms and rarer, longer
+ * 32 MiB) writes the pages that many commits rewrite once, for a p99 of ~2 ms and rarer, longer
  * pauses (bench/RESULTS.md).
  */
 const WAL_AUTOCHECKPOINT_PAGES = 4000;
