@@ -48,6 +48,7 @@ import { SubjectBloomStore } from "./subject_bloom.ts";
 import { readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { SealWorker } from "./seal_pool.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
+import { LOG_ROWS, LOG_SIZE_SQL, RecentRows, RECORD_COLUMNS, type RecordTable } from "./recent.ts";
 
 export { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 
@@ -149,6 +150,7 @@ export class Ledger {
   private readonly statements: Statements;
   private readonly blobs: BlobStore;
   private readonly blooms: SubjectBloomStore;
+  private readonly recent: RecentRows;
   /** Appends waiting for the next group commit. */
   private readonly queue = new GroupCommitQueue<AppendResult>((drafts) =>
     this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts)))
@@ -180,6 +182,7 @@ export class Ledger {
     this.statements = prepareStatements(db);
     this.blobs = new BlobStore(db, hasher);
     this.blooms = new SubjectBloomStore(db);
+    this.recent = new RecentRows(db);
     this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
   }
 
@@ -480,7 +483,7 @@ export class Ledger {
   /** Rotation statements in log order (the `KeyRotated` records' attrs), of leaves below `beforeLeaf`. */
   rotations(beforeLeaf: number = Number.MAX_SAFE_INTEGER): string[] {
     const rows = this.db.prepare(
-      "SELECT body FROM records WHERE stream = ? AND kind = ? AND leaf < ? ORDER BY leaf",
+      `SELECT body FROM ${LOG_ROWS} WHERE stream = ? AND kind = ? AND leaf < ? ORDER BY leaf`,
     ).all(KEYS_STREAM, KEY_ROTATED_KIND, beforeLeaf) as { body: Uint8Array }[];
     return rows.map((row) =>
       (JSON.parse(fromUtf8(row.body)) as { attrs: { rotation: string } }).attrs.rotation
@@ -505,7 +508,7 @@ export class Ledger {
   /** Records with leaf index in [from, to), in order, streamed. */
   *records(from: number, to: number): Generator<StoredRecord> {
     const rows = this.db.prepare(
-      "SELECT leaf, body, self_hash FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?",
+      `SELECT leaf, body, self_hash FROM ${LOG_ROWS} WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?`,
     );
     type Row = { leaf: number; body: Uint8Array; self_hash: Uint8Array };
     for (const row of pagedRows<Row>(rows, "leaf", from, [to])) {
@@ -521,13 +524,30 @@ export class Ledger {
     return row.size ?? undefined;
   }
 
-  /** Closes the database and stops the seal worker. */
+  /**
+   * Closes the database and stops the seal worker. The unindexed tail is moved into `records`
+   * first when no transaction is under way; a ledger busy in another process keeps it, which is
+   * as valid (the next commit that needs to moves it). Closing again does nothing.
+   */
   close(): void {
     if (this.sealWorker instanceof SealWorker) this.sealWorker.close();
+    if (!this.db.isOpen) return;
+    if (!this.db.isTransaction) this.moveRecentBestEffort();
     this.db.close();
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  private moveRecentBestEffort(): void {
+    try {
+      if (!this.recent.hasRows()) return;
+      this.db.exec("BEGIN IMMEDIATE");
+      this.recent.moveAll();
+      this.db.exec("COMMIT");
+    } catch {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+    }
+  }
 
   private storedAt(size: number): StoredCheckpoint {
     const stored = this.checkpointAt(size);
@@ -597,7 +617,13 @@ export class Ledger {
       defaults: { tsMs: this.options.clock(), writerId: this.options.writerId },
       bounds: this.meta.bounds,
     };
-    const batch: BatchState = { heads: new Map(), subjects: [], results: [], appended: 0 };
+    const batch: BatchState = {
+      heads: new Map(),
+      subjects: [],
+      results: [],
+      table: this.recent.tableFor(drafts.length, this.tree.size),
+      appended: 0,
+    };
     const sealer = new ChainSealer(context, this.hasher, batch.heads, (w, s) => this.readHead(w, s));
     const store = (item: number, seal: () => SealOutcome) => {
       try {
@@ -668,7 +694,7 @@ export class Ledger {
     const index = this.tree.size;
     this.tree.appendEntry(outcome.digest);
     const columns = outcome.columns;
-    this.statements.insertRecord.run(
+    this.statements.insert[batch.table].run(
       index,
       outcome.bytes,
       outcome.digest,
@@ -758,6 +784,8 @@ interface BatchState {
   readonly heads: Map<string, ChainHead>;
   readonly subjects: { leaf: number; key: string }[];
   readonly results: Omit<AppendResult, "checkpointSize">[];
+  /** Where this commit stores its records. */
+  readonly table: RecordTable;
   appended: number;
 }
 
@@ -765,7 +793,8 @@ interface Statements {
   readonly size: StatementSync;
   readonly head: StatementSync;
   readonly upsertHead: StatementSync;
-  readonly insertRecord: StatementSync;
+  /** Stores a record in either table. */
+  readonly insert: Readonly<Record<RecordTable, StatementSync>>;
   readonly recordAt: StatementSync;
   readonly recordBySeq: StatementSync;
   readonly leafOfHash: StatementSync;
@@ -776,21 +805,21 @@ interface Statements {
 
 function prepareStatements(db: DatabaseSync): Statements {
   return {
-    size: db.prepare("SELECT max(leaf) + 1 AS size FROM records"),
+    size: db.prepare(LOG_SIZE_SQL),
     head: db.prepare("SELECT seq, self_hash FROM heads WHERE writer_id = ? AND stream = ?"),
     upsertHead: db.prepare(
       "INSERT INTO heads (writer_id, stream, seq, self_hash) VALUES (?, ?, ?, ?) " +
         "ON CONFLICT (writer_id, stream) DO UPDATE SET seq = excluded.seq, self_hash = excluded.self_hash",
     ),
-    insertRecord: db.prepare(
-      "INSERT INTO records (leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_tag) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ),
-    recordAt: db.prepare("SELECT body, self_hash FROM records WHERE leaf = ?"),
+    insert: {
+      records: db.prepare(`INSERT INTO records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      recent: db.prepare(`INSERT INTO recent (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    },
+    recordAt: db.prepare(`SELECT body, self_hash FROM ${LOG_ROWS} WHERE leaf = ?`),
     recordBySeq: db.prepare(
-      "SELECT leaf, body, self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
+      `SELECT leaf, body, self_hash FROM ${LOG_ROWS} WHERE writer_id = ? AND stream = ? AND seq = ?`,
     ),
-    leafOfHash: db.prepare("SELECT leaf FROM records WHERE self_hash = ?"),
+    leafOfHash: db.prepare(`SELECT leaf FROM ${LOG_ROWS} WHERE self_hash = ?`),
     insertCheckpoint: db.prepare(
       "INSERT INTO checkpoints (size, root, note, created_ms) VALUES (?, ?, ?, ?)",
     ),

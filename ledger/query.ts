@@ -6,6 +6,7 @@ import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { fromUtf8 } from "../core/encoding.ts";
 import { formatHash, type HashAlg } from "../core/hash.ts";
 import { LedgerError } from "./errors.ts";
+import { LOG_ROWS } from "./recent.ts";
 import type { StoredRecord } from "./ledger.ts";
 import { BLOCK_LEAVES, blockOf, SubjectBloomStore, subjectTag } from "./subject_bloom.ts";
 import { subjectKey } from "./columns.ts";
@@ -86,7 +87,7 @@ interface Row {
 }
 
 function selectRows(db: DatabaseSync, where: string, params: SQLInputValue[], limit: number): Row[] {
-  return db.prepare(`SELECT leaf, body, self_hash FROM records ${where} ORDER BY leaf LIMIT ?`)
+  return db.prepare(`SELECT leaf, body, self_hash FROM ${LOG_ROWS} ${where} ORDER BY leaf LIMIT ?`)
     .all(...params, limit) as unknown as Row[];
 }
 
@@ -103,7 +104,7 @@ function bySubject(
   limit: number,
 ): Row[] {
   const select = db.prepare(
-    `SELECT leaf, body, self_hash FROM records ${where} AND leaf >= ? AND leaf < ? ORDER BY leaf`,
+    `SELECT leaf, body, self_hash FROM ${LOG_ROWS} ${where} AND leaf >= ? AND leaf < ? ORDER BY leaf`,
   );
   const first = Math.max(filter.fromIndex ?? 0, (filter.after ?? -1) + 1);
   const rows: Row[] = [];

@@ -8,10 +8,11 @@ import type { DatabaseSync } from "node:sqlite";
 import { LedgerError } from "./errors.ts";
 import { LEAF_NODES_FROM } from "./node_store.ts";
 import { PAGE_ROWS, pagedRows } from "./paged.ts";
+import { RECENT_GUARDS_SQL, RECENT_TABLE_SQL } from "./recent.ts";
 import { SubjectBloomStore, subjectTag } from "./subject_bloom.ts";
 
 /** Schema version this code writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Names of the append-only guard triggers. */
 export const GUARD_TRIGGERS = [
@@ -21,10 +22,15 @@ export const GUARD_TRIGGERS = [
   "nodes_no_delete",
   "checkpoints_no_update",
   "checkpoints_no_delete",
+  "recent_no_update",
+  "recent_no_delete",
 ] as const;
 
+/** The guards of the tables schema 1 created. */
+const TABLE_GUARDS_SQL = ["records", "nodes", "checkpoints"].map(guardSql).join("\n");
+
 /** SQL that creates the append-only guard triggers. */
-export const GUARDS_SQL = ["records", "nodes", "checkpoints"].map(guardSql).join("\n");
+export const GUARDS_SQL = `${TABLE_GUARDS_SQL}\n${RECENT_GUARDS_SQL}`;
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -77,7 +83,7 @@ CREATE TABLE blobs (
   erased_ms  INTEGER,
   erase_leaf INTEGER
 ) WITHOUT ROWID;
-${GUARDS_SQL}
+${TABLE_GUARDS_SQL}
 `;
 
 /** SQL that creates the two guard triggers of `table`. */
@@ -147,8 +153,17 @@ function toV4(db: DatabaseSync): void {
   db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(LEAF_NODES_FROM, String(size));
 }
 
+/**
+ * Version 5 adds `recent`, the unindexed tail of the log: small commits store their records there
+ * and a later commit moves them into `records` (ledger/recent.ts), so a single durable append
+ * writes no index page. Its guards refuse updates, and deletes of rows `records` does not hold.
+ */
+function toV5(db: DatabaseSync): void {
+  db.exec(`${RECENT_TABLE_SQL}\n${RECENT_GUARDS_SQL}`);
+}
+
 /** Forward migrations: index i upgrades version i to version i + 1. */
-const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [(db) => db.exec(V1), toV2, toV3, toV4];
+const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [(db) => db.exec(V1), toV2, toV3, toV4, toV5];
 
 /** Page size of new ledgers: 8 KiB. 4 KiB pages leave ~20% slack around 1 KiB records; 16 KiB pages save ~0.1× of size but double the bytes each single durable commit writes. */
 export const PAGE_SIZE = 8192;

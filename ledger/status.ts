@@ -9,6 +9,7 @@ import { splitNote } from "../core/note.ts";
 import { parseSignerKey } from "../core/keys.ts";
 import { LedgerError } from "./errors.ts";
 import { exists, ledgerPaths, readSecretFile } from "./files.ts";
+import { LOG_SIZE_SQL } from "./recent.ts";
 
 /** What `smem status` shows. */
 export interface LedgerStatus {
@@ -31,8 +32,7 @@ export async function readLedgerStatus(dir: string): Promise<LedgerStatus> {
         r,
       ) => [r.key, r.value]),
     );
-    const size =
-      (db.prepare("SELECT max(leaf) + 1 AS size FROM records").get() as { size: number | null }).size ?? 0;
+    const size = (db.prepare(LOG_SIZE_SQL).get() as { size: number | null }).size ?? 0;
     const latest = db.prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").get() as
       | { note: string }
       | undefined;

@@ -27,9 +27,11 @@ import type { Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
 import { nodeId, readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { pagedRows } from "./paged.ts";
+import { LOG_ROWS } from "./recent.ts";
 import { BLOCK_LEAVES } from "./subject_bloom.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
 import {
+  checkNextLeaf,
   checkStoredRow,
   CHUNK_LEAVES,
   type ChunkResult,
@@ -38,6 +40,9 @@ import {
   type RecordRow,
 } from "./verify_chunk.ts";
 import { type ChunkSource, inlineChunks, WorkerChunks } from "./verify_pool.ts";
+
+/** The stored hash of a chain's record by (writer_id, stream, seq): where a scan resumes a chain. */
+const CHAIN_LINK_SQL = `SELECT self_hash FROM ${LOG_ROWS} WHERE writer_id = ? AND stream = ? AND seq = ?`;
 
 /** Options of `verifyLedger`. */
 export interface VerifyOptions {
@@ -146,7 +151,7 @@ class VerifyState {
   async run(): Promise<void> {
     this.checkTriggers();
     const checkpoints = new StoredCheckpoints(this.db, this.options.fromCheckpoint ?? 0);
-    this.size = (this.db.prepare("SELECT count(*) AS n FROM records").get() as { n: number }).n;
+    this.size = (this.db.prepare(`SELECT count(*) AS n FROM ${LOG_ROWS}`).get() as { n: number }).n;
     this.leafNodesFrom = storedLeafNodesFrom(this.db);
     if (this.options.range !== undefined) return await this.runRange(this.options.range, checkpoints);
     const start = this.options.fromCheckpoint ?? 0;
@@ -155,9 +160,7 @@ class VerifyState {
     const nodes = new CheckingNodeStore(this.db, mh, start, this.leafNodesFrom);
     const tree = start === 0 ? new MerkleTree(mh, nodes, 0) : this.trustedTree(mh, nodes, start, checkpoints);
     const tracker = new ChainTracker(this.ledger.meta.alg, start > 0);
-    const resumeChain = this.db.prepare(
-      "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
-    );
+    const resumeChain = this.db.prepare(CHAIN_LINK_SQL);
     await this.checkCheckpointsAt(tree, checkpoints, chain);
     const scan: OrderedScan = { start, tree, tracker, chain, checkpoints, resumeChain };
     const source = await this.chunkSource(this.size - start);
@@ -258,14 +261,12 @@ class VerifyState {
     }
     const mh = new MerkleHasher(this.ledger.hasher);
     const tracker = new ChainTracker(this.ledger.meta.alg, true);
-    const resumeChain = this.db.prepare(
-      "SELECT self_hash FROM records WHERE writer_id = ? AND stream = ? AND seq = ?",
-    );
+    const resumeChain = this.db.prepare(CHAIN_LINK_SQL);
     const rows = this.db.prepare(RECORD_ROWS_SQL);
     const context = this.recordContext();
     let expected = from;
     for (const row of pagedRows<RecordRow>(rows, "leaf", from, [to])) {
-      if (row.leaf !== expected) throw fail("LEAF_GAP", `leaf ${expected} is missing`, expected);
+      checkNextLeaf(row.leaf, expected);
       const sealed = checkStoredRow(row, context);
       if (tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
         this.expectStoredPredecessor(tracker, resumeChain, sealed.record);
@@ -331,7 +332,7 @@ class VerifyState {
     const first = this.options.trustedKeys ?? stored.slice(0, 1);
     const chain = new KeyChain(await Promise.all(first.map((text) => parseVerifierKey(text))));
     const earlier = this.db.prepare(
-      "SELECT leaf, body FROM records WHERE stream = ? AND kind = ? AND leaf < ? ORDER BY leaf",
+      `SELECT leaf, body FROM ${LOG_ROWS} WHERE stream = ? AND kind = ? AND leaf < ? ORDER BY leaf`,
     )
       .all(KEYS_STREAM, KEY_ROTATED_KIND, start) as { leaf: number; body: Uint8Array }[];
     for (const row of earlier) await this.applyRotation(chain, readJsonBytes(row.body), row.leaf);
@@ -501,7 +502,7 @@ class VerifyState {
 
   private checkBlobs(): void {
     const hasher = this.ledger.hasher;
-    const erasedBy = this.db.prepare("SELECT body FROM records WHERE leaf = ?");
+    const erasedBy = this.db.prepare(`SELECT body FROM ${LOG_ROWS} WHERE leaf = ?`);
     for (const raw of this.db.prepare("SELECT content_id, bytes, erase_leaf FROM blobs").iterate()) {
       const row = raw as { content_id: string; bytes: Uint8Array | null; erase_leaf: number | null };
       if (row.bytes !== null) {

@@ -28,6 +28,7 @@ import { INDEX_COLUMN_NAMES, indexColumns, subjectKey } from "./columns.ts";
 import { VerificationError } from "./errors.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import { pagedRows } from "./paged.ts";
+import { LOG_ROWS, RECORD_COLUMNS } from "./recent.ts";
 import { BLOCK_LEAVES, blockOf, SubjectBloom, SubjectBloomStore } from "./subject_bloom.ts";
 
 /** Leaves per chunk: whole subject-filter blocks. */
@@ -49,8 +50,23 @@ export interface RecordRow {
 
 /** Selects record rows of leaves in [?, ?), in leaf order, a page (`LIMIT ?`) at a time. */
 export const RECORD_ROWS_SQL =
-  "SELECT leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_tag " +
-  "FROM records WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?";
+  `SELECT ${RECORD_COLUMNS} FROM ${LOG_ROWS} WHERE leaf >= ? AND leaf < ? ORDER BY leaf LIMIT ?`;
+
+/**
+ * Throws unless the row read next, in leaf order, holds leaf `expected`: a smaller leaf is stored
+ * twice (in `records` and in `recent`), a larger one means leaves are missing.
+ */
+export function checkNextLeaf(stored: number, expected: number): void {
+  if (stored === expected) return;
+  if (stored < expected) {
+    throw new VerificationError("DUPLICATE_LEAF", `leaf ${stored} is stored twice`, { leafIndex: stored });
+  }
+  throw new VerificationError(
+    "LEAF_GAP",
+    `leaf ${expected} is missing (next stored leaf is ${stored})`,
+    { leafIndex: expected },
+  );
+}
 
 /** What records are checked against: fixed per ledger. */
 export interface RecordContext {
@@ -164,13 +180,7 @@ export class ChunkVerifier {
       let bloom = new SubjectBloom();
       for (const row of pagedRows<RecordRow>(this.rows, "leaf", from, [to])) {
         const expected = scan.next;
-        if (row.leaf !== expected) {
-          throw new VerificationError(
-            "LEAF_GAP",
-            `leaf ${expected} is missing (next stored leaf is ${row.leaf})`,
-            { leafIndex: expected },
-          );
-        }
+        checkNextLeaf(row.leaf, expected);
         if (checkBlooms && expected > from && expected % BLOCK_LEAVES === 0) {
           this.compareBloom(blockOf(expected - 1), bloom);
           bloom = new SubjectBloom();

@@ -2,6 +2,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { Ledger } from "../ledger/ledger.ts";
 import { LEAF_NODES_FROM } from "../ledger/node_store.ts";
+import { RECORD_COLUMNS } from "../ledger/recent.ts";
 import { guardSql } from "../ledger/schema.ts";
 import type { RecordDraft } from "../core/record.ts";
 
@@ -27,11 +28,21 @@ export async function removeLedger(ledger: Ledger): Promise<void> {
   await Deno.remove(ledger.paths.dir.replace(/\/ledger$/, ""), { recursive: true });
 }
 
+/** Turns a current ledger back into schema 4, which had no `recent` table: its rows go to `records`. */
+export function downgradeToSchema4(dir: string): void {
+  const db = new DatabaseSync(`${dir}/ledger.db`);
+  db.exec(`INSERT INTO records (${RECORD_COLUMNS}) SELECT ${RECORD_COLUMNS} FROM recent;
+DROP TABLE recent;
+PRAGMA user_version = 4;`);
+  db.close();
+}
+
 /**
- * Turns a schema-4 ledger back into schema 3, which stored no leaf hashes: drops its leaf rows
+ * Turns a current ledger back into schema 3, which stored no leaf hashes: drops its leaf rows
  * (ids that are multiples of 64) and `leaf_nodes_from`.
  */
 export function downgradeToSchema3(dir: string): void {
+  downgradeToSchema4(dir);
   const db = new DatabaseSync(`${dir}/ledger.db`);
   db.exec(`DROP TRIGGER nodes_no_update; DROP TRIGGER nodes_no_delete;
 DELETE FROM nodes WHERE id % 64 = 0;

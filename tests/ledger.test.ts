@@ -132,10 +132,17 @@ Deno.test("ledger: create refuses an existing ledger; open refuses a missing one
   await removeLedger(ledger);
 });
 
-Deno.test("ledger: triggers refuse UPDATE and DELETE of records, nodes and checkpoints", async () => {
+Deno.test("ledger: triggers refuse UPDATE and DELETE of records, recent, nodes and checkpoints", async () => {
   const ledger = await tempLedger();
   await ledger.appendBatch([agentDraft(0), agentDraft(1)]);
   const db = new DatabaseSync(ledger.paths.db);
+  const count = (table: string) =>
+    (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  assert.equal(count("recent"), 2, "a small commit stores its records in the unindexed tail");
+  assert.throws(() => db.exec("UPDATE recent SET kind = 'X'"), /append-only/);
+  assert.throws(() => db.exec("DELETE FROM recent"), /leave only into records/);
+  ledger.close();
+  assert.deepEqual([count("recent"), count("records")], [0, 2], "closing moves the tail into records");
   for (
     const sql of [
       "UPDATE records SET kind = 'X'",
@@ -322,7 +329,7 @@ for (const version of [1, 2] as const) {
     const reopened = await Ledger.open(dir);
     try {
       const db = reopened.db;
-      assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 4);
+      assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 5);
       const columns = db.prepare("SELECT name FROM pragma_table_info('records')").all().map((r) => r.name);
       assert.equal(columns.at(-1), "subject_tag");
       assert.ok(!columns.includes("subject_key"));

@@ -267,7 +267,7 @@ Deno.test("tamper: verify --range proves each record of the range into the newes
   assert.match(legacy.failure!.message, /this record or leaf 5 was altered/);
 });
 
-/** Range verify of a copy of the template after `sql`, `prepare` applied to the copy's directory first. */
+/** Range verify of a copy of the template after `sql`, then `prepare`, applied to the copy's directory. */
 async function rangeAfter(
   sql: string,
   range: { from: number; to: number },
@@ -277,8 +277,8 @@ async function rangeAfter(
   for (const name of ["ledger.db", "signer.key"]) {
     await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
   }
-  prepare(dir);
   sqlite(`${dir}/ledger.db`, unguarded(sql));
+  prepare(dir);
   const ledger = await Ledger.open(dir);
   try {
     return await verifyLedger(ledger, { range });

@@ -1,0 +1,99 @@
+/**
+ * The log's unindexed tail. A small commit stores its records in `recent`, a table with the shape
+ * of `records` and no secondary index, so a single durable append writes its record into one page
+ * instead of five (the row and four index entries). A later commit — the first one that would
+ * take `recent` past RECENT_LIMIT rows, any large batch, or closing the ledger — moves them into
+ * `records` in its own transaction. Each row sits in exactly one of the two tables, and `recent`
+ * holds only the newest leaves, so `LOG_ROWS` reads the whole log in leaf order.
+ * @module
+ */
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** The columns of a stored record, in table order. */
+export const RECORD_COLUMNS =
+  "leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_tag";
+
+/**
+ * Every stored record: a subquery to select from. SQLite pushes a query's conditions into both
+ * sides and merges them in leaf order, using `records`' indexes for its side.
+ */
+export const LOG_ROWS =
+  `(SELECT ${RECORD_COLUMNS} FROM records UNION ALL SELECT ${RECORD_COLUMNS} FROM recent)`;
+
+/** The log size: one past the largest stored leaf in either table. */
+export const LOG_SIZE_SQL =
+  "SELECT max(leaf) + 1 AS size FROM (SELECT max(leaf) AS leaf FROM records UNION ALL SELECT max(leaf) FROM recent)";
+
+/** Most rows `recent` holds: a move then costs one commit of ~100 pages every 256 single appends. */
+export const RECENT_LIMIT = 256;
+
+/** Largest commit stored in `recent`; larger batches amortize their index pages themselves. */
+export const RECENT_BATCH = 32;
+
+/** Schema 5's table. */
+export const RECENT_TABLE_SQL = `
+CREATE TABLE recent (
+  leaf        INTEGER PRIMARY KEY,
+  body        BLOB NOT NULL,
+  self_hash   BLOB NOT NULL,
+  writer_id   TEXT NOT NULL,
+  stream      TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  ts_ms       INTEGER NOT NULL,
+  kind        TEXT NOT NULL,
+  actor_key   TEXT,
+  subject_tag INTEGER
+);`;
+
+/** Its guards: no update, and a row may leave only once `records` holds the same bytes. */
+export const RECENT_GUARDS_SQL = `
+CREATE TRIGGER recent_no_update BEFORE UPDATE ON recent
+  BEGIN SELECT RAISE(ABORT, 'recent are append-only'); END;
+CREATE TRIGGER recent_no_delete BEFORE DELETE ON recent
+  WHEN NOT EXISTS (SELECT 1 FROM records WHERE leaf = OLD.leaf AND body = OLD.body)
+  BEGIN SELECT RAISE(ABORT, 'recent rows leave only into records'); END;`;
+
+/** Which table a commit stores its records in. */
+export type RecordTable = "records" | "recent";
+
+/** Decides where a commit's records go and moves the tail into `records` when it must. */
+export class RecentRows {
+  private readonly first: StatementSync;
+  private readonly copy: StatementSync;
+  private readonly clear: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.first = db.prepare("SELECT min(leaf) AS leaf FROM recent");
+    this.copy = db.prepare(`INSERT INTO records (${RECORD_COLUMNS}) SELECT ${RECORD_COLUMNS} FROM recent`);
+    this.clear = db.prepare("DELETE FROM recent");
+  }
+
+  /** Whether `recent` holds any row. */
+  hasRows(): boolean {
+    return (this.first.get() as { leaf: number | null }).leaf !== null;
+  }
+
+  /** How many rows `recent` holds in a log of `size` records. */
+  count(size: number): number {
+    const row = this.first.get() as { leaf: number | null };
+    return row.leaf === null ? 0 : size - row.leaf;
+  }
+
+  /**
+   * The table for a commit of up to `drafts` records on a log of `size`: `recent` for a small one,
+   * `records` for a batch. The tail is moved first (in the caller's transaction) when it would
+   * overflow or a batch follows it, so `recent` always holds the newest leaves.
+   */
+  tableFor(drafts: number, size: number): RecordTable {
+    const held = this.count(size);
+    const small = drafts <= RECENT_BATCH;
+    if (held > 0 && (!small || held + drafts > RECENT_LIMIT)) this.moveAll();
+    return small ? "recent" : "records";
+  }
+
+  /** Moves every row of `recent` into `records` (inside the caller's transaction). */
+  moveAll(): void {
+    this.copy.run();
+    this.clear.run();
+  }
+}

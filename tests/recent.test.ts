@@ -1,0 +1,138 @@
+/** The unindexed tail (`recent`): where small commits land, when it moves, and that reads and verify see it. */
+import assert from "node:assert/strict";
+import { Ledger } from "../ledger/ledger.ts";
+import { RECENT_LIMIT } from "../ledger/recent.ts";
+import { verifyLedger } from "../ledger/verify.ts";
+import type { QueryFilter } from "../ledger/query.ts";
+import type { RecordDraft } from "../core/record.ts";
+import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { expectFailure, sqlite, unguarded } from "./_tamper.ts";
+
+/** Rows in `table` of the ledger's database. */
+function rowsIn(ledger: Ledger, table: "records" | "recent"): number {
+  return (ledger.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+/** The i-th draft: varied stream, kind, actor and subject, with its seq in its (alternating) stream. */
+function draft(i: number): RecordDraft {
+  return agentDraft(i, { subject: { name: `doc-${i % 5}` }, writer_id: "agent-9", seq: (i >> 1) + 1 });
+}
+
+const APPENDS = RECENT_LIMIT + 44;
+
+Deno.test("recent: single appends fill the tail, the first past its limit moves it, and every read sees both tables", async () => {
+  const ledger = await tempLedger();
+  try {
+    const drafts = Array.from({ length: APPENDS }, (_, i) => draft(i));
+    const first: number[] = [];
+    for (const [i, d] of drafts.entries()) {
+      await ledger.append(d);
+      if (i === RECENT_LIMIT - 1) first.push(rowsIn(ledger, "records"), rowsIn(ledger, "recent"));
+    }
+    assert.deepEqual(first, [0, RECENT_LIMIT], "the tail took every append up to its limit");
+    assert.deepEqual([rowsIn(ledger, "records"), rowsIn(ledger, "recent")], [
+      RECENT_LIMIT,
+      APPENDS - RECENT_LIMIT,
+    ]);
+    const texts = Array.from({ length: ledger.size }, (_, leaf) => ledger.record(leaf).text);
+    const parsed = texts.map((text) => JSON.parse(text));
+    const filters: [QueryFilter, (r: Record<string, unknown>, leaf: number) => boolean][] = [
+      [{ stream: "agent" }, (r) => r.stream === "agent"],
+      [{ kind: "ToolCalled" }, (r) => r.kind === "ToolCalled"],
+      [{ actor: "u-1" }, (r) => (r.actor as { user_id?: string } | null)?.user_id === "u-1"],
+      [{ subject: "doc-3" }, (r) => (r.subject as { name?: string } | null)?.name === "doc-3"],
+      [
+        { fromIndex: RECENT_LIMIT - 6, toIndex: RECENT_LIMIT + 6 },
+        (_, leaf) => leaf >= RECENT_LIMIT - 6 && leaf < RECENT_LIMIT + 6,
+      ],
+      [
+        { writerId: "agent-9", kind: "ModelInvoked" },
+        (r) => r.writer_id === "agent-9" && r.kind === "ModelInvoked",
+      ],
+    ];
+    for (const [filter, holds] of filters) {
+      const expected = parsed.flatMap((r, leaf) => holds(r, leaf) ? [leaf] : []);
+      assert.ok(expected.some((leaf) => leaf > RECENT_LIMIT), `${JSON.stringify(filter)} reaches the tail`);
+      const found: number[] = [];
+      let after: number | undefined;
+      do {
+        const page = ledger.query({ ...filter, limit: 7, after });
+        found.push(...page.records.map((r) => r.index));
+        after = page.next;
+      } while (after !== undefined);
+      assert.deepEqual(found, expected, JSON.stringify(filter));
+    }
+    const streamed = [...ledger.records(RECENT_LIMIT - 2, RECENT_LIMIT + 3)].map((r) => r.index);
+    assert.deepEqual(streamed, [-2, -1, 0, 1, 2].map((d) => RECENT_LIMIT + d));
+    for (const i of [3, APPENDS - 2]) {
+      const again = await ledger.append(drafts[i]!);
+      assert.equal(
+        again.replayed,
+        true,
+        `draft ${i} replays from ${i < RECENT_LIMIT ? "records" : "recent"}`,
+      );
+      assert.equal(again.index, i);
+    }
+    assert.equal(ledger.size, APPENDS);
+    for (const workers of [1, 2]) {
+      const report = await verifyLedger(ledger, { workers });
+      assert.equal(report.ok, true, report.failure?.message);
+      assert.equal(report.recordsChecked, APPENDS);
+    }
+    const batch = await ledger.appendBatch(Array.from({ length: 40 }, (_, i) => draft(APPENDS + i)));
+    assert.equal(batch.length, 40);
+    assert.deepEqual(
+      [rowsIn(ledger, "records"), rowsIn(ledger, "recent")],
+      [APPENDS + 40, 0],
+      "a batch over the tail's share moves the tail first and goes to records itself",
+    );
+  } finally {
+    await removeLedger(ledger);
+  }
+});
+
+Deno.test("recent: a process killed with rows in the tail leaves a ledger that opens, verifies and moves them on", async () => {
+  const ledger = await tempLedger();
+  try {
+    for (let i = 0; i < 12; i++) await ledger.append(draft(i));
+    const dir = ledger.paths.dir;
+    // Not closed: the tail stays where a killed process would leave it.
+    const second = await Ledger.open(dir);
+    try {
+      assert.equal(rowsIn(second, "recent"), 12);
+      const report = await verifyLedger(second);
+      assert.equal(report.ok, true, report.failure?.message);
+      await second.appendBatch(Array.from({ length: 50 }, (_, i) => draft(12 + i)));
+      assert.deepEqual([rowsIn(second, "records"), rowsIn(second, "recent")], [62, 0]);
+      assert.equal((await verifyLedger(second)).ok, true);
+    } finally {
+      second.close();
+    }
+  } finally {
+    await removeLedger(ledger);
+  }
+});
+
+Deno.test("tamper: rows changed, removed or doubled in the tail give precise errors", async () => {
+  const cases: [string, string, number][] = [
+    ["UPDATE recent SET kind = 'X' WHERE leaf = 4;", "INDEX_MISMATCH", 4],
+    [
+      "UPDATE recent SET body = CAST(replace(CAST(body AS TEXT), '\"i\":6', '\"i\":7') AS BLOB) WHERE leaf = 6;",
+      "HASH_MISMATCH",
+      6,
+    ],
+    ["DELETE FROM recent WHERE leaf = 7;", "LEAF_GAP", 7],
+    ["INSERT INTO records SELECT * FROM recent WHERE leaf = 5;", "DUPLICATE_LEAF", 5],
+  ];
+  for (const [sql, code, leaf] of cases) {
+    const ledger = await tempLedger();
+    try {
+      for (let i = 0; i < 10; i++) await ledger.append(draft(i));
+      assert.equal(rowsIn(ledger, "recent"), 10);
+      sqlite(ledger.paths.db, unguarded(sql));
+      for (const workers of [1, 2]) expectFailure(await verifyLedger(ledger, { workers }), code, leaf);
+    } finally {
+      await removeLedger(ledger);
+    }
+  }
+});
