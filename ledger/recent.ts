@@ -25,7 +25,7 @@ export const LOG_SIZE_SQL =
   "SELECT max(leaf) + 1 AS size FROM (SELECT max(leaf) AS leaf FROM records UNION ALL SELECT max(leaf) FROM recent)";
 
 /**
- * Most rows `recent` holds. A move is one commit of ~2.5 MB (15–20 ms on the bench disk), so it
+ * Most rows `recent` holds. A move is one commit of ~2.5 MB (15–35 ms on the bench disk), so it
  * must be rarer than 1 append in 100 to stay out of the p99; an unindexed query reads at most this
  * many rows of the tail (~0.1–0.3 ms more than through the indexes).
  */
