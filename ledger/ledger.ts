@@ -163,6 +163,8 @@ export class Ledger {
   } = { records: [], sealedInWorker: 0 };
   /** Extra signers of the next checkpoint (the retiring key, during a rotation). */
   private cosigners: NoteSigner[] = [];
+  /** Whether this ledger has committed records since it was opened. */
+  private appended = false;
   /** Started by the first large batch; `"unavailable"` when it could not start. */
   private sealWorker: SealWorker | "unavailable" | undefined;
 
@@ -525,14 +527,15 @@ export class Ledger {
   }
 
   /**
-   * Closes the database and stops the seal worker. The unindexed tail is moved into `records`
-   * first when no transaction is under way; a ledger busy in another process keeps it, which is
-   * as valid (the next commit that needs to moves it). Closing again does nothing.
+   * Closes the database and stops the seal worker. When this ledger appended, the unindexed tail
+   * is moved into `records` first (unless a transaction is under way); a reader never writes, and a
+   * ledger busy in another process keeps its tail, which is as valid (the next commit that needs to
+   * moves it). Closing again does nothing.
    */
   close(): void {
     if (this.sealWorker instanceof SealWorker) this.sealWorker.close();
     if (!this.db.isOpen) return;
-    if (!this.db.isTransaction) this.moveRecentBestEffort();
+    if (this.appended && !this.db.isTransaction) this.moveRecentBestEffort();
     this.db.close();
   }
 
@@ -572,6 +575,7 @@ export class Ledger {
     try {
       const result = await body();
       this.db.exec("COMMIT");
+      this.appended ||= this.uncommitted.records.length > 0;
       this.reportCommit(this.uncommitted);
       return result;
     } catch (error) {
