@@ -2,7 +2,7 @@
  * The log's unindexed tail. A small commit stores its records in `recent`, a table with the shape
  * of `records` and no secondary index, so a single durable append writes its record into one page
  * instead of six (the row and five index entries). A later commit — the first one that would
- * take `recent` past RECENT_LIMIT rows, any large batch, or closing the ledger — moves them into
+ * take `recent` past RECENT_LIMIT rows, any large batch, or closing a ledger that appended — moves them into
  * `records` in its own transaction. Each row sits in exactly one of the two tables, and `recent`
  * holds only the newest leaves, so `LOG_ROWS` reads the whole log in leaf order.
  * @module
@@ -52,7 +52,7 @@ CREATE TABLE recent (
 /** Its guards: no update, and a row may leave only once `records` holds the same bytes. */
 export const RECENT_GUARDS_SQL = `
 CREATE TRIGGER recent_no_update BEFORE UPDATE ON recent
-  BEGIN SELECT RAISE(ABORT, 'recent are append-only'); END;
+  BEGIN SELECT RAISE(ABORT, 'recent rows are append-only'); END;
 CREATE TRIGGER recent_no_delete BEFORE DELETE ON recent
   WHEN NOT EXISTS (SELECT 1 FROM records WHERE leaf = OLD.leaf AND body = OLD.body)
   BEGIN SELECT RAISE(ABORT, 'recent rows leave only into records'); END;`;
