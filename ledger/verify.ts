@@ -451,7 +451,7 @@ class VerifyState {
       top: number | null;
     };
     const expected = storedNodeCount(size, this.leafNodesFrom);
-    if (nodes.n !== expected || (nodes.top ?? 0) >= nodeId(0, size)) {
+    if (nodes.n !== expected || (nodes.top !== null && nodes.top >= nodeId(0, size))) {
       throw new VerificationError(
         "NODE_MISMATCH",
         `${nodes.n} Merkle nodes are stored; ${size} records make ${expected}`,

@@ -85,6 +85,14 @@ Deno.test("ledger: the database runs in WAL, synchronous FULL unless asked NORMA
   }
 });
 
+Deno.test("ledger: a new ledger with no records verifies", async () => {
+  const ledger = await tempLedger();
+  const report = await verifyLedger(ledger);
+  assert.equal(report.ok, true, report.failure?.message);
+  assert.equal(report.recordsChecked, 0);
+  await removeLedger(ledger);
+});
+
 Deno.test("ledger: idempotent replay, CONFLICT, SEQ_GAP", async () => {
   const ledger = await tempLedger();
   const draft = {

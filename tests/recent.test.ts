@@ -1,5 +1,6 @@
 /** The unindexed tail (`recent`): where small commits land, when it moves, and that reads and verify see it. */
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { Ledger } from "../ledger/ledger.ts";
 import { RECENT_LIMIT } from "../ledger/recent.ts";
 import { verifyLedger } from "../ledger/verify.ts";
@@ -7,6 +8,7 @@ import type { QueryFilter } from "../ledger/query.ts";
 import type { RecordDraft } from "../core/record.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
 import { expectFailure, sqlite, unguarded } from "./_tamper.ts";
+import { fcParams } from "./_fc.ts";
 
 /** Rows in `table` of the ledger's database. */
 function rowsIn(ledger: Ledger, table: "records" | "recent"): number {
@@ -138,4 +140,56 @@ Deno.test("tamper: rows changed, removed or doubled in the tail give precise err
       await removeLedger(ledger);
     }
   }
+});
+
+/** One step of the property test below. */
+type Step = { op: "single" } | { op: "group"; size: number } | { op: "batch"; size: number } | {
+  op: "reopen";
+};
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.constant<Step>({ op: "single" }),
+  fc.integer({ min: 2, max: 40 }).map((size): Step => ({ op: "group", size })),
+  fc.integer({ min: 1, max: 80 }).map((size): Step => ({ op: "batch", size })),
+  fc.constant<Step>({ op: "reopen" }),
+);
+
+Deno.test("recent: any mix of appends, batches, group commits and reopens keeps each leaf in one table, the tail newest, and reads whole", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), async (steps) => {
+      let ledger = await tempLedger({ durability: "normal" });
+      let next = 0;
+      const take = (n: number) => Array.from({ length: n }, () => draft(next++));
+      try {
+        for (const s of steps) {
+          if (s.op === "single") await ledger.append(take(1)[0]);
+          if (s.op === "group") await Promise.all(take(s.size).map((d) => ledger.append(d)));
+          if (s.op === "batch") await ledger.appendBatch(take(s.size));
+          if (s.op === "reopen") {
+            ledger.close();
+            ledger = await Ledger.open(ledger.paths.dir, { durability: "normal" });
+          }
+        }
+        assert.equal(ledger.size, next);
+        const tail = ledger.db.prepare("SELECT leaf FROM recent ORDER BY leaf").all().map((r) => r.leaf);
+        assert.deepEqual(
+          tail,
+          Array.from({ length: tail.length }, (_, i) => next - tail.length + i),
+          "the newest leaves",
+        );
+        assert.equal(rowsIn(ledger, "records") + tail.length, next, "each leaf in exactly one table");
+        const kinds = Array.from(
+          { length: next },
+          (_, leaf) => JSON.parse(ledger.record(leaf).text).kind as string,
+        );
+        const found = ledger.query({ kind: "ToolCalled", limit: 10_000 }).records.map((r) => r.index);
+        assert.deepEqual(found, kinds.flatMap((kind, leaf) => kind === "ToolCalled" ? [leaf] : []));
+        const report = await verifyLedger(ledger, { workers: 1 });
+        assert.equal(report.ok, true, report.failure?.message);
+      } finally {
+        await removeLedger(ledger);
+      }
+    }),
+    { ...fcParams(), numRuns: Math.min(fcParams().numRuns ?? 200, 25) },
+  );
 });
