@@ -47,7 +47,8 @@ Deno.test("processes: 4 writers × 5,000 records on one chain never fork or gap 
   const ledger = await tempLedger();
   const dir = ledger.paths.dir;
   ledger.close();
-  const children = [0, 1, 2, 3].map(() => writer(dir, 5000, 50, "shared-agent", "shared"));
+  // Batches of 50 go to `records` (moving the tail first); batches of 10 go to the tail.
+  const children = [50, 10, 50, 10].map((batch) => writer(dir, 5000, batch, "shared-agent", "shared"));
   const outputs = await Promise.all(children.map((child) => child.output()));
   for (const out of outputs) assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const all = outputs.flatMap((out) => acks(out.stdout));
