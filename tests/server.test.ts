@@ -265,12 +265,17 @@ Deno.test("server: verify reports an intact ledger, then the tampered leaf; the 
   assert.equal(intact.state, "ok");
   assert.equal(intact.recordsChecked, 4);
   const db = new DatabaseSync(`${api.dir}/ledger.db`);
-  const guard = (db.prepare("SELECT sql FROM sqlite_master WHERE name = 'records_no_update'").get() as {
-    sql: string;
-  }).sql;
-  db.exec("DROP TRIGGER records_no_update");
-  db.exec("UPDATE records SET body = CAST(replace(CAST(body AS TEXT), 'u-2', 'u-9') AS BLOB) WHERE leaf = 2");
-  db.exec(guard); // the attacker covers their tracks
+  // Leaf 2 is in `records` or still in the unindexed tail, `recent`: the attacker changes it wherever it is.
+  for (const table of ["records", "recent"]) {
+    const guard = (db.prepare(`SELECT sql FROM sqlite_master WHERE name = '${table}_no_update'`).get() as {
+      sql: string;
+    }).sql;
+    db.exec(`DROP TRIGGER ${table}_no_update`);
+    db.exec(
+      `UPDATE ${table} SET body = CAST(replace(CAST(body AS TEXT), 'u-2', 'u-9') AS BLOB) WHERE leaf = 2`,
+    );
+    db.exec(guard); // the attacker covers their tracks
+  }
   db.close();
   const tampered = await (await post(api, "/v1/verify", "")).json();
   assert.equal(tampered.state, "failed");
