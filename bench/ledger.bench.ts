@@ -152,11 +152,11 @@ SecuraMem and the raw baseline; batches of ${BATCH}. Run with \`deno task bench:
 } | raw SQLite insert of the same rows: ${formatRate(rawRate)} | ${
   (ingestRate / rawRate).toFixed(2)
 }× | ≥ 100,000/s: ${verdict(ingestRate >= 100_000)}; ≥ 0.5× raw: ${verdict(ingestRate >= 0.5 * rawRate)} |
-| single durable append, receipt data returned: p50 (${
-  formatRate(SINGLE_APPENDS)
-} after ${formatRate(WARM_UP)} unmeasured) | ${p50.toFixed(3)} ms | bare one-row SQLite commit: ${
-  rawP50.toFixed(3)
-} ms | ${(p50 / rawP50).toFixed(2)}× | ≤ 0.3 ms: ${verdict(p50 <= 0.3)} |
+| single durable append, receipt data returned: p50 (${formatRate(SINGLE_APPENDS)} after ${
+  formatRate(WARM_UP)
+} unmeasured) | ${p50.toFixed(3)} ms | bare one-row SQLite commit: ${rawP50.toFixed(3)} ms | ${
+  (p50 / rawP50).toFixed(2)
+}× | ≤ 0.3 ms: ${verdict(p50 <= 0.3)} |
 | single durable append: p99 (p99.9 ${p999.toFixed(2)} ms) | ${p99.toFixed(3)} ms | bare one-row commit: ${
   rawP99.toFixed(3)
 } ms | ${(p99 / rawP99).toFixed(2)}× | ≤ 1.5 ms: ${verdict(p99 <= 1.5)} |
