@@ -9,9 +9,22 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 
+/** The columns of a stored record (as schema 3 left them), in table order, with their types. */
+const RECORD_COLUMN_TYPES: readonly (readonly [name: string, type: string])[] = [
+  ["leaf", "INTEGER PRIMARY KEY"],
+  ["body", "BLOB NOT NULL"],
+  ["self_hash", "BLOB NOT NULL"],
+  ["writer_id", "TEXT NOT NULL"],
+  ["stream", "TEXT NOT NULL"],
+  ["seq", "INTEGER NOT NULL"],
+  ["ts_ms", "INTEGER NOT NULL"],
+  ["kind", "TEXT NOT NULL"],
+  ["actor_key", "TEXT"],
+  ["subject_tag", "INTEGER"],
+];
+
 /** The columns of a stored record, in table order. */
-export const RECORD_COLUMNS =
-  "leaf, body, self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_tag";
+export const RECORD_COLUMNS = RECORD_COLUMN_TYPES.map(([name]) => name).join(", ");
 
 /**
  * Every stored record: a subquery to select from. SQLite pushes a query's conditions into both
@@ -34,20 +47,10 @@ export const RECENT_LIMIT = 1024;
 /** Largest commit stored in `recent`; larger batches amortize their index pages themselves. */
 export const RECENT_BATCH = 32;
 
-/** Schema 5's table. */
-export const RECENT_TABLE_SQL = `
-CREATE TABLE recent (
-  leaf        INTEGER PRIMARY KEY,
-  body        BLOB NOT NULL,
-  self_hash   BLOB NOT NULL,
-  writer_id   TEXT NOT NULL,
-  stream      TEXT NOT NULL,
-  seq         INTEGER NOT NULL,
-  ts_ms       INTEGER NOT NULL,
-  kind        TEXT NOT NULL,
-  actor_key   TEXT,
-  subject_tag INTEGER
-);`;
+/** Schema 5's table: the columns of `records`, no index but its rowid. */
+export const RECENT_TABLE_SQL = `CREATE TABLE recent (${
+  RECORD_COLUMN_TYPES.map(([name, type]) => `${name} ${type}`).join(", ")
+});`;
 
 /** Its guards: no update, and a row may leave only once `records` holds the same bytes. */
 export const RECENT_GUARDS_SQL = `
