@@ -38,11 +38,12 @@ export const LOG_SIZE_SQL =
   "SELECT max(leaf) + 1 AS size FROM (SELECT max(leaf) AS leaf FROM records UNION ALL SELECT max(leaf) FROM recent)";
 
 /**
- * Most rows `recent` holds. A move is one commit of ~2.5 MB (15–35 ms on the bench disk), so it
- * must be rarer than 1 append in 100 to stay out of the p99; an unindexed query reads at most this
- * many rows of the tail (~0.1–0.3 ms more than through the indexes).
+ * Most rows `recent` holds. A move is one commit of ~1.2 MB (~12 ms on the bench disk): it must be
+ * rarer than 1 append in 100 to stay out of the p99, and small enough to keep the p99.9 and a busy
+ * group commit's p99 low (1,024 rows: 15–35 ms moves, p99.9 24–27 ms). An unindexed query reads at
+ * most this many rows of the tail.
  */
-export const RECENT_LIMIT = 1024;
+export const RECENT_LIMIT = 512;
 
 /** Largest commit stored in `recent`; larger batches amortize their index pages themselves. */
 export const RECENT_BATCH = 32;
