@@ -64,6 +64,12 @@ export class MerkleTree {
   private shared: Map<string, Uint8Array> | undefined;
   /** Hashes of ranges that are not one complete node, shared by every proof at their size. */
   private readonly edges = new EdgeHashes();
+  /**
+   * The newest leaf's inclusion proof at the current size, kept by `appendLeafHash`: the frontier
+   * just before the leaf was appended, smallest subtree first. A receipt for a record just
+   * appended then hashes and reads nothing.
+   */
+  private newestLeafPath: Uint8Array[] | undefined;
 
   /** Opens the tree of `size` leaves whose nodes are in `store`. */
   constructor(readonly hasher: MerkleHasher, readonly store: NodeStore, size = 0) {
@@ -85,6 +91,7 @@ export class MerkleTree {
 
   /** Appends a leaf by its leaf hash, storing the leaf and every subtree it completes. */
   appendLeafHash(leafHash: Uint8Array): void {
+    this.newestLeafPath = this.frontier.toReversed();
     let index = this.treeSize;
     let level = 0;
     let hash = leafHash;
@@ -111,6 +118,7 @@ export class MerkleTree {
         `a subtree of ${width} leaves cannot start at leaf ${this.treeSize}`,
       );
     }
+    this.newestLeafPath = undefined;
     let index = this.treeSize / width;
     let node = hash;
     while (index % 2 === 1) {
@@ -148,6 +156,9 @@ export class MerkleTree {
       throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, {
         leafIndex: index,
       });
+    }
+    if (index === size - 1 && size === this.treeSize && this.newestLeafPath !== undefined) {
+      return [...this.newestLeafPath];
     }
     const ranges: [number, number][] = [];
     pathRanges(index, 0, size, ranges);

@@ -49,6 +49,7 @@ import { readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { SealWorker } from "./seal_pool.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
 import { LOG_ROWS, LOG_SIZE_SQL, RecentRows, RECORD_COLUMNS, type RecordTable } from "./recent.ts";
+import { NewestCommit } from "./newest_commit.ts";
 
 export { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 
@@ -165,6 +166,8 @@ export class Ledger {
   private cosigners: NoteSigner[] = [];
   /** Whether this ledger has committed records since it was opened. */
   private appended = false;
+  /** The records and checkpoint of this ledger's newest commit, for its receipts. */
+  private readonly newest = new NewestCommit();
   /** Started by the first large batch; `"unavailable"` when it could not start. */
   private sealWorker: SealWorker | "unavailable" | undefined;
 
@@ -314,12 +317,16 @@ export class Ledger {
 
   /** The stored checkpoint of exactly `size` leaves, if any. */
   checkpointAt(size: number): StoredCheckpoint | undefined {
+    const kept = this.newest.checkpointOf(size);
+    if (kept !== undefined) return kept;
     const row = this.statements.checkpointAt.get(size) as { note: string } | undefined;
     return row === undefined ? undefined : storedCheckpoint(row.note);
   }
 
   /** The record at leaf `index`. */
   record(index: number): StoredRecord {
+    const kept = this.newest.record(index);
+    if (kept !== undefined) return kept;
     const row = this.statements.recordAt.get(index) as
       | { body: Uint8Array; self_hash: Uint8Array }
       | undefined;
@@ -572,9 +579,11 @@ export class Ledger {
       throw sqliteError(error, this.paths.db);
     }
     this.uncommitted = { records: [], sealedInWorker: 0 };
+    this.newest.begin();
     try {
       const result = await body();
       this.db.exec("COMMIT");
+      this.newest.commit();
       this.appended ||= this.uncommitted.records.length > 0;
       this.reportCommit(this.uncommitted);
       return result;
@@ -720,6 +729,7 @@ export class Ledger {
       kind: columns.kind,
       bytes: outcome.bytes.length,
     });
+    this.newest.addRecord(index, outcome.bytes, outcome.selfHash);
     return {
       index,
       writerId: columns.writer_id,
@@ -778,6 +788,7 @@ export class Ledger {
     const note = await signCheckpoint(checkpoint, [this.signer, ...this.cosigners]);
     this.statements.insertCheckpoint.run(size, checkpoint.root, note, this.options.clock());
     this.uncommitted.checkpointSize = size;
+    this.newest.addCheckpoint({ checkpoint, note });
     return { checkpoint, note };
   }
 }

@@ -85,6 +85,32 @@ Deno.test("ledger: the database runs in WAL, synchronous FULL unless asked NORMA
   }
 });
 
+Deno.test("ledger: receipts of the newest commit, kept in memory, equal receipts read back from the file", async () => {
+  const ledger = await tempLedger();
+  const reader = await Ledger.open(ledger.paths.dir);
+  try {
+    const verifier = await parseVerifierKey(ledger.verifierKey!);
+    const check = async (index: number, size: number) => {
+      const kept = ledger.receipt(index, size);
+      assert.equal(kept, reader.receipt(index, size), `leaf ${index} at ${size}`);
+      await verifyReceipt(kept, [verifier], ledger.hasher);
+    };
+    for (let i = 0; i < 40; i++) {
+      const result = await ledger.append(agentDraft(i));
+      await check(result.index, result.checkpointSize);
+    }
+    const group = await Promise.all(Array.from({ length: 12 }, (_, i) => ledger.append(agentDraft(40 + i))));
+    for (const result of group) await check(result.index, result.checkpointSize);
+    const batch = await ledger.appendBatch(Array.from({ length: 50 }, (_, i) => agentDraft(52 + i)));
+    await check(batch[49].index, batch[49].checkpointSize);
+    await check(3, batch[49].checkpointSize);
+    await check(group[0].index, group[0].checkpointSize);
+  } finally {
+    reader.close();
+    await removeLedger(ledger);
+  }
+});
+
 Deno.test("ledger: a new ledger with no records verifies", async () => {
   const ledger = await tempLedger();
   const report = await verifyLedger(ledger);

@@ -146,6 +146,30 @@ Deno.test("merkle: a right edge hashed for one proof is kept for the next proof 
   verifyInclusion(mh, 1, 100, leaves[1], proof, roots[100]);
 });
 
+Deno.test("merkle: the newest leaf's proof comes from the frontier it was appended to, reading and hashing nothing", () => {
+  const store = new CountingStore();
+  const growing = new MerkleTree(mh, store);
+  for (let n = 1; n <= MAX; n++) {
+    growing.appendEntry(entry(n - 1));
+    store.reads = [];
+    const fast = growing.inclusionProof(n - 1);
+    assert.deepEqual(store.reads, [], `size ${n}: nothing read`);
+    const reopened = new MerkleTree(mh, growing.store, n);
+    assert.deepEqual(fast, reopened.inclusionProof(n - 1), `size ${n}: equal to the proof from stored nodes`);
+    verifyInclusion(mh, n - 1, n, leaves[n - 1], fast, roots[n]);
+    fast.reverse();
+    assert.deepEqual(growing.inclusionProof(n - 1), reopened.inclusionProof(n - 1), "callers get a copy");
+  }
+  const rebuilt = new MerkleTree(mh, new CountingStore());
+  for (let i = 0; i < 4; i++) rebuilt.appendEntry(entry(i));
+  rebuilt.appendSubtree(2, tree.store.get(2, 1)!);
+  assert.deepEqual(
+    rebuilt.inclusionProof(7),
+    tree.inclusionProof(7, 8),
+    "a subtree append drops the kept path",
+  );
+});
+
 Deno.test("merkle: kept right edges stay right while the tree grows and old sizes are asked again", () => {
   const growing = new MerkleTree(mh, new MemoryNodeStore());
   for (let n = 1; n <= MAX; n++) {
