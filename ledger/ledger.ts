@@ -254,7 +254,7 @@ export class Ledger {
       });
     } catch (error) {
       db.close();
-      throw error;
+      throw error instanceof SecuraMemError ? error : sqliteError(error, paths.db);
     }
   }
 
@@ -930,8 +930,8 @@ function sqliteError(error: unknown, path: string): LedgerError {
     return new LedgerError("LOCKED", `${path} is locked by another writer (waited for the busy timeout)`);
   }
   if (/readonly|read-only/i.test(message)) return new LedgerError("READ_ONLY", `${path} is read-only`);
-  if (/malformed|not a database|corrupt/i.test(message)) {
-    return new LedgerError("DATABASE_CORRUPT", `${path}: ${message}`);
+  if (/malformed|not a database|corrupt|no such (table|column)/i.test(message)) {
+    return new LedgerError("DATABASE_CORRUPT", `${path}: ${message.split("\n")[0]}`);
   }
   return ioError(error, path);
 }

@@ -217,6 +217,21 @@ Deno.test("tamper: blob bytes removed without a tombstone are BLOB_MISSING", asy
   expectFailure(await tampered((_, db) => sqlite(db, changed)), "BLOB_MISMATCH");
 });
 
+Deno.test("tamper: a dropped table makes open refuse the ledger with DATABASE_CORRUPT, naming it", async () => {
+  for (const table of ["recent", "records", "nodes"]) {
+    const dir = await Deno.makeTempDir({ prefix: "smem-drop-" });
+    for (const name of ["ledger.db", "signer.key"]) {
+      await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
+    }
+    sqlite(`${dir}/ledger.db`, `DROP TABLE ${table};`);
+    const error = await Ledger.open(dir).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof LedgerError, String(error));
+    assert.equal(error.code, "DATABASE_CORRUPT", error.message);
+    assert.match(error.message, new RegExp(`no such table: ${table}`));
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("tamper: a truncated database file is DATABASE_CORRUPT", async () => {
   const report = await tampered(async (_, db) => {
     const size = (await Deno.stat(db)).size;
