@@ -61,7 +61,6 @@ const rawRate = rows.length / ((performance.now() - start) / 1000);
 
 // The floor of a single durable append: a bare commit of one of the same rows into the raw copy.
 const rawSingle: number[] = [];
-const nextRow = raw.prepare(`INSERT INTO records VALUES (${columns.map(() => "?").join(", ")})`);
 for (let i = 0; i < SINGLE_APPENDS; i++) {
   const row: Record<string, number | string | Uint8Array | null> = {
     ...rows[i % rows.length],
@@ -70,7 +69,7 @@ for (let i = 0; i < SINGLE_APPENDS; i++) {
   };
   const t = performance.now();
   raw.exec("BEGIN IMMEDIATE");
-  nextRow.run(...columns.map((c) => row[c]));
+  insert.run(...columns.map((c) => row[c]));
   raw.exec("COMMIT");
   rawSingle.push(performance.now() - t);
 }

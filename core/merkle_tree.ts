@@ -65,11 +65,13 @@ export class MerkleTree {
   /** Hashes of ranges that are not one complete node, shared by every proof at their size. */
   private readonly edges = new EdgeHashes();
   /**
-   * The newest leaf's inclusion proof at the current size, kept by `appendLeafHash`: the frontier
-   * just before the leaf was appended, smallest subtree first. A receipt for a record just
-   * appended then hashes and reads nothing.
+   * The frontier nodes the newest leaf merged with, smallest first (reused, not reallocated). Its
+   * inclusion proof at the current size is the frontier just before it was appended, smallest
+   * first: these, then the rest of the frontier but its last node, so a receipt for a record just
+   * appended hashes and reads nothing. Not kept after `appendSubtree`.
    */
-  private newestLeafPath: Uint8Array[] | undefined;
+  private readonly newestMerged: Uint8Array[] = [];
+  private newestLeafKept = false;
 
   /** Opens the tree of `size` leaves whose nodes are in `store`. */
   constructor(readonly hasher: MerkleHasher, readonly store: NodeStore, size = 0) {
@@ -91,13 +93,16 @@ export class MerkleTree {
 
   /** Appends a leaf by its leaf hash, storing the leaf and every subtree it completes. */
   appendLeafHash(leafHash: Uint8Array): void {
-    this.newestLeafPath = this.frontier.toReversed();
+    this.newestMerged.length = 0;
+    this.newestLeafKept = true;
     let index = this.treeSize;
     let level = 0;
     let hash = leafHash;
     this.store.put(0, index, hash);
     while (index % 2 === 1) {
-      hash = this.hasher.node(this.frontier.pop()!, hash);
+      const left = this.frontier.pop()!;
+      this.newestMerged.push(left);
+      hash = this.hasher.node(left, hash);
       index = (index - 1) / 2;
       level++;
       this.store.put(level, index, hash);
@@ -118,7 +123,7 @@ export class MerkleTree {
         `a subtree of ${width} leaves cannot start at leaf ${this.treeSize}`,
       );
     }
-    this.newestLeafPath = undefined;
+    this.newestLeafKept = false;
     let index = this.treeSize / width;
     let node = hash;
     while (index % 2 === 1) {
@@ -157,8 +162,8 @@ export class MerkleTree {
         leafIndex: index,
       });
     }
-    if (index === size - 1 && size === this.treeSize && this.newestLeafPath !== undefined) {
-      return [...this.newestLeafPath];
+    if (index === size - 1 && size === this.treeSize && this.newestLeafKept) {
+      return [...this.newestMerged, ...this.frontier.slice(0, -1).reverse()];
     }
     const ranges: [number, number][] = [];
     pathRanges(index, 0, size, ranges);

@@ -48,7 +48,7 @@ import { SubjectBloomStore } from "./subject_bloom.ts";
 import { readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { SealWorker } from "./seal_pool.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
-import { LOG_ROWS, LOG_SIZE_SQL, RecentRows, RECORD_COLUMNS, type RecordTable } from "./recent.ts";
+import { insertRecordSql, LOG_ROWS, LOG_SIZE_SQL, RecentRows, type RecordTable } from "./recent.ts";
 import { NewestCommit } from "./newest_commit.ts";
 
 export { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
@@ -827,8 +827,8 @@ function prepareStatements(db: DatabaseSync): Statements {
         "ON CONFLICT (writer_id, stream) DO UPDATE SET seq = excluded.seq, self_hash = excluded.self_hash",
     ),
     insert: {
-      records: db.prepare(`INSERT INTO records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      recent: db.prepare(`INSERT INTO recent (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      records: db.prepare(insertRecordSql("records")),
+      recent: db.prepare(insertRecordSql("recent")),
     },
     recordAt: db.prepare(`SELECT body, self_hash FROM ${LOG_ROWS} WHERE leaf = ?`),
     recordBySeq: db.prepare(
@@ -846,7 +846,7 @@ function prepareStatements(db: DatabaseSync): Statements {
 /**
  * WAL pages (8 KiB) before a commit copies the WAL back into the database: SQLite's default of
  * 1,000 made every ~100th single append pay a ~5 ms checkpoint (its p99); 4,000 (a WAL of up to
- * 32 MiB) writes the pages that many commits rewrite once, for a p99 of ~2 ms and rarer, longer
+ * 32 MiB) writes the pages that many commits rewrite once, for a lower p99 and rarer, longer
  * pauses (bench/RESULTS.md).
  */
 const WAL_AUTOCHECKPOINT_PAGES = 4000;

@@ -26,6 +26,11 @@ const RECORD_COLUMN_TYPES: readonly (readonly [name: string, type: string])[] = 
 /** The columns of a stored record, in table order. */
 export const RECORD_COLUMNS = RECORD_COLUMN_TYPES.map(([name]) => name).join(", ");
 
+/** Inserts one record, its columns in table order, into `table`. */
+export function insertRecordSql(table: RecordTable): string {
+  return `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMN_TYPES.map(() => "?").join(", ")})`;
+}
+
 /**
  * Every stored record: a subquery to select from. SQLite pushes a query's conditions into both
  * sides and merges them in leaf order, using `records`' indexes for its side.
