@@ -154,7 +154,7 @@ Run with \`deno task bench\`.
 | canonicalize + hash + Merkle append, sha256, from JS drafts | ${formatRate(ingestValueSha)} | raw BLAKE3: ${
   formatRate(rawB3Rate)
 } | ${ratio(ingestValueSha, rawB3Rate)} | — |
-| canonicalization alone (validate + NFC + order), keys in writer order | ${
+| canonicalization alone (validate + NFC + order + UTF-8 bytes), keys in writer order | ${
   formatRate(canonicalRate)
 } | naive \`JSON.stringify\` + key-sorting replacer: ${formatRate(naiveRate)} | ${
   ratio(canonicalRate, naiveRate)

@@ -75,19 +75,10 @@ export interface CanonicalRecord {
   readonly record: AuditRecord;
   /** Canonical text. */
   readonly text: string;
-  /** Canonical UTF-8 bytes of `text` (what is hashed), encoded on first use. */
+  /** Canonical UTF-8 bytes of `text` (what is hashed). */
   readonly bytes: Uint8Array;
   /** Length of `bytes`. */
   readonly byteLength: number;
-}
-
-class CanonicalText implements CanonicalRecord {
-  private encoded: Uint8Array | undefined;
-  constructor(readonly record: AuditRecord, readonly text: string, readonly byteLength: number) {}
-
-  get bytes(): Uint8Array {
-    return this.encoded ??= utf8(this.text);
-  }
 }
 
 /** How strings that are not yet NFC are treated. */
@@ -122,7 +113,8 @@ export function canonicalizeRecord(
   const fast = readRecordFast(value);
   if (fast !== undefined) {
     const text = JSON.stringify(fast);
-    if (isNormalizedText(text)) return finish(fast, text, false, bounds);
+    const bytes = utf8(text);
+    if (isNormalizedText(text, bytes)) return finish(fast, text, bytes, false, bounds);
   }
   const prep = new Preparer(mode);
   const record = readRecord(
@@ -131,7 +123,7 @@ export function canonicalizeRecord(
     (v, field) => prep.topObject(v, field),
   );
   const text = prep.integerKeys ? writeRecordCanonical(record) : JSON.stringify(record);
-  return finish(record, text, prep.integerKeys, bounds);
+  return finish(record, text, utf8(text), prep.integerKeys, bounds);
 }
 
 function readRecord(
@@ -180,18 +172,19 @@ function fastObject(value: unknown, field: string): JsonObject {
 function finish(
   record: AuditRecord,
   text: string,
+  bytes: Uint8Array,
   integerKeys: boolean,
   bounds: RecordBounds,
 ): CanonicalRecord {
-  const byteLength = utf8Length(text);
-  checkAttrsSize(record.attrs, integerKeys, byteLength, bounds.maxAttrsBytes);
+  const byteLength = bytes.length;
+  checkAttrsSize(record, integerKeys, byteLength, bounds.maxAttrsBytes);
   if (byteLength > bounds.maxRecordBytes) {
     throw new CanonicalError(
       "RECORD_TOO_LARGE",
       `canonical record is ${byteLength} bytes, over the ${bounds.maxRecordBytes}-byte bound`,
     );
   }
-  return new CanonicalText(record, text, byteLength);
+  return { record, text, bytes, byteLength };
 }
 
 /**
@@ -256,13 +249,13 @@ function startsWithDigit(key: string): boolean {
 }
 
 /**
- * True when every string in a `JSON.stringify` output is NFC and well-formed: the text is ASCII
- * or NFC as a whole (quotes are starters that compose with nothing, so per-string NFC follows),
+ * True when every string in a `JSON.stringify` output is NFC and well-formed: the text is ASCII (as many UTF-8
+ * bytes as characters) or NFC as a whole (quotes are starters that compose with nothing, so per-string NFC follows),
  * and holds no `\ud…` escape, which is how `JSON.stringify` writes a lone surrogate.
  */
-function isNormalizedText(text: string): boolean {
+function isNormalizedText(text: string, bytes: Uint8Array): boolean {
   if (text.includes("\\ud")) return false;
-  return utf8Length(text) === text.length || text.normalize("NFC") === text;
+  return bytes.length === text.length || text.normalize("NFC") === text;
 }
 
 /** Throws `UNKNOWN_FIELD` for a key outside `allowed` and `MISSING_FIELD` for an absent one. */
@@ -334,14 +327,14 @@ function countCodePoints(text: string): number {
 }
 
 function checkAttrsSize(
-  attrs: JsonObject,
+  record: AuditRecord,
   integerKeys: boolean,
   recordBytes: number,
   maxBytes: number,
 ): void {
-  // The whole record bounds attrs from above: measure attrs alone only when it could be too large.
-  if (recordBytes <= maxBytes) return;
-  const text = integerKeys ? writeSorted(attrs) : JSON.stringify(attrs);
+  // The rest of the record bounds attrs from above: measure attrs alone only when it could be too large.
+  if (attrsBytesAtMost(record, recordBytes) <= maxBytes) return;
+  const text = integerKeys ? writeSorted(record.attrs) : JSON.stringify(record.attrs);
   const bytes = utf8Length(text);
   if (bytes > maxBytes) {
     throw new CanonicalError(
@@ -350,6 +343,21 @@ function checkAttrsSize(
       { path: "attrs" },
     );
   }
+}
+
+/** Characters of a canonical record with every value at its shortest and `attrs` left out. */
+const FRAME_CHARS =
+  `{"v":1,"ts_ms":0,"writer_id":"","seq":1,"stream":"","kind":"","actor":{},"subject":{},"reason":"","attrs":,"prev":""}`
+    .length;
+
+/**
+ * An upper bound on the bytes of `attrs` in a record of `recordBytes`: the record less the least
+ * the other fields can take (a string's UTF-8 is at least its UTF-16 length; escaping only adds).
+ */
+function attrsBytesAtMost(record: AuditRecord, recordBytes: number): number {
+  const { writer_id, stream, kind, reason, prev } = record;
+  return recordBytes - FRAME_CHARS - writer_id.length - stream.length - kind.length - reason.length -
+    prev.length;
 }
 
 /**

@@ -7,6 +7,16 @@ import { ProofError } from "./errors.ts";
 import { bytesEqual, toHex } from "./encoding.ts";
 import type { MerkleHasher } from "./merkle_hasher.ts";
 import { DIGEST_BYTES } from "./hash.ts";
+import { ByteSlab } from "./byte_slab.ts";
+
+/** The running hashes of proof checks: views of a slab, not arrays of their own (see byte_slab.ts). */
+const RUNNING = new ByteSlab(128 * DIGEST_BYTES);
+
+function copyOf(digest: Uint8Array): Uint8Array {
+  const copy = RUNNING.take(DIGEST_BYTES);
+  copy.set(digest);
+  return copy;
+}
 
 /**
  * Root computed from an inclusion proof; throws `INDEX_OUT_OF_RANGE`, `PROOF_TOO_LONG`, `PROOF_TOO_SHORT`.
@@ -34,7 +44,7 @@ export function rootFromInclusionProof(
   checkDigests([leafHash, ...proof]);
   let fn = index;
   let sn = size - 1;
-  const r = leafHash.slice();
+  const r = copyOf(leafHash);
   for (const p of proof) {
     if (sn === 0) {
       throw new ProofError("PROOF_TOO_LONG", `inclusion proof has ${proof.length} hashes, too many`, {
@@ -128,8 +138,8 @@ export function verifyConsistency(
     fn = (fn - 1) / 2;
     sn = Math.floor(sn / 2);
   }
-  const fr = path[0].slice();
-  const sr = path[0].slice();
+  const fr = copyOf(path[0]);
+  const sr = copyOf(path[0]);
   for (let i = 1; i < path.length; i++) {
     const c = path[i];
     if (sn === 0) {

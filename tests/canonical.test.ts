@@ -205,6 +205,33 @@ Deno.test("canonical property: nested values equal a reference RFC 8785 writer o
   );
 });
 
+Deno.test("canonical property: ATTRS_TOO_LARGE exactly when the canonical attrs pass the bound", () => {
+  const escapes = fc.constantFrom("a", "\u00e9", "\u{1F600}", '"', "\\", "\n", "\u0001", "\u4e2d");
+  const filler = fc.array(escapes, { maxLength: 40 }).map((parts) => parts.join(""));
+  fc.assert(
+    fc.property(
+      recordArb,
+      filler,
+      filler,
+      fc.integer({ min: 0, max: 300 }),
+      (record, extra, reason, bound) => {
+        const attrs = { ...record.attrs as JsonObject, zz: extra };
+        const value = { ...record, attrs, reason };
+        const attrsBytes = new TextEncoder().encode(reference(attrs)).length;
+        const bounds = { maxRecordBytes: 1 << 20, maxAttrsBytes: Math.max(0, attrsBytes - 150 + bound) };
+        let code = "none";
+        try {
+          canonicalizeRecord(value, bounds);
+        } catch (error) {
+          code = (error as CanonicalError).code;
+        }
+        assert.equal(code, attrsBytes > bounds.maxAttrsBytes ? "ATTRS_TOO_LARGE" : "none");
+      },
+    ),
+    fcParams(),
+  );
+});
+
 /** Independent oracle: keys sorted by UTF-16 code units (the default sort), strings in NFC. */
 function reference(value: JsonValue): string {
   if (typeof value === "string") return JSON.stringify(value.normalize("NFC"));
