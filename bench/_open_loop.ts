@@ -14,7 +14,12 @@ export interface OpenLoopResult {
   readonly seconds: number;
 }
 
-/** Sends `rate` requests per second for `seconds` through `send`, which resolves true on success. */
+/**
+ * Sends `rate` requests per second for `seconds` through `send`, which resolves true on success.
+ * The schedule is kept by a worker that sleeps with `Atomics.wait` (~0.1 ms late here) and posts
+ * each due time: Deno's timers fire 1–2 ms late, which would send requests in bursts and count the
+ * generator's own lateness as latency, and spinning for the time would take a core from the server.
+ */
 export async function openLoop(
   rate: number,
   seconds: number,
@@ -25,25 +30,45 @@ export async function openLoop(
   let failed = 0;
   const inFlight: Promise<void>[] = [];
   const start = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const now = performance.now();
-    const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
-    for (; sent < due; sent++) {
-      const dueAt = start + (sent * 1000) / rate;
+  const ticker = new Worker(TICKER_URL, { type: "module" });
+  await new Promise<void>((resolve) => {
+    ticker.onmessage = ({ data: dueAt }: MessageEvent<number>) => {
+      const localDueAt = dueAt - performance.timeOrigin;
       inFlight.push(
         send().then(
-          (ok) => ok ? void latencies.push(performance.now() - dueAt) : void failed++,
+          (ok) => ok ? void latencies.push(performance.now() - localDueAt) : void failed++,
           () => void failed++,
         ),
       );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
+      if (inFlight.length === total) resolve();
+    };
+    ticker.postMessage({ periodMs: 1000 / rate, count: total });
+  });
+  ticker.terminate();
   await Promise.all(inFlight);
   latencies.sort((a, b) => a - b);
-  return { sent, ok: latencies.length, failed, latencies, seconds: (performance.now() - start) / 1000 };
+  return {
+    sent: total,
+    ok: latencies.length,
+    failed,
+    latencies,
+    seconds: (performance.now() - start) / 1000,
+  };
 }
+
+/** Posts `count` absolute due times (ms since the epoch, fractional), `periodMs` apart, each when due. */
+const TICKER_SOURCE = `
+const parked = new Int32Array(new SharedArrayBuffer(4));
+self.onmessage = ({ data: { periodMs, count } }) => {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = start + i * periodMs;
+    const wait = due - performance.now();
+    if (wait > 0) Atomics.wait(parked, 0, 0, wait);
+    self.postMessage(performance.timeOrigin + due);
+  }
+};`;
+const TICKER_URL = URL.createObjectURL(new Blob([TICKER_SOURCE], { type: "text/javascript" }));
 
 /** The q-quantile (0…1) of sorted values. */
 export function quantile(sorted: number[], q: number): number {

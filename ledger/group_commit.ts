@@ -22,8 +22,14 @@ export class GroupCommitQueue<R> {
   private readonly pending: PendingBatch<R>[] = [];
   private draining = false;
 
-  /** `commit` appends drafts in one transaction, all or none; its errors name the failing `item`. */
-  constructor(private readonly commit: (drafts: readonly RecordDraft[]) => Promise<R[]>) {}
+  /**
+   * `commit` appends drafts in one transaction, all or none; its errors name the failing `item`.
+   * `onIdle` runs a turn of the event loop after the queue empties, unless work arrived meanwhile.
+   */
+  constructor(
+    private readonly commit: (drafts: readonly RecordDraft[]) => Promise<R[]>,
+    private readonly onIdle?: () => void,
+  ) {}
 
   /** Commits `drafts` all or none, in a transaction shared with concurrent submissions. */
   submit(drafts: readonly RecordDraft[]): Promise<R[]> {
@@ -55,6 +61,15 @@ export class GroupCommitQueue<R> {
       }
     }
     this.draining = false;
+    this.scheduleIdle();
+  }
+
+  /** Runs `onIdle` a turn of the event loop from now if nothing is queued or committing then. */
+  scheduleIdle(): void {
+    if (this.onIdle === undefined) return;
+    setImmediate(() => {
+      if (!this.draining && this.pending.length === 0) this.onIdle?.();
+    });
   }
 
   /** The longest run of batches from the front holding at most MAX_GROUP drafts (at least one). */

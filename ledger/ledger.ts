@@ -48,7 +48,15 @@ import { SubjectBloomStore } from "./subject_bloom.ts";
 import { readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { SealWorker } from "./seal_pool.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
-import { insertRecordSql, LOG_ROWS, LOG_SIZE_SQL, RecentRows, type RecordTable } from "./recent.ts";
+import {
+  insertRecordSql,
+  LOG_ROWS,
+  LOG_SIZE_SQL,
+  RecentRows,
+  type RecordTable,
+  TIDY_AT,
+  TIDY_ROWS,
+} from "./recent.ts";
 import { NewestCommit } from "./newest_commit.ts";
 
 export { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
@@ -153,8 +161,9 @@ export class Ledger {
   private readonly blooms: SubjectBloomStore;
   private readonly recent: RecentRows;
   /** Appends waiting for the next group commit. */
-  private readonly queue = new GroupCommitQueue<AppendResult>((drafts) =>
-    this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts)))
+  private readonly queue = new GroupCommitQueue<AppendResult>(
+    (drafts) => this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts))),
+    () => this.tidyTail(),
   );
   /** What the open transaction has added so far, reported once it commits. */
   private uncommitted: {
@@ -548,6 +557,28 @@ export class Ledger {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /**
+   * While no commit waits, moves the tail's oldest rows into `records` a few at a time (see
+   * TIDY_AT), each step its own short commit that never waits for another process's lock.
+   */
+  private tidyTail(): void {
+    if (!this.db.isOpen || this.db.isTransaction || this.recent.count(this.tree.size) < TIDY_AT) return;
+    const busyTimeout = (this.statements.busyTimeout.get() as { timeout: number }).timeout;
+    let left = 0;
+    try {
+      this.db.exec("PRAGMA busy_timeout = 0");
+      this.db.exec("BEGIN IMMEDIATE");
+      left = this.recent.moveOldest(TIDY_ROWS, this.tree.size);
+      this.db.exec("COMMIT");
+    } catch {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      return;
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+    }
+    if (left >= TIDY_AT) this.queue.scheduleIdle();
+  }
+
   private moveRecentBestEffort(): void {
     try {
       if (!this.recent.hasRows()) return;
@@ -806,6 +837,7 @@ interface BatchState {
 
 interface Statements {
   readonly size: StatementSync;
+  readonly busyTimeout: StatementSync;
   readonly head: StatementSync;
   readonly upsertHead: StatementSync;
   /** Stores a record in either table. */
@@ -821,6 +853,7 @@ interface Statements {
 function prepareStatements(db: DatabaseSync): Statements {
   return {
     size: db.prepare(LOG_SIZE_SQL),
+    busyTimeout: db.prepare("PRAGMA busy_timeout"),
     head: db.prepare("SELECT seq, self_hash FROM heads WHERE writer_id = ? AND stream = ?"),
     upsertHead: db.prepare(
       "INSERT INTO heads (writer_id, stream, seq, self_hash) VALUES (?, ?, ?, ?) " +

@@ -3,7 +3,8 @@
  * of `records` and no secondary index, so a single durable append writes its record into one page
  * instead of six (the row and five index entries). A later commit — the first one that would
  * take `recent` past RECENT_LIMIT rows, any large batch, or closing a ledger that appended — moves them into
- * `records` in its own transaction. Each row sits in exactly one of the two tables, and `recent`
+ * `records` in its own transaction; between appends an idle ledger moves the oldest rows a few at a
+ * time (TIDY_AT). Each row sits in exactly one of the two tables, and `recent`
  * holds only the newest leaves, so `LOG_ROWS` reads the whole log in leaf order.
  * @module
  */
@@ -50,6 +51,16 @@ export const LOG_SIZE_SQL =
  */
 export const RECENT_LIMIT = 512;
 
+/**
+ * An idle ledger (no commit waiting) whose tail holds this many rows moves its oldest TIDY_ROWS
+ * into `records` in a commit of their own, between appends rather than inside one, so a steady
+ * trickle of appends (a server) rarely meets a whole-tail move.
+ */
+export const TIDY_AT = 64;
+
+/** Rows one idle move takes. */
+export const TIDY_ROWS = 32;
+
 /** Largest commit stored in `recent`; larger batches amortize their index pages themselves. */
 export const RECENT_BATCH = 32;
 
@@ -74,11 +85,17 @@ export class RecentRows {
   private readonly first: StatementSync;
   private readonly copy: StatementSync;
   private readonly clear: StatementSync;
+  private readonly copyBelow: StatementSync;
+  private readonly clearBelow: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.first = db.prepare("SELECT min(leaf) AS leaf FROM recent");
     this.copy = db.prepare(`INSERT INTO records (${RECORD_COLUMNS}) SELECT ${RECORD_COLUMNS} FROM recent`);
     this.clear = db.prepare("DELETE FROM recent");
+    this.copyBelow = db.prepare(
+      `INSERT INTO records (${RECORD_COLUMNS}) SELECT ${RECORD_COLUMNS} FROM recent WHERE leaf < ? ORDER BY leaf`,
+    );
+    this.clearBelow = db.prepare("DELETE FROM recent WHERE leaf < ?");
   }
 
   /** Whether `recent` holds any row. */
@@ -102,6 +119,18 @@ export class RecentRows {
     const small = drafts <= RECENT_BATCH;
     if (held > 0 && (!small || held + drafts > RECENT_LIMIT)) this.moveAll();
     return small ? "recent" : "records";
+  }
+
+  /**
+   * Moves the oldest `rows` rows of `recent` into `records` (inside the caller's transaction);
+   * what stays is still the newest leaves. Returns how many rows stay.
+   */
+  moveOldest(rows: number, size: number): number {
+    const first = (this.first.get() as { leaf: number | null }).leaf;
+    if (first === null) return 0;
+    this.copyBelow.run(first + rows);
+    this.clearBelow.run(first + rows);
+    return Math.max(0, size - first - rows);
   }
 
   /** Moves every row of `recent` into `records` (inside the caller's transaction). */

@@ -1,8 +1,9 @@
 /** The unindexed tail (`recent`): where small commits land, when it moves, and that reads and verify see it. */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
 import { Ledger } from "../ledger/ledger.ts";
-import { RECENT_LIMIT } from "../ledger/recent.ts";
+import { RECENT_LIMIT, TIDY_AT, TIDY_ROWS } from "../ledger/recent.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import type { QueryFilter } from "../ledger/query.ts";
 import type { RecordDraft } from "../core/record.ts";
@@ -89,6 +90,61 @@ Deno.test("recent: single appends fill the tail, the first past its limit moves 
       "a batch over the tail's share moves the tail first and goes to records itself",
     );
   } finally {
+    await removeLedger(ledger);
+  }
+});
+
+/** Lets the ledger's idle work (one turn of the event loop per step) run. */
+function idleTurns(turns: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, turns));
+}
+
+Deno.test("recent: between appends an idle ledger moves the tail's oldest rows a few at a time", async () => {
+  const ledger = await tempLedger();
+  try {
+    const appends = TIDY_AT * 3;
+    for (let i = 0; i < appends; i++) {
+      await ledger.append(draft(i));
+      await idleTurns(1);
+      assert.ok(rowsIn(ledger, "recent") < TIDY_AT, `after append ${i} the tail holds under ${TIDY_AT} rows`);
+    }
+    const recent = rowsIn(ledger, "recent");
+    assert.ok(recent >= TIDY_AT - TIDY_ROWS, "idle moves take the oldest rows only");
+    assert.equal(rowsIn(ledger, "records"), appends - recent);
+    const tail = ledger.db.prepare("SELECT min(leaf) AS first FROM recent").get() as { first: number };
+    assert.equal(tail.first, appends - recent, "the tail is still the newest leaves");
+    const report = await verifyLedger(ledger);
+    assert.equal(report.ok, true, report.failure?.message);
+  } finally {
+    await removeLedger(ledger);
+  }
+});
+
+Deno.test("recent: idle moves never wait for another connection's write lock", async () => {
+  const ledger = await tempLedger();
+  const other = new DatabaseSync(`${ledger.paths.dir}/ledger.db`);
+  try {
+    const busyTimeout = () => (ledger.db.prepare("PRAGMA busy_timeout").get() as { timeout: number }).timeout;
+    const timeout = busyTimeout();
+    assert.ok(timeout >= 1000);
+    for (let i = 0; i < TIDY_AT + 8; i++) await ledger.append(draft(i));
+    other.exec("BEGIN IMMEDIATE"); // before the idle step the last append scheduled
+    const started = performance.now();
+    await idleTurns(5);
+    assert.ok(performance.now() - started < 500, "the idle step gave up at once");
+    assert.equal(
+      rowsIn(ledger, "recent"),
+      TIDY_AT + 8,
+      "nothing moved while another connection held the lock",
+    );
+    assert.equal(busyTimeout(), timeout, "the busy timeout is restored");
+    other.exec("ROLLBACK");
+    await ledger.append(draft(TIDY_AT + 8));
+    await idleTurns(5);
+    assert.ok(rowsIn(ledger, "recent") < TIDY_AT, "the next idle turn moved the tail down");
+    assert.equal((await verifyLedger(ledger)).ok, true);
+  } finally {
+    other.close();
     await removeLedger(ledger);
   }
 });
