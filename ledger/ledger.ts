@@ -562,31 +562,43 @@ export class Ledger {
    * TIDY_AT), each step its own short commit that never waits for another process's lock.
    */
   private tidyTail(): void {
-    if (!this.db.isOpen || this.db.isTransaction || this.recent.count(this.tree.size) < TIDY_AT) return;
-    const busyTimeout = (this.statements.busyTimeout.get() as { timeout: number }).timeout;
-    let left = 0;
+    if (!this.db.isOpen || this.db.isTransaction) return;
     try {
-      this.db.exec("PRAGMA busy_timeout = 0");
-      this.db.exec("BEGIN IMMEDIATE");
-      left = this.recent.moveOldest(TIDY_ROWS, this.tree.size);
-      this.db.exec("COMMIT");
+      const held = this.recent.count(this.tree.size);
+      if (held < TIDY_AT) return;
+      const busyTimeout = (this.statements.busyTimeout.get() as { timeout: number }).timeout;
+      let moved = false;
+      try {
+        this.db.exec("PRAGMA busy_timeout = 0");
+        moved = this.commitBestEffort(() => this.recent.moveOldest(TIDY_ROWS));
+      } finally {
+        this.db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+      }
+      if (moved && held - TIDY_ROWS >= TIDY_AT) this.queue.scheduleIdle();
     } catch {
-      if (this.db.isTransaction) this.db.exec("ROLLBACK");
-      return;
-    } finally {
-      this.db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+      // Idle work runs outside any caller: a failure here must not escape, and the next append moves
+      // the tail itself when it must.
     }
-    if (left >= TIDY_AT) this.queue.scheduleIdle();
   }
 
   private moveRecentBestEffort(): void {
     try {
-      if (!this.recent.hasRows()) return;
+      if (this.recent.hasRows()) this.commitBestEffort(() => this.recent.moveAll());
+    } catch {
+      // Closing goes on: the next writer moves the tail.
+    }
+  }
+
+  /** Runs `body` in a write transaction of its own; false (rolled back) if anything fails. */
+  private commitBestEffort(body: () => void): boolean {
+    try {
       this.db.exec("BEGIN IMMEDIATE");
-      this.recent.moveAll();
+      body();
       this.db.exec("COMMIT");
+      return true;
     } catch {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      return false;
     }
   }
 

@@ -123,14 +123,13 @@ export class RecentRows {
 
   /**
    * Moves the oldest `rows` rows of `recent` into `records` (inside the caller's transaction);
-   * what stays is still the newest leaves. Returns how many rows stay.
+   * what stays is still the newest leaves.
    */
-  moveOldest(rows: number, size: number): number {
+  moveOldest(rows: number): void {
     const first = (this.first.get() as { leaf: number | null }).leaf;
-    if (first === null) return 0;
+    if (first === null) return;
     this.copyBelow.run(first + rows);
     this.clearBelow.run(first + rows);
-    return Math.max(0, size - first - rows);
   }
 
   /** Moves every row of `recent` into `records` (inside the caller's transaction). */

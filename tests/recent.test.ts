@@ -149,6 +149,27 @@ Deno.test("recent: idle moves never wait for another connection's write lock", a
   }
 });
 
+Deno.test("recent: an idle move that fails rolls back whole, escapes nowhere and leaves the busy timeout", async () => {
+  const ledger = await tempLedger();
+  const other = new DatabaseSync(`${ledger.paths.dir}/ledger.db`);
+  try {
+    const timeout = (ledger.db.prepare("PRAGMA busy_timeout").get() as { timeout: number }).timeout;
+    for (let i = 0; i < TIDY_AT + 8; i++) await ledger.append(draft(i));
+    // A row for the oldest tail leaf with other bytes: the move's copy then fails on the leaf key.
+    other.exec(
+      "INSERT INTO records SELECT leaf, x'00', self_hash, writer_id, stream, seq, ts_ms, kind, actor_key, subject_tag " +
+        "FROM recent ORDER BY leaf LIMIT 1",
+    );
+    await idleTurns(5);
+    assert.equal(rowsIn(ledger, "recent"), TIDY_AT + 8, "the failed move left the tail whole");
+    assert.equal(rowsIn(ledger, "records"), 1);
+    assert.equal((ledger.db.prepare("PRAGMA busy_timeout").get() as { timeout: number }).timeout, timeout);
+  } finally {
+    other.close();
+    await removeLedger(ledger);
+  }
+});
+
 Deno.test("recent: a process killed with rows in the tail leaves a ledger that opens, verifies and moves them on; readers never move it", async () => {
   const ledger = await tempLedger();
   try {
