@@ -2,7 +2,9 @@
  * Load on `smem serve` (issue 5), run as users run it: a subprocess with exactly its task's
  * permissions, loaded over loopback by autocannon from this process (one core each).
  *   1. single-record POSTs (receipt included) at a fixed 1,000 req/s, open loop: latency
- *      p50/p99 as the client sees it, and as the server's own histogram sees it;
+ *      p50/p99 as the client sees it, and as the server's own histogram sees it; the same load on
+ *      two bare `Deno.serve` baselines (bench/_bare_server.ts: parse and answer; and a durable
+ *      SQLite insert per request), so the latency this machine allows is measured in the same run;
  *   2. batched POSTs of 1,000 drafts: records/s, with and without receipts, against the ledger's
  *      own in-process batched append measured in the same run;
  *   3. a storm at more than 2× what the intake holds: 503s shed the excess, and every
@@ -15,8 +17,8 @@ import autocannon from "autocannon";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { formatRate, machineLine, writeResultsSection } from "./_measure.ts";
-import { openLoop, quantile } from "./_open_loop.ts";
-import { serve, type Served } from "../tests/_serve_process.ts";
+import { openLoop, type OpenLoopResult, quantile } from "./_open_loop.ts";
+import { freePort, serve, type Served } from "../tests/_serve_process.ts";
 import { sampleDraft } from "./_records.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SERVER_SECONDS") ?? "10");
@@ -40,18 +42,63 @@ function headers(served: Served): Record<string, string> {
 }
 
 // 1. Single-record POSTs at a fixed rate, open loop (latency counted from when each was due).
-const single = await serveLedger("single");
 const singleBody = JSON.stringify(sampleDraft(1));
-const fixed = await openLoop(1000, SECONDS, async () => {
-  const response = await fetch(`${single.url}/v1/records`, {
-    method: "POST",
-    headers: headers(single),
-    body: singleBody,
+function singlePosts(url: string, requestHeaders: Record<string, string>, seconds = SECONDS) {
+  return openLoop(1000, seconds, async () => {
+    const response = await fetch(`${url}/v1/records`, {
+      method: "POST",
+      headers: requestHeaders,
+      body: singleBody,
+    });
+    await response.arrayBuffer();
+    return response.status === 201;
   });
-  await response.arrayBuffer();
-  return response.status === 201;
-});
-const serverSide = histogramQuantiles(await (await fetch(`${single.url}/metrics`)).text(), [0.5, 0.99]);
+}
+
+/** A second of the same load, unmeasured: client and server compile their hot paths first. */
+async function warmUp(url: string, requestHeaders: Record<string, string>): Promise<void> {
+  await singlePosts(url, requestHeaders, 1);
+}
+
+/** The same load on a bare server (`durable`: one SQLite commit per request) in a subprocess. */
+async function bareBaseline(durable: boolean) {
+  const dir = await Deno.makeTempDir({ dir: root });
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      `--allow-net=127.0.0.1:${port}`,
+      `--allow-read=${dir}`,
+      `--allow-write=${dir}`,
+      new URL("./_bare_server.ts", import.meta.url).pathname,
+      String(port),
+      ...(durable ? [dir] : []),
+    ],
+    stdout: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  for (let read = await lines.read(); !read.value?.includes("listening"); read = await lines.read()) {
+    if (read.done) throw new Error("the bare server exited before listening");
+  }
+  const url = `http://127.0.0.1:${port}`;
+  await warmUp(url, { "content-type": "application/json" });
+  const result = await singlePosts(url, { "content-type": "application/json" });
+  child.kill("SIGTERM");
+  await child.status;
+  lines.releaseLock();
+  return result;
+}
+const bare = await bareBaseline(false);
+const bareDurable = await bareBaseline(true);
+const single = await serveLedger("single");
+await warmUp(single.url, headers(single));
+const warmedUp = await (await fetch(`${single.url}/metrics`)).text();
+const fixed = await singlePosts(single.url, headers(single));
+const serverSide = histogramQuantiles(warmedUp, await (await fetch(`${single.url}/metrics`)).text(), [
+  0.5,
+  0.99,
+]);
 await stop(single);
 
 // 2. Batched POSTs, against the in-process batched append.
@@ -126,12 +173,12 @@ const md = `
 ## HTTP API (issue 5) — \`smem serve\` over loopback, ~1 KiB records
 
 Machine: ${machineLine()}. Run with \`deno task bench:server\` (${SECONDS} s per phase). The server is a
-subprocess with its task's permissions; autocannon (in the bench process) is the client, so the two
-share the 2 cores.
+subprocess with its task's permissions; the clients run in the bench process (\`fetch\` on an open-loop
+schedule for single records, autocannon for batches), so client and server share the 2 cores.
 
 | measure | figure | target |
 | --- | ---: | --- |
-| single-record POST with receipt, 1,000 req/s offered open-loop for ${SECONDS} s: answered 201 | ${
+| single-record POST with receipt, 1,000 req/s offered open-loop for ${SECONDS} s after 1 s unmeasured: answered 201 | ${
   formatRate(fixed.ok)
 } of ${formatRate(fixed.sent)} (${fixed.failed} failed) | all |
 | … latency at the client, p50 / p99 / max | ${ms(quantile(fixed.latencies, 0.5))} / ${
@@ -140,6 +187,14 @@ share the 2 cores.
 | … latency in the server (\`audit_append_latency_seconds\` bucket bounds), p50 / p99 | ≤ ${
   serverSide[0]
 } / ≤ ${serverSide[1]} ms | — |
+| baseline, the same load on a bare \`Deno.serve\` (parse the JSON, answer 201 with ~1.4 KB), p50 / p99 / max | ${
+  latencyLine(bare)
+} | — |
+| baseline, the same with a durable one-row SQLite commit per request (WAL, \`synchronous=FULL\`), p50 / p99 / max | ${
+  latencyLine(bareDurable)
+} (SecuraMem's p99: ${
+  (quantile(fixed.latencies, 0.99) / quantile(bareDurable.latencies, 0.99)).toFixed(2)
+}× this) | — |
 | batched POST, 1,000 drafts per request, 4 connections, no receipts | ${formatRate(lean.rate)} records/s (${
   (lean.rate / directRate).toFixed(2)
 }× in-process) | ≥ 50,000/s: ${verdict(lean.rate >= 50_000)} |
@@ -165,10 +220,26 @@ function ms(value: number): string {
   return value.toFixed(value < 10 ? 2 : 0);
 }
 
-/** Upper bucket bounds (ms) holding each quantile of the append-latency histogram. */
-function histogramQuantiles(metrics: string, quantiles: number[]): string[] {
-  const buckets = [...metrics.matchAll(/^audit_append_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)]
-    .map(([, le, count]) => ({ le: le === "+Inf" ? Infinity : Number(le) * 1000, count: Number(count) }));
+function latencyLine(run: OpenLoopResult): string {
+  const failed = run.sent - run.ok;
+  return `${ms(quantile(run.latencies, 0.5))} / ${ms(quantile(run.latencies, 0.99))} / ${
+    ms(run.latencies.at(-1) ?? NaN)
+  } ms${failed > 0 ? ` (${failed} failed)` : ""}`;
+}
+
+/** Upper bucket bounds (ms) holding each quantile of the append latencies between two scrapes of /metrics. */
+function histogramQuantiles(before: string, after: string, quantiles: number[]): string[] {
+  const earlier = latencyBuckets(before);
+  const buckets = latencyBuckets(after).map((bucket, i) => ({
+    ...bucket,
+    count: bucket.count - earlier[i].count,
+  }));
   const total = buckets.at(-1)?.count ?? 0;
   return quantiles.map((q) => String(buckets.find((b) => b.count >= q * total)?.le ?? NaN));
+}
+
+/** The cumulative buckets of `audit_append_latency_seconds`, bounds in ms. */
+function latencyBuckets(metrics: string): { le: number; count: number }[] {
+  return [...metrics.matchAll(/^audit_append_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)]
+    .map(([, le, count]) => ({ le: le === "+Inf" ? Infinity : Number(le) * 1000, count: Number(count) }));
 }
