@@ -122,6 +122,9 @@ export function checkStoredRow(row: RecordRow, context: RecordContext, bodies: S
     stream: sealed.record.stream,
     seq: sealed.record.seq,
   };
+  if (!(selfHash instanceof Uint8Array)) {
+    throw new VerificationError("HASH_MISMATCH", "stored self_hash is not a BLOB of bytes", loc);
+  }
   if (!bytesEqual(sealed.digest, selfHash)) {
     throw new VerificationError(
       "HASH_MISMATCH",

@@ -68,7 +68,7 @@ Deno.test("tamper: one changed byte of a record is HASH_MISMATCH at its leaf", a
   );
 });
 
-Deno.test("tamper: bytes that read back as the same text are still caught (an invalid sequence, a NUL, a text cell)", async () => {
+Deno.test("tamper: bytes that read back as the same text are still caught (an invalid sequence, a NUL, text cells)", async () => {
   const original = new TextEncoder().encode(bodyOf(1));
   const at = original.findIndex((byte, i) =>
     byte === 0xef && original[i + 1] === 0xbf && original[i + 2] === 0xbd
@@ -102,6 +102,11 @@ Deno.test("tamper: bytes that read back as the same text are still caught (an in
   );
   expectFailure(text, "NOT_CANONICAL", 4);
   assert.match(text.failure!.message, /not a BLOB/);
+  const hashText = await tampered((_, db) =>
+    sqlite(db, unguarded(`UPDATE records SET self_hash = hex(self_hash) WHERE leaf = 4;`))
+  );
+  expectFailure(hashText, "HASH_MISMATCH", 4);
+  assert.match(hashText.failure!.message, /self_hash is not a BLOB/);
 });
 
 Deno.test("tamper: a record rewritten with a matching self_hash breaks the Merkle nodes at its leaf", async () => {
