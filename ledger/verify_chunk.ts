@@ -11,10 +11,9 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { RecordBounds } from "../core/canonical.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { bytesEqual } from "../core/encoding.ts";
-import { DIGEST_BYTES, formatHash, type HashAlg, type Hasher } from "../core/hash.ts";
+import { DIGEST_BYTES, formatHash, type HashAlg } from "../core/hash.ts";
 import type { JsonValue } from "../core/json.ts";
 import { type ChainHead, type ChainLink, ChainTracker, type SealedRecord } from "../core/record.ts";
 import { INDEX_COLUMN_NAMES, indexColumns, subjectKey } from "./columns.ts";
@@ -22,7 +21,7 @@ import { VerificationError } from "./errors.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import { pagedRows, returningArrays } from "./paged.ts";
 import { LOG_ROWS } from "./recent.ts";
-import { BODY_TEXT_COLUMNS, StoredBodies } from "./stored_body.ts";
+import { BODY_TEXT_COLUMNS, type BodyContext, StoredBodies } from "./stored_body.ts";
 import { BLOCK_LEAVES, blockOf, SubjectBloom, SubjectBloomStore } from "./subject_bloom.ts";
 
 /** Leaves per chunk: whole subject-filter blocks. */
@@ -75,10 +74,8 @@ export function checkNextLeaf(stored: number, expected: number): void {
 }
 
 /** What records are checked against: fixed per ledger. */
-export interface RecordContext {
-  readonly hasher: Hasher;
+export interface RecordContext extends BodyContext {
   readonly alg: HashAlg;
-  readonly bounds: RecordBounds;
 }
 
 /** A run of one chain's records within a chunk: its first link, and the head it leaves. */
