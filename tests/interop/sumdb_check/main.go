@@ -1,0 +1,465 @@
+// Command sumdb_check checks SecuraMem's output independently: it shares no code with SecuraMem
+// and is built only on Go's standard library and golang.org/x/mod/sumdb, the reference
+// implementation SPEC §5 names for keys and signed notes (note) and of RFC 6962 Merkle proofs
+// (tlog). Debian packages it as golang-golang-x-mod-dev; build it in GOPATH mode:
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o sumdb_check ./tests/interop/sumdb_check
+//
+// Usage:
+//
+//	sumdb_check open VKEYS NOTE                verify a signed note; print its text and signers
+//	sumdb_check receipt VKEYS RECEIPT          verify a receipt: checkpoint signature, canonical form,
+//	                                           and for sha256 ledgers self_hash and the inclusion proof
+//	sumdb_check canonical RECEIPT              print the receipt record's canonical bytes, re-derived here
+//	sumdb_check consistency VKEYS OLD NEW PROOF  verify a consistency proof between two checkpoints
+//	sumdb_check genkey NAME                    print a new signer key and verifier key, one per line
+//	sumdb_check sign SKEY TEXT                 print TEXT signed as a note
+//
+// VKEYS is a file of verifier keys, one per line; PROOF a file of base64 hashes, one per line.
+// Exit 0 when every check passes; 1 with one line on stderr when one fails; 2 on a usage error.
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// The top-level fields of a record in canonical order (SPEC §1).
+var recordFields = []string{
+	"v", "ts_ms", "writer_id", "seq", "stream", "kind", "actor", "subject", "reason", "attrs", "prev",
+}
+
+const maxSafeInteger = 1<<53 - 1
+
+type checkError struct{ message string }
+
+func (e checkError) Error() string { return e.message }
+
+func fail(format string, args ...interface{}) error {
+	return checkError{fmt.Sprintf(format, args...)}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch args := os.Args[2:]; os.Args[1] {
+	case "open":
+		need(args, 2)
+		err = openCommand(args[0], args[1])
+	case "receipt":
+		need(args, 2)
+		err = receiptCommand(args[0], args[1])
+	case "canonical":
+		need(args, 1)
+		err = canonicalCommand(args[0])
+	case "consistency":
+		need(args, 4)
+		err = consistencyCommand(args[0], args[1], args[2], args[3])
+	case "genkey":
+		need(args, 1)
+		err = genkeyCommand(args[0])
+	case "sign":
+		need(args, 2)
+		err = signCommand(args[0], args[1])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sumdb_check:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|canonical|consistency|genkey|sign ARGS (see the source)")
+	os.Exit(2)
+}
+
+func need(args []string, n int) {
+	if len(args) != n {
+		usage()
+	}
+}
+
+func readFile(path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sumdb_check:", err)
+		os.Exit(2)
+	}
+	return data
+}
+
+func verifiers(path string) (note.Verifiers, error) {
+	var list []note.Verifier
+	for _, line := range strings.Split(strings.TrimSpace(string(readFile(path))), "\n") {
+		v, err := note.NewVerifier(strings.TrimSpace(line))
+		if err != nil {
+			return nil, fail("verifier key %q: %v", line, err)
+		}
+		list = append(list, v)
+	}
+	return note.VerifierList(list...), nil
+}
+
+func printJSON(value interface{}) {
+	out, _ := json.Marshal(value)
+	fmt.Println(string(out))
+}
+
+// ---- signed notes and checkpoints ---------------------------------------------------------------
+
+func openNote(vkeys string, msg []byte) (*note.Note, error) {
+	known, err := verifiers(vkeys)
+	if err != nil {
+		return nil, err
+	}
+	n, err := note.Open(msg, known)
+	if err != nil {
+		return nil, fail("note: %v", err)
+	}
+	return n, nil
+}
+
+func signerNames(n *note.Note) []string {
+	names := []string{}
+	for _, sig := range n.Sigs {
+		names = append(names, sig.Name)
+	}
+	return names
+}
+
+func openCommand(vkeys, path string) error {
+	n, err := openNote(vkeys, readFile(path))
+	if err != nil {
+		return err
+	}
+	printJSON(map[string]interface{}{"text": n.Text, "signers": signerNames(n)})
+	return nil
+}
+
+type checkpoint struct {
+	origin string
+	size   int64
+	root   tlog.Hash
+}
+
+// parseCheckpoint reads a C2SP tlog-checkpoint body: origin, decimal size, base64 root, extensions.
+func parseCheckpoint(text string) (checkpoint, error) {
+	lines := strings.Split(text, "\n")
+	if len(lines) < 4 || lines[len(lines)-1] != "" {
+		return checkpoint{}, fail("checkpoint: want origin, size and root lines ending in a newline")
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
+		return checkpoint{}, fail("checkpoint: bad tree size %q", lines[1])
+	}
+	root, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(root) != tlog.HashSize {
+		return checkpoint{}, fail("checkpoint: bad root hash %q", lines[2])
+	}
+	var c checkpoint
+	c.origin, c.size = lines[0], size
+	copy(c.root[:], root)
+	return c, nil
+}
+
+func openCheckpoint(vkeys string, msg []byte) (checkpoint, []string, error) {
+	n, err := openNote(vkeys, msg)
+	if err != nil {
+		return checkpoint{}, nil, err
+	}
+	c, err := parseCheckpoint(n.Text)
+	return c, signerNames(n), err
+}
+
+func readHashes(lines []string) ([]tlog.Hash, error) {
+	hashes := []tlog.Hash{}
+	for i, line := range lines {
+		raw, err := base64.StdEncoding.DecodeString(line)
+		if err != nil || len(raw) != tlog.HashSize {
+			return nil, fail("proof hash %d: not 32 bytes of base64: %q", i, line)
+		}
+		var h tlog.Hash
+		copy(h[:], raw)
+		hashes = append(hashes, h)
+	}
+	return hashes, nil
+}
+
+func consistencyCommand(vkeys, oldPath, newPath, proofPath string) error {
+	older, _, err := openCheckpoint(vkeys, readFile(oldPath))
+	if err != nil {
+		return err
+	}
+	newer, _, err := openCheckpoint(vkeys, readFile(newPath))
+	if err != nil {
+		return err
+	}
+	if older.origin != newer.origin {
+		return fail("checkpoints of different logs: %q and %q", older.origin, newer.origin)
+	}
+	text := strings.TrimSpace(string(readFile(proofPath)))
+	lines := []string{}
+	if text != "" {
+		lines = strings.Split(text, "\n")
+	}
+	proof, err := readHashes(lines)
+	if err != nil {
+		return err
+	}
+	if err := tlog.CheckTree(proof, newer.size, newer.root, older.size, older.root); err != nil {
+		return fail("consistency %d → %d: %v", older.size, newer.size, err)
+	}
+	printJSON(map[string]interface{}{"old": older.size, "new": newer.size, "proof": len(proof)})
+	return nil
+}
+
+// ---- receipts -------------------------------------------------------------------------------------
+
+type receipt struct {
+	V          int             `json:"v"`
+	Record     json.RawMessage `json:"record"`
+	Index      int64           `json:"index"`
+	Proof      []string        `json:"proof"`
+	Checkpoint string          `json:"checkpoint"`
+}
+
+func readReceipt(path string) (receipt, error) {
+	var r receipt
+	dec := json.NewDecoder(bytes.NewReader(readFile(path)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return r, fail("receipt: %v", err)
+	}
+	if r.V != 1 {
+		return r, fail("receipt: v is %d, not 1", r.V)
+	}
+	return r, nil
+}
+
+// recordBytes re-derives the canonical bytes of the receipt's record (SPEC §2) and its self_hash;
+// the record must be exactly those bytes with `,"self_hash":"…"` before the closing brace.
+func recordBytes(r receipt) (canonical []byte, selfHash string, err error) {
+	dec := json.NewDecoder(bytes.NewReader(r.Record))
+	dec.UseNumber()
+	var fields map[string]interface{}
+	if err := dec.Decode(&fields); err != nil {
+		return nil, "", fail("record: %v", err)
+	}
+	if len(fields) != len(recordFields)+1 {
+		return nil, "", fail("record has %d fields, want 12", len(fields))
+	}
+	selfHash, ok := fields["self_hash"].(string)
+	if !ok {
+		return nil, "", fail("record: self_hash is not a string")
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, name := range recordFields {
+		value, present := fields[name]
+		if !present {
+			return nil, "", fail("record: missing field %q", name)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeString(&b, name)
+		b.WriteByte(':')
+		if err := writeValue(&b, value); err != nil {
+			return nil, "", fail("record field %s: %v", name, err)
+		}
+	}
+	b.WriteByte('}')
+	canonical = []byte(b.String())
+	sealed := append(append([]byte{}, canonical[:len(canonical)-1]...), `,"self_hash":`...)
+	sealed = append(append(sealed, strconv.Quote(selfHash)...), '}')
+	if !bytes.Equal(sealed, r.Record) {
+		return nil, "", fail("record is not in canonical form:\n got %s\nwant %s", r.Record, sealed)
+	}
+	return canonical, selfHash, nil
+}
+
+// writeValue writes a JSON value as RFC 8785 does for integers, strings, arrays and objects.
+func writeValue(b *strings.Builder, value interface{}) error {
+	switch v := value.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
+	case string:
+		writeString(b, v)
+	case json.Number:
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || n > maxSafeInteger || n < -maxSafeInteger {
+			return errors.New("number " + string(v) + " is not a safe integer")
+		}
+		b.WriteString(strconv.FormatInt(n, 10))
+	case []interface{}:
+		b.WriteByte('[')
+		for i, item := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeValue(b, item); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case map[string]interface{}:
+		keys := make([]string, 0, len(v))
+		for key := range v {
+			keys = append(keys, key)
+		}
+		sort.Slice(keys, func(i, j int) bool { return lessUTF16(keys[i], keys[j]) })
+		b.WriteByte('{')
+		for i, key := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeString(b, key)
+			b.WriteByte(':')
+			if err := writeValue(b, v[key]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	default:
+		return fmt.Errorf("unexpected JSON value %T", value)
+	}
+	return nil
+}
+
+// lessUTF16 orders strings by their UTF-16 code units (RFC 8785 §3.2.3), not by code points.
+func lessUTF16(a, b string) bool {
+	x, y := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
+	for i := 0; i < len(x) && i < len(y); i++ {
+		if x[i] != y[i] {
+			return x[i] < y[i]
+		}
+	}
+	return len(x) < len(y)
+}
+
+// writeString escapes as RFC 8785 §3.2.2.2: `"` and `\`, the short forms \b \t \n \f \r, other
+// controls as \u00xx, everything else (U+2028 and U+2029 included) as UTF-8.
+func writeString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\r':
+			b.WriteString(`\r`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+}
+
+func canonicalCommand(path string) error {
+	r, err := readReceipt(path)
+	if err != nil {
+		return err
+	}
+	canonical, _, err := recordBytes(r)
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(canonical)
+	return err
+}
+
+func receiptCommand(vkeys, path string) error {
+	r, err := readReceipt(path)
+	if err != nil {
+		return err
+	}
+	c, signers, err := openCheckpoint(vkeys, []byte(r.Checkpoint))
+	if err != nil {
+		return err
+	}
+	canonical, selfHash, err := recordBytes(r)
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(canonical) {
+		return fail("record is not UTF-8")
+	}
+	proof, err := readHashes(r.Proof)
+	if err != nil {
+		return err
+	}
+	checked := []string{"signature", "canonical form"}
+	if strings.HasPrefix(selfHash, "sha256:") {
+		digest := sha256.Sum256(canonical)
+		if want := "sha256:" + hex.EncodeToString(digest[:]); selfHash != want {
+			return fail("self_hash is %s; the canonical bytes hash to %s", selfHash, want)
+		}
+		if err := tlog.CheckRecord(proof, c.size, c.root, r.Index, tlog.RecordHash(digest[:])); err != nil {
+			return fail("inclusion of leaf %d in the tree of %d: %v", r.Index, c.size, err)
+		}
+		checked = append(checked, "self_hash", "inclusion")
+	}
+	printJSON(map[string]interface{}{
+		"index": r.Index, "size": c.size, "self_hash": selfHash, "signers": signers, "checked": checked,
+	})
+	return nil
+}
+
+// ---- keys ---------------------------------------------------------------------------------------
+
+func genkeyCommand(name string) error {
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		return err
+	}
+	fmt.Println(skey)
+	fmt.Println(vkey)
+	return nil
+}
+
+func signCommand(skeyPath, textPath string) error {
+	signer, err := note.NewSigner(strings.TrimSpace(string(readFile(skeyPath))))
+	if err != nil {
+		return fail("signer key: %v", err)
+	}
+	msg, err := note.Sign(&note.Note{Text: string(readFile(textPath))}, signer)
+	if err != nil {
+		return fail("sign: %v", err)
+	}
+	_, err = os.Stdout.Write(msg)
+	return err
+}

@@ -1,0 +1,260 @@
+/**
+ * Evidence checked by code nobody here wrote: Go's golang.org/x/mod/sumdb (note: the signed-note
+ * and key formats SPEC §5 names; tlog: RFC 6962 inclusion and consistency proofs), driven by
+ * tests/interop/sumdb_check, and the official BLAKE3 tool `b3sum` (Debian packages for all three).
+ * The checker re-derives each record's canonical form (SPEC §2) on its own, so records here carry
+ * what canonical form is easiest to get wrong: escapes, U+2028, NFD input, keys ordered by UTF-16
+ * code units, integer-like keys, the largest safe integers.
+ */
+import assert from "node:assert/strict";
+import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
+import { openNote, signNote } from "../core/note.ts";
+import { type RecordDraft, sealedText } from "../core/record.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import { removeLedger, tempLedger } from "./_ledger.ts";
+import { sumdbPasses, sumdbRejects } from "./_sumdb_check.ts";
+
+const TRICKY: readonly RecordDraft[] = [
+  {
+    kind: "PromptReceived",
+    actor: { user_id: "u-1", role: "agent" },
+    attrs: { text: 'line\nbreak\ttab "quoted" back\\slash /' },
+  },
+  {
+    kind: "ModelInvoked",
+    reason: "ok",
+    subject: { model: "m-2026" },
+    attrs: { controls: "\u0001\b\f\u001f\u007f", separators: "\u2028\u2029", nfd: "cafe\u0301" },
+  },
+  // The same keys in code-unit order on both of our canonicalizer's paths: the fast one, and (an NFD key) the precise one.
+  { kind: "ToolCalled", stream: "tools", actor: { "\uff61": "fullwidth stop", "😀": "astral", z: "ascii" } },
+  {
+    kind: "ToolCalled",
+    stream: "tools",
+    actor: { "\uff61": "fullwidth stop", "😀": "astral", "e\u0301": "NFD" },
+  },
+  { kind: "ToolCalled", attrs: { "\uff61": 1, "😀": 2, a: 3, B: 4, "e\u0301": 5, "10": 6, "9": 7, "1": 8 } },
+  {
+    kind: "PolicyDecision",
+    attrs: {
+      max: 9007199254740991,
+      min: -9007199254740991,
+      zero: -0,
+      list: [null, true, false, "x", [1, { z: 1, y: 2 }]],
+    },
+  },
+  { kind: "OutputReturned", stream: "tools", attrs: { nested: { deeper: { deepest: { k: "ünïcödé" } } } } },
+];
+/** Batch sizes: a checkpoint after each, so trees of many shapes get signed. */
+const BATCHES = [1, 1, 3, 7, 2, 16, 5, 1, 9];
+
+async function appendTricky(ledger: Ledger): Promise<number[]> {
+  const sizes: number[] = [];
+  let i = 0;
+  for (const count of BATCHES) {
+    const drafts = Array.from({ length: count }, () => {
+      const draft = TRICKY[i % TRICKY.length];
+      return { ...draft, attrs: { ...draft.attrs, i: i++ } };
+    });
+    await ledger.appendBatch(drafts);
+    sizes.push(ledger.size);
+  }
+  return sizes;
+}
+
+async function writeTemp(dir: string, name: string, text: string): Promise<string> {
+  await Deno.writeTextFile(`${dir}/${name}`, text);
+  return `${dir}/${name}`;
+}
+
+function base64Lines(hashes: Uint8Array[]): string {
+  return hashes.map((hash) => hash.toBase64()).join("\n");
+}
+
+Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, and every consistency proof between its checkpoints", async () => {
+  const ledger = await tempLedger({ alg: "sha256" });
+  const work = await Deno.makeTempDir();
+  try {
+    const sizes = await appendTricky(ledger);
+    const keys = await writeTemp(work, "vkeys", ledger.verifierKey!);
+    for (let index = 0; index < ledger.size; index++) {
+      const out = JSON.parse(
+        await sumdbPasses("receipt", keys, await writeTemp(work, "r", ledger.receipt(index))),
+      );
+      assert.deepEqual(out.checked, ["signature", "canonical form", "self_hash", "inclusion"]);
+      assert.equal(out.self_hash, ledger.record(index).selfHash);
+      assert.equal(out.size, ledger.size);
+    }
+    for (const size of sizes) {
+      for (const index of new Set([0, size - 1, size >> 1])) {
+        const out = JSON.parse(
+          await sumdbPasses("receipt", keys, await writeTemp(work, "r", ledger.receipt(index, size))),
+        );
+        assert.equal(out.size, size);
+      }
+    }
+    let pairs = 0;
+    for (const older of sizes) {
+      for (const newer of sizes.filter((size) => size >= older)) {
+        const out = JSON.parse(
+          await sumdbPasses(
+            "consistency",
+            keys,
+            await writeTemp(work, "old", ledger.checkpointAt(older)!.note),
+            await writeTemp(work, "new", ledger.checkpointAt(newer)!.note),
+            await writeTemp(work, "proof", base64Lines(ledger.consistencyProof(older, newer))),
+          ),
+        );
+        assert.deepEqual([out.old, out.new], [older, newer]);
+        pairs++;
+      }
+    }
+    assert.equal(pairs, (sizes.length * (sizes.length + 1)) / 2);
+  } finally {
+    await removeLedger(ledger);
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a wrong index, an edited or re-spaced record, another key's checkpoint", async () => {
+  const ledger = await tempLedger({ alg: "sha256" });
+  const work = await Deno.makeTempDir();
+  try {
+    await appendTricky(ledger);
+    const keys = await writeTemp(work, "vkeys", ledger.verifierKey!);
+    const receipt = JSON.parse(ledger.receipt(11)); // the record with integer-like keys
+    const recordText = sealedText(ledger.record(11));
+    // Assembled as text: a JSON round trip of the record would move its integer-like keys first.
+    const receiptText = (
+      changed: { record?: string; index?: number; proof?: string[]; checkpoint?: string },
+    ) =>
+      `{"v":1,"record":${changed.record ?? recordText},"index":${changed.index ?? 11},"proof":${
+        JSON.stringify(changed.proof ?? receipt.proof)
+      },"checkpoint":${JSON.stringify(changed.checkpoint ?? receipt.checkpoint)}}`;
+    const rejects = async (pattern: RegExp, changed: Parameters<typeof receiptText>[0]) =>
+      await sumdbRejects(pattern, "receipt", keys, await writeTemp(work, "r", receiptText(changed)));
+
+    await sumdbPasses("receipt", keys, await writeTemp(work, "r", receiptText({})));
+    const flipped = Uint8Array.fromBase64(receipt.proof[2]);
+    flipped[5] ^= 0x10;
+    await rejects(/inclusion of leaf 11 in the tree of 45: invalid transparency proof/, {
+      proof: receipt.proof.with(2, flipped.toBase64()),
+    });
+    await rejects(/inclusion of leaf 11/, { proof: receipt.proof.slice(0, -1) });
+    await rejects(/inclusion of leaf 12/, { index: 12 });
+    assert.match(recordText, /"i":11,/);
+    await rejects(/self_hash is sha256:[0-9a-f]{64}; the canonical bytes hash to/, {
+      record: recordText.replace('"i":11,', '"i":12,'),
+    });
+    await rejects(/not in canonical form/, { record: recordText.replace('"i":11,', '"i": 11,') });
+    await rejects(/not in canonical form/, {
+      record: recordText.replace('"1":8,"10":6,"9":7', '"1":8,"9":7,"10":6'),
+    });
+
+    const [otherSigner] = (await sumdbPasses("genkey", "securamem/other")).trim().split("\n");
+    const body = receipt.checkpoint.slice(0, receipt.checkpoint.indexOf("\n\n") + 1);
+    const forged = await sumdbPasses(
+      "sign",
+      await writeTemp(work, "skey", otherSigner),
+      await writeTemp(work, "body", body),
+    );
+    await rejects(/note: /, { checkpoint: forged });
+
+    const proof = ledger.consistencyProof(12, ledger.size);
+    proof[1][0] ^= 1;
+    await sumdbRejects(
+      /consistency 12 → 45: invalid transparency proof/,
+      "consistency",
+      keys,
+      await writeTemp(work, "old", ledger.checkpointAt(12)!.note),
+      await writeTemp(work, "new", ledger.latestCheckpoint().note),
+      await writeTemp(work, "proof", base64Lines(proof)),
+    );
+  } finally {
+    await removeLedger(ledger);
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("interop (b3sum, Go): a b3 ledger's self_hash is BLAKE3 of the canonical bytes Go re-derives; Go verifies its checkpoints", async () => {
+  const ledger = await tempLedger({ alg: "b3" });
+  const work = await Deno.makeTempDir();
+  try {
+    await appendTricky(ledger);
+    const keys = await writeTemp(work, "vkeys", ledger.verifierKey!);
+    for (let index = 0; index < ledger.size; index++) {
+      const file = await writeTemp(work, "r", ledger.receipt(index));
+      const out = JSON.parse(await sumdbPasses("receipt", keys, file));
+      assert.deepEqual(out.checked, ["signature", "canonical form"]);
+      const canonical = await sumdbPasses("canonical", file);
+      assert.equal(`b3:${await b3sum(canonical)}`, ledger.record(index).selfHash, `leaf ${index}`);
+    }
+  } finally {
+    await removeLedger(ledger);
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("interop (Go x/mod sumdb): keys and notes made by one work in the other, signatures byte for byte", async () => {
+  const work = await Deno.makeTempDir();
+  try {
+    const body = "example.org/log-1\n42\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
+    const bodyFile = await writeTemp(work, "body", body);
+
+    // A Go-made key: we derive the same verifier key, and sign exactly as Go does.
+    const [goSigner, goVerifier] = (await sumdbPasses("genkey", "example.org/log-1")).trim().split("\n");
+    const parsed = await parseSignerKey(goSigner);
+    assert.equal(parsed.verifierKey, goVerifier);
+    const goNote = await sumdbPasses("sign", await writeTemp(work, "skey", goSigner), bodyFile);
+    assert.equal(await signNote(body, [parsed.signer]), goNote);
+    const opened = await openNote(goNote, [await parseVerifierKey(goVerifier)]);
+    assert.equal(opened.text, body);
+
+    // Our key: Go accepts its texts and signs what we sign.
+    const ours = await generateKeyPair("example.org/log-2");
+    const ourSigner = (await parseSignerKey(ours.signerKey)).signer;
+    const ourNote = await signNote(body, [ourSigner]);
+    assert.equal(await sumdbPasses("sign", await writeTemp(work, "skey", ours.signerKey), bodyFile), ourNote);
+
+    // A note cosigned by both: Go verifies both signatures, in our order.
+    const both = await signNote(body, [ourSigner, parsed.signer]);
+    const out = JSON.parse(
+      await sumdbPasses(
+        "open",
+        await writeTemp(work, "vkeys", `${ours.verifierKey}\n${goVerifier}`),
+        await writeTemp(work, "note", both),
+      ),
+    );
+    assert.deepEqual(out, { text: body, signers: ["example.org/log-2", "example.org/log-1"] });
+
+    // A ledger created with the Go-made key signs checkpoints Go verifies with Go's verifier key.
+    const ledger = await tempLedger({ alg: "sha256", signerKey: goSigner });
+    try {
+      assert.equal(ledger.verifierKey, goVerifier);
+      await ledger.append({ kind: "KeyImported" });
+      const checkpoint = JSON.parse(
+        await sumdbPasses(
+          "open",
+          await writeTemp(work, "vkeys", goVerifier),
+          await writeTemp(work, "note", ledger.latestCheckpoint().note),
+        ),
+      );
+      assert.match(checkpoint.text, /^securamem\/[^\n]+\n1\n[A-Za-z0-9+/]{43}=\n$/);
+    } finally {
+      await removeLedger(ledger);
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+/** BLAKE3 of `text`'s UTF-8 by the official `b3sum` tool, lowercase hex. */
+async function b3sum(text: string): Promise<string> {
+  const child = new Deno.Command("b3sum", { args: ["--no-names"], stdin: "piped", stdout: "piped" }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const out = await child.output();
+  assert.ok(out.success, "b3sum failed");
+  return new TextDecoder().decode(out.stdout).trim();
+}
