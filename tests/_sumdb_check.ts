@@ -15,10 +15,12 @@ export interface CheckRun {
   readonly stderr: string;
 }
 
-/** Builds the checker (GOPATH mode, Debian's x/mod) into a temporary directory; its path. */
+/** Builds the checker (GOPATH mode, Debian's x/mod and x/text) into a temporary directory, removed at exit; its path. */
 function checkerBinary(): Promise<string> {
   return built ??= (async () => {
-    const out = `${await Deno.makeTempDir({ prefix: "smem-sumdb-check-" })}/sumdb_check`;
+    const dir = await Deno.makeTempDir({ prefix: "smem-sumdb-check-" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+    const out = `${dir}/sumdb_check`;
     const build = await new Deno.Command("go", {
       args: ["build", "-o", out, "."],
       cwd: SOURCE,
@@ -26,7 +28,9 @@ function checkerBinary(): Promise<string> {
       stdout: "piped",
       stderr: "piped",
     }).output().catch((error) => {
-      throw new Error(`go is needed (Debian: golang-go golang-golang-x-mod-dev): ${error}`);
+      throw new Error(
+        `go is needed (Debian: golang-go golang-golang-x-mod-dev golang-golang-x-text-dev): ${error}`,
+      );
     });
     assert.equal(build.code, 0, `building the Go checker failed: ${new TextDecoder().decode(build.stderr)}`);
     return out;

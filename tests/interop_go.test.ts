@@ -1,7 +1,8 @@
 /**
  * Evidence checked by code nobody here wrote: Go's golang.org/x/mod/sumdb (note: the signed-note
- * and key formats SPEC §5 names; tlog: RFC 6962 inclusion and consistency proofs), driven by
- * tests/interop/sumdb_check, and the official BLAKE3 tool `b3sum` (Debian packages for all three).
+ * and key formats SPEC §5 names; tlog: RFC 6962 inclusion and consistency proofs) and
+ * golang.org/x/text (NFC), driven by tests/interop/sumdb_check, and the official BLAKE3 tool
+ * `b3sum` (Debian packages, all of them).
  * The checker re-derives each record's canonical form (SPEC §2) on its own, so records here carry
  * what canonical form is easiest to get wrong: escapes, U+2028, NFD input, keys ordered by UTF-16
  * code units, integer-like keys, the largest safe integers.
@@ -147,6 +148,8 @@ Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a
       record: recordText.replace('"i":11,', '"i":12,'),
     });
     await rejects(/not in canonical form/, { record: recordText.replace('"i":11,', '"i": 11,') });
+    assert.ok(recordText.includes('"\u00e9":5'));
+    await rejects(/not in canonical form/, { record: recordText.replace('"\u00e9":5', '"e\u0301":5') });
     await rejects(/not in canonical form/, {
       record: recordText.replace('"1":8,"10":6,"9":7', '"1":8,"9":7,"10":6'),
     });

@@ -1,9 +1,10 @@
 // Command sumdb_check checks SecuraMem's output independently: it shares no code with SecuraMem
-// and is built only on Go's standard library and golang.org/x/mod/sumdb, the reference
+// and is built only on Go's standard library, golang.org/x/mod/sumdb, the reference
 // implementation SPEC §5 names for keys and signed notes (note) and of RFC 6962 Merkle proofs
-// (tlog). Debian packages it as golang-golang-x-mod-dev; build it in GOPATH mode:
+// (tlog), and golang.org/x/text's Unicode normalization. Debian packages them as
+// golang-golang-x-mod-dev and golang-golang-x-text-dev; build it in GOPATH mode:
 //
-//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o sumdb_check ./tests/interop/sumdb_check
+//	cd tests/interop/sumdb_check && GO111MODULE=off GOPATH=/usr/share/gocode go build -o sumdb_check .
 //
 // Usage:
 //
@@ -37,6 +38,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/text/unicode/norm"
 )
 
 // The top-level fields of a record in canonical order (SPEC §1).
@@ -359,8 +361,10 @@ func lessUTF16(a, b string) bool {
 }
 
 // writeString escapes as RFC 8785 §3.2.2.2: `"` and `\`, the short forms \b \t \n \f \r, other
-// controls as \u00xx, everything else (U+2028 and U+2029 included) as UTF-8.
+// controls as \u00xx, everything else (U+2028 and U+2029 included) as UTF-8. A string that is not
+// in Unicode NFC is written as its NFC form, so the record's bytes no longer match (SPEC §2).
 func writeString(b *strings.Builder, s string) {
+	s = norm.NFC.String(s)
 	b.WriteByte('"')
 	for _, r := range s {
 		switch r {
