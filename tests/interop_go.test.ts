@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
 import { openNote, signNote } from "../core/note.ts";
 import { type RecordDraft, sealedText } from "../core/record.ts";
+import type { HashAlg } from "../core/hash.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { removeLedger, tempLedger } from "./_ledger.ts";
 import { sumdbPasses, sumdbRejects } from "./_sumdb_check.ts";
@@ -72,12 +73,24 @@ function base64Lines(hashes: Uint8Array[]): string {
   return hashes.map((hash) => hash.toBase64()).join("\n");
 }
 
-Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, and every consistency proof between its checkpoints", async () => {
-  const ledger = await tempLedger({ alg: "sha256" });
+/** Runs `body` on a new ledger of `alg` holding the TRICKY records, with a work directory and its verifier key file. */
+async function withTrickyLedger(
+  alg: HashAlg,
+  body: (ledger: Ledger, context: { work: string; keys: string; sizes: number[] }) => Promise<void>,
+): Promise<void> {
+  const ledger = await tempLedger({ alg });
   const work = await Deno.makeTempDir();
   try {
     const sizes = await appendTricky(ledger);
-    const keys = await writeTemp(work, "vkeys", ledger.verifierKey!);
+    await body(ledger, { work, keys: await writeTemp(work, "vkeys", ledger.verifierKey!), sizes });
+  } finally {
+    await removeLedger(ledger);
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, and every consistency proof between its checkpoints", async () => {
+  await withTrickyLedger("sha256", async (ledger, { work, keys, sizes }) => {
     for (let index = 0; index < ledger.size; index++) {
       const out = JSON.parse(
         await sumdbPasses("receipt", keys, await writeTemp(work, "r", ledger.receipt(index))),
@@ -111,18 +124,11 @@ Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, 
       }
     }
     assert.equal(pairs, (sizes.length * (sizes.length + 1)) / 2);
-  } finally {
-    await removeLedger(ledger);
-    await Deno.remove(work, { recursive: true });
-  }
+  });
 });
 
 Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a wrong index, an edited or re-spaced record, another key's checkpoint", async () => {
-  const ledger = await tempLedger({ alg: "sha256" });
-  const work = await Deno.makeTempDir();
-  try {
-    await appendTricky(ledger);
-    const keys = await writeTemp(work, "vkeys", ledger.verifierKey!);
+  await withTrickyLedger("sha256", async (ledger, { work, keys }) => {
     const receipt = JSON.parse(ledger.receipt(11)); // the record with integer-like keys
     const recordText = sealedText(ledger.record(11));
     // Assembled as text: a JSON round trip of the record would move its integer-like keys first.
@@ -173,18 +179,11 @@ Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a
       await writeTemp(work, "new", ledger.latestCheckpoint().note),
       await writeTemp(work, "proof", base64Lines(proof)),
     );
-  } finally {
-    await removeLedger(ledger);
-    await Deno.remove(work, { recursive: true });
-  }
+  });
 });
 
 Deno.test("interop (b3sum, Go): a b3 ledger's self_hash is BLAKE3 of the canonical bytes Go re-derives; Go verifies its checkpoints", async () => {
-  const ledger = await tempLedger({ alg: "b3" });
-  const work = await Deno.makeTempDir();
-  try {
-    await appendTricky(ledger);
-    const keys = await writeTemp(work, "vkeys", ledger.verifierKey!);
+  await withTrickyLedger("b3", async (ledger, { work, keys }) => {
     for (let index = 0; index < ledger.size; index++) {
       const file = await writeTemp(work, "r", ledger.receipt(index));
       const out = JSON.parse(await sumdbPasses("receipt", keys, file));
@@ -192,10 +191,7 @@ Deno.test("interop (b3sum, Go): a b3 ledger's self_hash is BLAKE3 of the canonic
       const canonical = await sumdbPasses("canonical", file);
       assert.equal(`b3:${await b3sum(canonical)}`, ledger.record(index).selfHash, `leaf ${index}`);
     }
-  } finally {
-    await removeLedger(ledger);
-    await Deno.remove(work, { recursive: true });
-  }
+  });
 });
 
 Deno.test("interop (Go x/mod sumdb): keys and notes made by one work in the other, signatures byte for byte", async () => {
