@@ -247,6 +247,28 @@ Deno.test("interop (Go x/mod sumdb): keys and notes made by one work in the othe
   }
 });
 
+Deno.test("interop (Go x/mod sumdb): a key rotation is a note both keys sign; later checkpoints verify with the new key only", async () => {
+  await withTrickyLedger("sha256", async (ledger, { work, keys }) => {
+    const { oldKey, newKey, index } = await ledger.rotateKey();
+    await ledger.append({ kind: "AfterRotation" });
+    const bothKeys = await writeTemp(work, "both", `${oldKey}\n${newKey}`);
+    const statement = JSON.parse(
+      await sumdbPasses("open", bothKeys, await writeTemp(work, "note", ledger.rotations()[0])),
+    );
+    assert.equal(statement.signers.length, 2);
+    assert.ok(statement.text.startsWith("securamem/key-rotation/v1\n"));
+    assert.ok(statement.text.endsWith(`leaf ${index}\n${oldKey}\n${newKey}\n`));
+    const commit = await writeTemp(work, "note", ledger.checkpointAt(index + 1)!.note);
+    assert.equal(JSON.parse(await sumdbPasses("open", bothKeys, commit)).signers.length, 2);
+    const later = await writeTemp(work, "later", ledger.latestCheckpoint().note);
+    assert.equal(
+      JSON.parse(await sumdbPasses("open", await writeTemp(work, "new", newKey), later)).signers.length,
+      1,
+    );
+    await sumdbRejects(/note: /, "open", keys, later);
+  });
+});
+
 /** BLAKE3 of `text`'s UTF-8 by the official `b3sum` tool, lowercase hex. */
 async function b3sum(text: string): Promise<string> {
   const child = new Deno.Command("b3sum", { args: ["--no-names"], stdin: "piped", stdout: "piped" }).spawn();
