@@ -9,7 +9,7 @@ const GOPATH = "/usr/share/gocode";
 let built: Promise<string> | undefined;
 
 /** What one run of the checker printed, and its exit code. */
-export interface CheckRun {
+interface CheckRun {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -38,7 +38,7 @@ function checkerBinary(): Promise<string> {
 }
 
 /** Runs `sumdb_check ARGS` (see its source for the commands). */
-export async function sumdbCheck(...args: string[]): Promise<CheckRun> {
+async function sumdbCheck(...args: string[]): Promise<CheckRun> {
   const out = await new Deno.Command(await checkerBinary(), { args, stdout: "piped", stderr: "piped" })
     .output();
   const decoder = new TextDecoder();

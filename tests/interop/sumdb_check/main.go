@@ -48,12 +48,8 @@ var recordFields = []string{
 
 const maxSafeInteger = 1<<53 - 1
 
-type checkError struct{ message string }
-
-func (e checkError) Error() string { return e.message }
-
 func fail(format string, args ...interface{}) error {
-	return checkError{fmt.Sprintf(format, args...)}
+	return fmt.Errorf(format, args...)
 }
 
 func main() {
