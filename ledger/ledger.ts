@@ -40,6 +40,7 @@ import {
   readSecretFile,
   writeSecretFile,
 } from "./files.ts";
+import { ForeignCommits } from "./foreign_commits.ts";
 import { GroupCommitQueue } from "./group_commit.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import { Mutex } from "./mutex.ts";
@@ -160,6 +161,12 @@ export class Ledger {
   private readonly blobs: BlobStore;
   private readonly blooms: SubjectBloomStore;
   private readonly recent: RecentRows;
+  private readonly foreign: ForeignCommits;
+  /**
+   * Chain heads as stored (or as the open transaction leaves them), by `chainKey`; dropped with
+   * everything else a writer remembers when another connection commits or a write rolls back.
+   */
+  private readonly heads = new Map<string, ChainHead>();
   /** Appends waiting for the next group commit. */
   private readonly queue = new GroupCommitQueue<AppendResult>(
     (drafts) => this.mutex.run(() => this.transaction(() => this.appendInTransaction(drafts))),
@@ -197,6 +204,7 @@ export class Ledger {
     this.blobs = new BlobStore(db, hasher);
     this.blooms = new SubjectBloomStore(db);
     this.recent = new RecentRows(db);
+    this.foreign = new ForeignCommits(db);
     this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
   }
 
@@ -309,12 +317,7 @@ export class Ledger {
 
   /** Signs and stores a checkpoint of the current tree if none covers it yet; returns it. */
   checkpoint(): Promise<StoredCheckpoint> {
-    return this.mutex.run(() =>
-      this.transaction(async () => {
-        this.syncTree();
-        return await this.checkpointInTransaction();
-      })
-    );
+    return this.mutex.run(() => this.transaction(() => this.checkpointInTransaction()));
   }
 
   /** The newest stored checkpoint. */
@@ -454,7 +457,6 @@ export class Ledger {
       const next = await parseSignerKey(pair.signerKey);
       writeSecretFile(`${this.paths.signerKey}.next`, pair.signerKey);
       const result = await this.transaction(async () => {
-        this.syncTree();
         const index = this.tree.size;
         const statement = await signRotation(
           { origin: this.meta.origin, leaf: index, oldKey, newKey: next.verifierKey },
@@ -592,14 +594,40 @@ export class Ledger {
   /** Runs `body` in a write transaction of its own; false (rolled back) if anything fails. */
   private commitBestEffort(body: () => void): boolean {
     try {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.beginWrite();
       body();
       this.db.exec("COMMIT");
       return true;
     } catch {
-      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      this.rollbackWrite();
       return false;
     }
+  }
+
+  /**
+   * Takes the write lock (`BEGIN IMMEDIATE`). When another connection has committed since this one
+   * last wrote, what this handle remembers of the database is dropped and the tree reloaded.
+   */
+  private beginWrite(): void {
+    this.db.exec("BEGIN IMMEDIATE");
+    if (this.foreign.noneSinceLastWrite()) return;
+    this.forgetWriteState();
+    this.syncTree();
+  }
+
+  /**
+   * Rolls back the open transaction, if any. What this handle remembers may describe the rolled-back
+   * writes, so the next `beginWrite` drops it.
+   */
+  private rollbackWrite(): void {
+    if (this.db.isTransaction) this.db.exec("ROLLBACK");
+    this.foreign.forget();
+  }
+
+  private forgetWriteState(): void {
+    this.heads.clear();
+    this.recent.forget();
+    this.blooms.forget();
   }
 
   private storedAt(size: number): StoredCheckpoint {
@@ -617,21 +645,23 @@ export class Ledger {
   /** Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back and resyncs the tree on failure. */
   private async transaction<T>(body: () => Promise<T>): Promise<T> {
     try {
-      this.db.exec("BEGIN IMMEDIATE");
+      this.beginWrite();
     } catch (error) {
+      this.rollbackWrite();
       throw sqliteError(error, this.paths.db);
     }
     this.uncommitted = { records: [], sealedInWorker: 0 };
     this.newest.begin();
     try {
       const result = await body();
+      this.nodes.flush();
       this.db.exec("COMMIT");
       this.newest.commit();
       this.appended ||= this.uncommitted.records.length > 0;
       this.reportCommit(this.uncommitted);
       return result;
     } catch (error) {
-      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      this.rollbackWrite();
       this.nodes.forget();
       this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
       throw error instanceof SecuraMemError ? error : sqliteError(error, this.paths.db);
@@ -668,7 +698,6 @@ export class Ledger {
   }
 
   private async appendInTransaction(drafts: readonly RecordDraft[]): Promise<AppendResult[]> {
-    this.syncTree();
     const context: SealContext = {
       defaults: { tsMs: this.options.clock(), writerId: this.options.writerId },
       bounds: this.meta.bounds,
@@ -697,9 +726,11 @@ export class Ledger {
     }
     for (; item < drafts.length; item++) store(item, () => sealer.seal(drafts[item]));
     this.blooms.addAll(batch.subjects);
+    if (this.heads.size + batch.heads.size > REMEMBERED_HEADS) this.heads.clear();
     for (const [key, head] of batch.heads) {
       const { writerId, stream } = splitChainKey(key);
       this.statements.upsertHead.run(writerId, stream, head.nextSeq - 1, hashDigest(head.prev));
+      this.heads.set(key, head);
     }
     // Every commit stores its checkpoint, so for pure replays the newest one already covers them.
     const stored = batch.appended > 0 ? await this.checkpointInTransaction() : this.latestCheckpoint();
@@ -750,6 +781,7 @@ export class Ledger {
     const index = this.tree.size;
     this.tree.appendEntry(outcome.digest);
     const columns = outcome.columns;
+    if (batch.table === "recent") this.recent.added(index);
     this.statements.insert[batch.table].run(
       index,
       outcome.bytes,
@@ -813,6 +845,8 @@ export class Ledger {
   }
 
   private readHead(writerId: string, stream: string): ChainHead {
+    const remembered = this.heads.get(chainKey(writerId, stream));
+    if (remembered !== undefined) return remembered;
     const row = this.statements.head.get(writerId, stream) as
       | { seq: number; self_hash: Uint8Array }
       | undefined;
@@ -895,6 +929,9 @@ function prepareStatements(db: DatabaseSync): Statements {
  * pauses (bench/RESULTS.md).
  */
 const WAL_AUTOCHECKPOINT_PAGES = 4000;
+
+/** Most chain heads a writer remembers between commits (a ledger with more chains reads the rest). */
+const REMEMBERED_HEADS = 4096;
 
 /** Opens the SQLite file with the ledger's pragmas and schema. */
 function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSync {

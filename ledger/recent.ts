@@ -80,13 +80,19 @@ CREATE TRIGGER recent_no_delete BEFORE DELETE ON recent
 /** Which table a commit stores its records in. */
 export type RecordTable = "records" | "recent";
 
-/** Decides where a commit's records go and moves the tail into `records` when it must. */
+/**
+ * Decides where a commit's records go and moves the tail into `records` when it must. It remembers
+ * the tail's first leaf between calls; the ledger calls `forget` whenever the database may hold
+ * something else (a rollback, another connection's commit).
+ */
 export class RecentRows {
   private readonly first: StatementSync;
   private readonly copy: StatementSync;
   private readonly clear: StatementSync;
   private readonly copyBelow: StatementSync;
   private readonly clearBelow: StatementSync;
+  /** The smallest leaf in `recent`: null when it is empty, undefined when not known. */
+  private firstLeaf: number | null | undefined;
 
   constructor(db: DatabaseSync) {
     this.first = db.prepare("SELECT min(leaf) AS leaf FROM recent");
@@ -100,13 +106,23 @@ export class RecentRows {
 
   /** Whether `recent` holds any row. */
   hasRows(): boolean {
-    return (this.first.get() as { leaf: number | null }).leaf !== null;
+    return this.firstStored() !== null;
   }
 
   /** How many rows `recent` holds in a log of `size` records. */
   count(size: number): number {
-    const row = this.first.get() as { leaf: number | null };
-    return row.leaf === null ? 0 : size - row.leaf;
+    const first = this.firstStored();
+    return first === null ? 0 : size - first;
+  }
+
+  /** Tells it a record of leaf `leaf` was just stored in `recent`. */
+  added(leaf: number): void {
+    if (this.firstStored() === null) this.firstLeaf = leaf;
+  }
+
+  /** Drops what it remembers; the next call reads the table. */
+  forget(): void {
+    this.firstLeaf = undefined;
   }
 
   /**
@@ -126,15 +142,22 @@ export class RecentRows {
    * what stays is still the newest leaves.
    */
   moveOldest(rows: number): void {
-    const first = (this.first.get() as { leaf: number | null }).leaf;
+    const first = this.firstStored();
     if (first === null) return;
     this.copyBelow.run(first + rows);
     this.clearBelow.run(first + rows);
+    this.firstLeaf = undefined;
   }
 
   /** Moves every row of `recent` into `records` (inside the caller's transaction). */
   moveAll(): void {
     this.copy.run();
     this.clear.run();
+    this.firstLeaf = null;
+  }
+
+  private firstStored(): number | null {
+    if (this.firstLeaf === undefined) this.firstLeaf = (this.first.get() as { leaf: number | null }).leaf;
+    return this.firstLeaf;
   }
 }

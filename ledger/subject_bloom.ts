@@ -70,11 +70,16 @@ function keyHashes(key: string): [number, number] {
   return [h1, h2 >>> 0];
 }
 
-/** Reads and writes the filters of `subject_blooms`. */
+/**
+ * Reads and writes the filters of `subject_blooms`. A writer remembers the newest block's filter
+ * it stored, so consecutive appends to one block read it once; the ledger calls `forget` whenever
+ * the database may hold something else (a rollback, another connection's commit).
+ */
 export class SubjectBloomStore {
   private readonly select: StatementSync;
   private readonly upsert: StatementSync;
   private readonly scan: StatementSync;
+  private newest: { readonly block: number; readonly bloom: SubjectBloom } | undefined;
 
   constructor(db: DatabaseSync) {
     this.select = db.prepare("SELECT bits FROM subject_blooms WHERE block = ?");
@@ -97,12 +102,20 @@ export class SubjectBloomStore {
       const block = blockOf(leaf);
       let bloom = touched.get(block);
       if (bloom === undefined) {
-        bloom = this.get(block) ?? new SubjectBloom();
+        bloom = (this.newest?.block === block ? this.newest.bloom : this.get(block)) ?? new SubjectBloom();
         touched.set(block, bloom);
       }
       bloom.add(key);
     }
-    for (const [block, bloom] of touched) this.upsert.run(block, bloom.bits);
+    for (const [block, bloom] of touched) {
+      this.upsert.run(block, bloom.bits);
+      if (block >= (this.newest?.block ?? 0)) this.newest = { block, bloom };
+    }
+  }
+
+  /** Drops the remembered filter; the next `addAll` reads what it needs. */
+  forget(): void {
+    this.newest = undefined;
   }
 
   /** Blocks from `fromBlock` on whose filter may hold `key`, in order. */
