@@ -199,6 +199,8 @@ Durability differs, and the figures should be read with it:
 - **hypercore** 11 (RocksDB storage) does not fsync per append: a returned \`append\` is in RocksDB's write
   buffer and WAL, which reach the disk later, so an OS crash or power loss can drop acknowledged blocks. Its
   batched figure is therefore an upper bound for a durable append.
+
+All three make their ${r(SINGLE_APPENDS)} single appends first, on a new store, then the batched ingest.
 ${sections.join("")}`;
 }
 
