@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { parseHash } from "../core/hash.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
@@ -100,3 +101,26 @@ for (const migratedAt of [undefined, 100]) {
     }
   });
 }
+
+Deno.test("node store: puts are inserted 32 to a statement, read back before they are flushed, dropped by forget", () => {
+  const db = new DatabaseSync(":memory:");
+  db.exec(
+    "CREATE TABLE nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL); CREATE TABLE records (leaf INTEGER PRIMARY KEY, self_hash BLOB)",
+  );
+  const store = new SqliteNodeStore(db, mh, 0);
+  const stored = () => (db.prepare("SELECT count(*) AS n FROM nodes").get() as { n: number }).n;
+  for (let i = 0; i < 40; i++) store.put(1, i, hashOf(i));
+  assert.equal(stored(), 32, "one full statement inserted, 8 nodes pending");
+  assert.deepEqual(store.get(1, 39), hashOf(39), "a pending node is read back");
+  assert.equal(stored(), 40, "reading flushed the rest");
+  for (let i = 40; i < 45; i++) store.put(1, i, hashOf(i));
+  store.forget();
+  store.flush();
+  assert.equal(stored(), 40, "forgotten nodes are never inserted");
+  assert.equal(store.get(1, 44), undefined);
+  for (let i = 45; i < 110; i++) store.put(1, i, hashOf(i));
+  store.flush();
+  const ids = (db.prepare("SELECT id FROM nodes ORDER BY id").all() as { id: number }[]).map((row) => row.id);
+  assert.equal(ids.length, 105);
+  for (const i of [0, 39, 45, 77, 109]) assert.deepEqual(store.get(1, i), hashOf(i), `node ${i}`);
+});
