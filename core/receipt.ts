@@ -5,12 +5,12 @@
  *     {"v":1,"record":{…with self_hash},"index":N,"proof":["<base64 hash>",…],"checkpoint":"<note>"}
  * @module
  */
-import { checkFieldNames, type RecordBounds } from "./canonical.ts";
+import { canonicalizeRecord, checkFieldNames, type RecordBounds } from "./canonical.ts";
 import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
 import { ReceiptError } from "./errors.ts";
 import { fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
 import { formatTlogProof, parseTlogProof } from "./tlog_proof.ts";
-import { DIGEST_BYTES, type Hasher } from "./hash.ts";
+import { DIGEST_BYTES, type Hasher, parseHash } from "./hash.ts";
 import { isPlainObject, type JsonValue } from "./json.ts";
 import { readJsonText } from "./json_reader.ts";
 import type { NoteVerifier } from "./keys.ts";
@@ -155,7 +155,9 @@ export async function verifyReceipt(
 }
 
 /**
- * The receipt as a C2SP tlog-proof, with the sealed record text as its extra data.
+ * The receipt as a C2SP tlog-proof, with the sealed record's canonical text as its extra data
+ * (written anew in canonical form: a record parsed into a JavaScript object lists integer-like
+ * keys first, so its `JSON.stringify` is not the hashed text).
  *
  * @example
  * ```ts
@@ -178,9 +180,8 @@ export async function verifyReceipt(
  * ```
  */
 export function receiptToTlogProof(receipt: Receipt): string {
-  const record = JSON.stringify(receipt.record);
   return formatTlogProof({
-    extra: utf8(record),
+    extra: utf8(canonicalSealedText(receipt.record)),
     index: receipt.index,
     proof: receipt.proof,
     checkpoint: receipt.checkpoint,
@@ -224,6 +225,22 @@ export function receiptFromTlogProof(text: string): Receipt {
 }
 
 const FATAL_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Conversion writes any size; bounds are checked when the receipt is verified. */
+const NO_BOUNDS: RecordBounds = {
+  maxRecordBytes: Number.MAX_SAFE_INTEGER,
+  maxAttrsBytes: Number.MAX_SAFE_INTEGER,
+};
+
+/** The canonical text of a sealed record: its fields in canonical form, then its `self_hash`. */
+function canonicalSealedText(record: JsonValue): string {
+  if (!isPlainObject(record) || typeof record.self_hash !== "string") {
+    throw malformed("the record has no self_hash string", "record.self_hash");
+  }
+  const { self_hash: selfHash, ...fields } = record;
+  parseHash(selfHash);
+  return sealedText({ text: canonicalizeRecord(fields, NO_BOUNDS, "require").text, selfHash });
+}
 
 function malformed(message: string, path?: string): ReceiptError {
   return new ReceiptError("RECEIPT_MALFORMED", message, path === undefined ? {} : { path });

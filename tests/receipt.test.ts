@@ -9,6 +9,11 @@ import {
   verifyReceipt,
 } from "../core/receipt.ts";
 import { parseTlogProof } from "../core/tlog_proof.ts";
+import { utf8 } from "../core/encoding.ts";
+import type { JsonValue } from "../core/json.ts";
+import { MerkleHasher } from "../core/merkle_hasher.ts";
+import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
+import { genesisHead, sealedText, sealRecord } from "../core/record.ts";
 import { buildSampleLog, VECTOR_ORIGIN } from "../vectors/_build.ts";
 import { loadVector } from "./_vectors.ts";
 import { codeOf } from "./_codes.ts";
@@ -85,4 +90,43 @@ Deno.test("receipt: the C2SP tlog-proof form carries the same proof and verifies
   assert.equal((await verifyReceipt(back, [verifier], hasher)).record.selfHash, records[7].selfHash);
   const bad = tlog.replace("\nindex 7\n", "\nindex 07\n");
   assert.equal(await codeOf(() => Promise.resolve(parseTlogProof(bad))), "TLOG_PROOF_MALFORMED");
+});
+
+Deno.test("receipt: a tlog-proof's extra data is the hashed text, even for integer-like keys a parsed object reorders", async () => {
+  const sealed = sealRecord(
+    { kind: "ToolCalled", attrs: { "10": 1, "9": 2, "1": 3, b: 4, "\uff61": 5, "😀": 6 } },
+    genesisHead("b3"),
+    { tsMs: 0, writerId: "agent" },
+    hasher,
+  );
+  const text = sealedText(sealed);
+  assert.ok(
+    text.includes('{"1":3,"10":1,"9":2,"b":4,"😀":6,"\uff61":5}'),
+    "canonical: UTF-16 code-unit order",
+  );
+  const tree = new MerkleTree(new MerkleHasher(hasher), new MemoryNodeStore());
+  tree.appendEntry(sealed.digest);
+  const oneNote = await signCheckpoint(
+    { origin: VECTOR_ORIGIN, size: 1, root: tree.root(), extensions: [] },
+    [
+      signer,
+    ],
+  );
+  const receipt = parseReceipt(formatReceipt(sealed, 0, [], oneNote));
+  assert.notEqual(
+    JSON.stringify(receipt.record),
+    text,
+    "the parsed object alone would not give the hashed text",
+  );
+  const extra = parseTlogProof(receiptToTlogProof(receipt)).extra!;
+  assert.equal(new TextDecoder().decode(extra), text);
+  assert.equal(hasher.digest(utf8(sealed.text)).toHex(), sealed.selfHash.slice(3));
+  const verified = await verifyReceipt(receiptFromTlogProof(receiptToTlogProof(receipt)), [verifier], hasher);
+  assert.equal(verified.record.selfHash, sealed.selfHash);
+  const noHash = { ...(receipt.record as Record<string, unknown>) };
+  delete noHash.self_hash;
+  assert.equal(
+    await codeOf(() => Promise.resolve(receiptToTlogProof({ ...receipt, record: noHash as JsonValue }))),
+    "RECEIPT_MALFORMED",
+  );
 });
