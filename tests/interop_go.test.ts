@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
 import { openNote, signNote } from "../core/note.ts";
+import { parseReceipt, receiptToTlogProof } from "../core/receipt.ts";
 import { type RecordDraft, sealedText } from "../core/record.ts";
 import type { HashAlg } from "../core/hash.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -89,7 +90,7 @@ async function withTrickyLedger(
   }
 }
 
-Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, and every consistency proof between its checkpoints", async () => {
+Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, as JSON and as a C2SP tlog-proof, and every consistency proof between its checkpoints", async () => {
   await withTrickyLedger("sha256", async (ledger, { work, keys, sizes }) => {
     for (let index = 0; index < ledger.size; index++) {
       const out = JSON.parse(
@@ -98,6 +99,12 @@ Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, 
       assert.deepEqual(out.checked, ["signature", "canonical form", "self_hash", "inclusion"]);
       assert.equal(out.self_hash, ledger.record(index).selfHash);
       assert.equal(out.size, ledger.size);
+      const tlogProof = await writeTemp(work, "p", receiptToTlogProof(parseReceipt(ledger.receipt(index))));
+      assert.deepEqual(
+        JSON.parse(await sumdbPasses("tlogproof", keys, tlogProof)),
+        out,
+        "the same as a tlog-proof",
+      );
     }
     for (const size of sizes) {
       for (const index of new Set([0, size - 1, size >> 1])) {
@@ -127,7 +134,7 @@ Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, 
   });
 });
 
-Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a wrong index, an edited or re-spaced record, another key's checkpoint", async () => {
+Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a wrong index, an edited or re-spaced record, another key's checkpoint, a damaged tlog-proof", async () => {
   await withTrickyLedger("sha256", async (ledger, { work, keys }) => {
     const receipt = JSON.parse(ledger.receipt(11)); // the record with integer-like keys
     const recordText = sealedText(ledger.record(11));
@@ -168,6 +175,20 @@ Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a
       await writeTemp(work, "body", body),
     );
     await rejects(/note: /, { checkpoint: forged });
+
+    const tlogProof = receiptToTlogProof(parseReceipt(ledger.receipt(11)));
+    const rejectsTlogProof = async (pattern: RegExp, text: string) =>
+      await sumdbRejects(pattern, "tlogproof", keys, await writeTemp(work, "p", text));
+    await sumdbPasses("tlogproof", keys, await writeTemp(work, "p", tlogProof));
+    assert.ok(tlogProof.includes(`\n${receipt.proof[2]}\n`) && tlogProof.includes("\nindex 11\n"));
+    await rejectsTlogProof(
+      /inclusion of leaf 11 in the tree of 45: invalid transparency proof/,
+      tlogProof.replace(receipt.proof[2], flipped.toBase64()),
+    );
+    await rejectsTlogProof(/inclusion of leaf 12/, tlogProof.replace("\nindex 11\n", "\nindex 12\n"));
+    await rejectsTlogProof(/bad index "011"/, tlogProof.replace("\nindex 11\n", "\nindex 011\n"));
+    await rejectsTlogProof(/no extra data/, tlogProof.replace(/^extra .*\n/m, ""));
+    await rejectsTlogProof(/first line/, tlogProof.replace("tlog-proof@v1", "tlog-proof@v2"));
 
     const proof = ledger.consistencyProof(12, ledger.size);
     proof[1][0] ^= 1;

@@ -11,6 +11,8 @@
 //	sumdb_check open VKEYS NOTE                verify a signed note; print its text and signers
 //	sumdb_check receipt VKEYS RECEIPT          verify a receipt: checkpoint signature, canonical form,
 //	                                           and for sha256 ledgers self_hash and the inclusion proof
+//	sumdb_check tlogproof VKEYS FILE           the same checks on a c2sp.org/tlog-proof@v1 file whose
+//	                                           extra data is the sealed record
 //	sumdb_check canonical RECEIPT              print the receipt record's canonical bytes, re-derived here
 //	sumdb_check consistency VKEYS OLD NEW PROOF  verify a consistency proof between two checkpoints
 //	sumdb_check genkey NAME                    print a new signer key and verifier key, one per line
@@ -64,6 +66,9 @@ func main() {
 	case "receipt":
 		need(args, 2)
 		err = receiptCommand(args[0], args[1])
+	case "tlogproof":
+		need(args, 2)
+		err = tlogProofCommand(args[0], args[1])
 	case "canonical":
 		need(args, 1)
 		err = canonicalCommand(args[0])
@@ -86,7 +91,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|canonical|consistency|genkey|sign ARGS (see the source)")
+	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|canonical|consistency|genkey|sign ARGS (see the source)")
 	os.Exit(2)
 }
 
@@ -407,6 +412,20 @@ func receiptCommand(vkeys, path string) error {
 	if err != nil {
 		return err
 	}
+	return checkReceipt(vkeys, r)
+}
+
+func tlogProofCommand(vkeys, path string) error {
+	r, err := parseTlogProof(readFile(path))
+	if err != nil {
+		return err
+	}
+	return checkReceipt(vkeys, r)
+}
+
+// checkReceipt verifies the checkpoint's signature and the record's canonical form, and for sha256
+// ledgers its self_hash and inclusion proof; prints what it checked.
+func checkReceipt(vkeys string, r receipt) error {
 	c, signers, err := openCheckpoint(vkeys, []byte(r.Checkpoint))
 	if err != nil {
 		return err
@@ -437,6 +456,50 @@ func receiptCommand(vkeys, path string) error {
 		"index": r.Index, "size": c.size, "self_hash": selfHash, "signers": signers, "checked": checked,
 	})
 	return nil
+}
+
+// ---- tlog-proof files ------------------------------------------------------------------------------
+
+const tlogProofHeader = "c2sp.org/tlog-proof@v1"
+
+// parseTlogProof reads a C2SP tlog-proof (c2sp.org/tlog-proof): its header line, an optional
+// "extra" line of standard base64, the "index" line, one base64 hash per line, a blank line, then
+// the checkpoint verbatim. SecuraMem writes the sealed record as the extra data, so the file reads
+// as a receipt.
+func parseTlogProof(data []byte) (receipt, error) {
+	text := string(data)
+	blank := strings.Index(text, "\n\n")
+	if blank < 0 {
+		return receipt{}, fail("tlog-proof: no blank line before the checkpoint")
+	}
+	lines := strings.Split(text[:blank], "\n")
+	if lines[0] != tlogProofHeader {
+		return receipt{}, fail("tlog-proof: first line is %q, not %s", lines[0], tlogProofHeader)
+	}
+	r := receipt{V: 1, Checkpoint: text[blank+2:]}
+	at := 1
+	if at < len(lines) && strings.HasPrefix(lines[at], "extra ") {
+		extra, err := base64.StdEncoding.Strict().DecodeString(strings.TrimPrefix(lines[at], "extra "))
+		if err != nil {
+			return receipt{}, fail("tlog-proof: extra data: %v", err)
+		}
+		r.Record = extra
+		at++
+	}
+	if r.Record == nil {
+		return receipt{}, fail("tlog-proof: no extra data carrying the record")
+	}
+	if at >= len(lines) || !strings.HasPrefix(lines[at], "index ") {
+		return receipt{}, fail("tlog-proof: line %d is not \"index N\"", at+1)
+	}
+	digits := strings.TrimPrefix(lines[at], "index ")
+	index, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || index < 0 || strconv.FormatInt(index, 10) != digits {
+		return receipt{}, fail("tlog-proof: bad index %q", digits)
+	}
+	r.Index = index
+	r.Proof = lines[at+1:]
+	return r, nil
 }
 
 // ---- keys ---------------------------------------------------------------------------------------
