@@ -59,5 +59,9 @@ export function directoryBytes(dir: string): number {
   return total;
 }
 
-/** Records written one at a time by single-append phases (a sample, not the whole set). */
+/**
+ * Records written one at a time by single-append phases (a sample, not the whole set). Each store
+ * makes them after its batched ingest and as many unmeasured ones, so all three are timed in their
+ * steady state: a new SQLite WAL, still growing, cost SecuraMem ~0.2 ms an append (bench/RESULTS.md).
+ */
 export const SINGLE_APPENDS = 1000;
