@@ -54,7 +54,7 @@ const PREFETCH_MAX = 16;
 /**
  * Most nodes one insert statement stores. Appends complete ~2 nodes a record; stored one statement
  * each, a 1,000-record batch made ~2,000 calls at ~2 µs each, where rows gathered into statements
- * of 32 cost ~1 µs a node (bench/scratch measurement, session 12).
+ * of 32 cost ~1 µs a node (session 12, bench/RESULTS.md).
  */
 const INSERT_ROWS = 32;
 
