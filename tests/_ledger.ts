@@ -1,9 +1,11 @@
 /** Helpers for ledger tests: temporary ledgers with a fixed clock. */
+import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Ledger } from "../ledger/ledger.ts";
 import { LEAF_NODES_FROM } from "../ledger/node_store.ts";
 import { RECORD_COLUMNS } from "../ledger/recent.ts";
 import { guardSql } from "../ledger/schema.ts";
+import { verifyLedger, type VerifyOptions, type VerifyReport } from "../ledger/verify.ts";
 import type { RecordDraft } from "../core/record.ts";
 
 export async function tempLedger(options: Parameters<typeof Ledger.create>[1] = {}): Promise<Ledger> {
@@ -21,6 +23,13 @@ export function agentDraft(i: number, extra: Partial<RecordDraft> = {}): RecordD
     attrs: { i },
     ...extra,
   };
+}
+
+/** Verifies `ledger` and asserts that it passed, with the failure's message otherwise; the report. */
+export async function assertVerifies(ledger: Ledger, options?: VerifyOptions): Promise<VerifyReport> {
+  const report = await verifyLedger(ledger, options);
+  assert.equal(report.ok, true, report.failure?.message);
+  return report;
 }
 
 export async function removeLedger(ledger: Ledger): Promise<void> {

@@ -7,7 +7,7 @@ import { LedgerError } from "../ledger/errors.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { subjectTag } from "../ledger/subject_bloom.ts";
 import { guardSql } from "../ledger/schema.ts";
-import { agentDraft, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
+import { agentDraft, assertVerifies, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf } from "./_codes.ts";
 
 Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reopen", async () => {
@@ -113,8 +113,7 @@ Deno.test("ledger: receipts of the newest commit, kept in memory, equal receipts
 
 Deno.test("ledger: a new ledger with no records verifies", async () => {
   const ledger = await tempLedger();
-  const report = await verifyLedger(ledger);
-  assert.equal(report.ok, true, report.failure?.message);
+  const report = await assertVerifies(ledger);
   assert.equal(report.recordsChecked, 0);
   await removeLedger(ledger);
 });
@@ -204,8 +203,7 @@ Deno.test("ledger: blobs are content-addressed; erasure leaves a tombstone and t
   assert.equal(await codeOf(() => ledger.eraseBlob(id, "again")), "BLOB_ERASED");
   assert.equal(await codeOf(() => ledger.putBlob(prompt)), "BLOB_ERASED");
   assert.equal(ledger.blobInfo(id)?.erased?.leaf, tombstone.index);
-  const report = await verifyLedger(ledger);
-  assert.equal(report.ok, true, report.failure?.message);
+  const report = await assertVerifies(ledger);
   assert.deepEqual(report.blobs, { present: 0, erased: 1 });
   await removeLedger(ledger);
 });
@@ -289,8 +287,7 @@ Deno.test("ledger: concurrent single appends are group-committed; a bad draft fa
       n: number;
     }).n;
   assert.equal(groups, 1, "the 50 concurrent appends share one commit and one checkpoint");
-  const report = await verifyLedger(ledger);
-  assert.equal(report.ok, true, report.failure?.message);
+  await assertVerifies(ledger);
   await removeLedger(ledger);
 });
 
@@ -323,8 +320,7 @@ Deno.test("ledger: subject queries through the per-block filters match a scan, a
     );
   }
   assert.deepEqual(ledger.query({ subject: "b3:absent" }).records, []);
-  const report = await verifyLedger(ledger);
-  assert.equal(report.ok, true, report.failure?.message);
+  await assertVerifies(ledger);
   await removeLedger(ledger);
 });
 
@@ -378,8 +374,7 @@ for (const version of [1, 2] as const) {
         /append-only/,
         "the guard triggers are back",
       );
-      const report = await verifyLedger(reopened);
-      assert.equal(report.ok, true, report.failure?.message);
+      await assertVerifies(reopened);
     } finally {
       await removeLedger(reopened);
     }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
-import { tempLedger } from "./_ledger.ts";
+import { assertVerifies, tempLedger } from "./_ledger.ts";
 
 const WRITER = new URL("./_writer.ts", import.meta.url).pathname;
 
@@ -60,8 +60,7 @@ Deno.test("processes: 4 writers × 5,000 records on one chain never fork or gap 
   assert.equal(new Set(all.map((a) => a.index)).size, 20_000);
   const reopened = await Ledger.open(dir);
   assert.equal(reopened.size, 20_000);
-  const report = await verifyLedger(reopened);
-  assert.equal(report.ok, true, report.failure?.message);
+  const report = await assertVerifies(reopened);
   assert.equal(report.chains, 1);
   reopened.close();
   await Deno.remove(dir, { recursive: true });

@@ -6,9 +6,8 @@ import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
 import { NodeCache } from "../ledger/node_cache.ts";
 import { readLeafNodesFrom, SqliteNodeStore } from "../ledger/node_store.ts";
 import { Ledger } from "../ledger/ledger.ts";
-import { verifyLedger } from "../ledger/verify.ts";
 import { loadHasher } from "../wasm/hasher.ts";
-import { agentDraft, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
+import { agentDraft, assertVerifies, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
 
 const mh = new MerkleHasher(await loadHasher("b3"));
 
@@ -92,8 +91,7 @@ for (const migratedAt of [undefined, 100]) {
       for (const [level, index] of nodes) {
         assert.deepEqual(store.get(level, index), direct.get(level, index), `node ${level}/${index}`);
       }
-      const report = await verifyLedger(ledger);
-      assert.equal(report.ok, true, report.failure?.message);
+      await assertVerifies(ledger);
       await removeLedger(ledger);
     } catch (error) {
       ledger.close();

@@ -7,7 +7,7 @@ import { RECENT_LIMIT, TIDY_AT, TIDY_ROWS } from "../ledger/recent.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import type { QueryFilter } from "../ledger/query.ts";
 import type { RecordDraft } from "../core/record.ts";
-import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { agentDraft, assertVerifies, removeLedger, tempLedger } from "./_ledger.ts";
 import { expectFailure, sqlite, unguarded } from "./_tamper.ts";
 import { fcParams } from "./_fc.ts";
 
@@ -78,8 +78,7 @@ Deno.test("recent: single appends fill the tail, the first past its limit moves 
     }
     assert.equal(ledger.size, APPENDS);
     for (const workers of [1, 2]) {
-      const report = await verifyLedger(ledger, { workers });
-      assert.equal(report.ok, true, report.failure?.message);
+      const report = await assertVerifies(ledger, { workers });
       assert.equal(report.recordsChecked, APPENDS);
     }
     const batch = await ledger.appendBatch(Array.from({ length: 40 }, (_, i) => draft(APPENDS + i)));
@@ -113,8 +112,7 @@ Deno.test("recent: between appends an idle ledger moves the tail's oldest rows a
     assert.equal(rowsIn(ledger, "records"), appends - recent);
     const tail = ledger.db.prepare("SELECT min(leaf) AS first FROM recent").get() as { first: number };
     assert.equal(tail.first, appends - recent, "the tail is still the newest leaves");
-    const report = await verifyLedger(ledger);
-    assert.equal(report.ok, true, report.failure?.message);
+    await assertVerifies(ledger);
   } finally {
     await removeLedger(ledger);
   }
@@ -182,8 +180,7 @@ Deno.test("recent: a process killed with rows in the tail leaves a ledger that o
     const second = await Ledger.open(dir);
     try {
       assert.equal(rowsIn(second, "recent"), 12, "a ledger that only read leaves the tail where it was");
-      const report = await verifyLedger(second);
-      assert.equal(report.ok, true, report.failure?.message);
+      await assertVerifies(second);
       await second.appendBatch(Array.from({ length: 50 }, (_, i) => draft(12 + i)));
       assert.deepEqual([rowsIn(second, "records"), rowsIn(second, "recent")], [62, 0]);
       assert.equal((await verifyLedger(second)).ok, true);
@@ -261,8 +258,7 @@ Deno.test("recent: any mix of appends, batches, group commits and reopens keeps 
         );
         const found = ledger.query({ kind: "ToolCalled", limit: 10_000 }).records.map((r) => r.index);
         assert.deepEqual(found, kinds.flatMap((kind, leaf) => kind === "ToolCalled" ? [leaf] : []));
-        const report = await verifyLedger(ledger, { workers: 1 });
-        assert.equal(report.ok, true, report.failure?.message);
+        await assertVerifies(ledger, { workers: 1 });
       } finally {
         await removeLedger(ledger);
       }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
-import { agentDraft } from "./_ledger.ts";
+import { agentDraft, assertVerifies } from "./_ledger.ts";
 import { freePort, serve, serveCommand, type Served } from "./_serve_process.ts";
 
 async function newLedger(): Promise<{ root: string; dir: string }> {
@@ -109,8 +109,7 @@ Deno.test("serve: SIGTERM under load drains, checkpoints and exits 0; nothing ac
   );
   assert.deepEqual(stopped, { stopped: "SIGTERM", size: ledger.size });
   assert.ok(ledger.size >= acknowledged.length);
-  const report = await verifyLedger(ledger);
-  assert.equal(report.ok, true, report.failure?.message);
+  await assertVerifies(ledger);
   ledger.close();
   console.log(
     `  ${acknowledged.length} acknowledged (${before} before SIGTERM), ${refused} refused while draining`,

@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
-import { verifyLedger } from "../ledger/verify.ts";
-import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { agentDraft, assertVerifies, removeLedger, tempLedger } from "./_ledger.ts";
 
 function contentId(i: number): string {
   return `b3:${i.toString(16).padStart(64, "0")}`;
@@ -19,11 +18,6 @@ function subjectDraft(i: number) {
 /** The leaves a subject query finds for draft `i`'s subject. */
 function leavesOf(ledger: Ledger, i: number): number[] {
   return ledger.query({ subject: contentId(i) }).records.map((record) => record.index);
-}
-
-async function assertVerifies(ledger: Ledger): Promise<void> {
-  const report = await verifyLedger(ledger);
-  assert.equal(report.ok, true, report.failure?.message);
 }
 
 Deno.test("write state: two handles appending in turn to one chain see each other's commits", async () => {
