@@ -12,7 +12,6 @@ import { keyPairFromSeed, parseSignerKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree, type NodeStore } from "../core/merkle_tree.ts";
 import { type ChainHead, genesisHead, sealedText, sealRecord } from "../core/record.ts";
-import { DEFAULT_BOUNDS } from "../core/canonical.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { formatRate, machineLine, writeResultsSection } from "./_measure.ts";
 import { sampleDraft } from "./_records.ts";
@@ -39,7 +38,7 @@ const emit = async (line: string) => {
   }
 };
 await emit(
-  bundleLine.header({ origin, alg: "b3", from: 0, to: RECORDS, size: RECORDS, bounds: DEFAULT_BOUNDS }),
+  bundleLine.header({ origin, alg: "b3", from: 0, to: RECORDS, size: RECORDS }),
 );
 await emit(bundleLine.key(keys.verifierKey));
 let head: ChainHead = genesisHead("b3");

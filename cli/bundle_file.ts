@@ -16,7 +16,7 @@ export async function verifyBundleFile(
   const file = await Deno.open(path, { read: true });
   const verifier = new BundleVerifier(trusted, loadHasher);
   for await (const line of readLines(file.readable)) {
-    await verifier.line(line.text);
+    await verifier.line(line.text, line.terminated);
     if (line.number % 8192 === 0) onProgress?.(line.number);
   }
   return verifier.finish();

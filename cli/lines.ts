@@ -9,6 +9,8 @@ import { CanonicalError } from "../core/errors.ts";
 export interface Line {
   readonly number: number;
   readonly text: string;
+  /** False for a last line that ended without a newline. */
+  readonly terminated: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -33,7 +35,7 @@ export async function* readLines(source: ReadableStream<Uint8Array>): AsyncGener
       const bytes = carry.length === 0 ? piece : joinBytes(carry, piece);
       carry = new Uint8Array(0);
       number++;
-      yield { number, text: decode(bytes) };
+      yield { number, text: decode(bytes), terminated: true };
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
@@ -41,7 +43,7 @@ export async function* readLines(source: ReadableStream<Uint8Array>): AsyncGener
   }
   if (carry.length > 0) {
     number++;
-    yield { number, text: decode(carry) };
+    yield { number, text: decode(carry), terminated: false };
   }
 }
 

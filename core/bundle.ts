@@ -2,12 +2,12 @@
  * Evidence bundles (`.smemctx`, SPEC §7): a range of records with what a host holding only a
  * trusted verifier key needs to check them. One line per item, UTF-8, each ending in `\n`:
  *
- *     smemctx/1 {"origin":"…","alg":"b3","from":F,"to":T,"size":N,"max_record_bytes":4096,"max_attrs_bytes":1024}
- *     key <verifier key text>                       the log's first key (informative)
+ *     smemctx/2 {"origin":"…","alg":"b3","from":F,"to":T,"size":N}
+ *     key <verifier key text>                       the log's first key
  *     rotation <JSON string: rotation statement>    every key rotation, in order (core/rotation.ts)
  *     left <level> <base64 hash>                    complete subtrees tiling leaves [0, F), largest first
  *     rec <sealed record JSON>                      records F … T−1, in leaf order
- *     blob <content_id> <base64 bytes>              (with --with-blobs) a payload, after the first record naming it
+ *     blob <leaf> <content_id> <base64 bytes>       (with --with-blobs) a payload, right after the first record naming it
  *     cp <JSON string: signed checkpoint note>      right after the record that brings the tree to its size
  *     right <level> <base64 hash>                   complete subtrees tiling leaves [T, N), left to right
  *     cp <JSON string: signed checkpoint of size N> the final checkpoint
@@ -19,16 +19,19 @@
  * and chain-linked, and the tree rebuilt from `left`, the records and `right` must reach each
  * checkpoint's signed root. A changed, dropped, reordered or inserted byte therefore fails at a
  * line: the record's own hash, its chain link, strict parsing, or the first checkpoint after it.
+ * Every byte is tied to what is signed: the header's fields to the checkpoints and the tree, the
+ * key line to the first rotation statement or, without one, to a signature on the final checkpoint.
  * @module
  */
-import type { RecordBounds } from "./canonical.ts";
 import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
 import { ReceiptError, relocate, SecuraMemError } from "./errors.ts";
+import type { RecordBounds } from "./canonical.ts";
 import { bytesEqual, fromBase64Strict, toBase64, toHex } from "./encoding.ts";
 import { formatHash, type HashAlg, type Hasher, isHashAlg } from "./hash.ts";
 import { isPlainObject } from "./json.ts";
 import { readJsonText } from "./json_reader.ts";
 import { type NoteVerifier, parseVerifierKey } from "./keys.ts";
+import { openNote } from "./note.ts";
 import { MerkleHasher } from "./merkle_hasher.ts";
 import { decompose, MerkleTree, type MerkleTree as MerkleTreeType, type NodeStore } from "./merkle_tree.ts";
 import { ChainTracker, sealedText, verifySealedRecord } from "./record.ts";
@@ -40,10 +43,12 @@ import { KeyChain } from "./rotation.ts";
  * @example
  * ```ts
  * import { BUNDLE_MAGIC } from "../mod.ts";
- * BUNDLE_MAGIC; // "smemctx/1"
+ * BUNDLE_MAGIC; // "smemctx/2"
  * ```
  */
-export const BUNDLE_MAGIC = "smemctx/1";
+export const BUNDLE_MAGIC = "smemctx/2";
+/** The first format, whose header carried the unsigned record bounds and whose blob lines named no leaf. */
+const FIRST_MAGIC = "smemctx/1";
 /**
  * Intermediate checkpoints are kept about this many records apart.
  *
@@ -65,7 +70,6 @@ export interface BundleHeader {
   readonly to: number;
   /** Tree size of the final checkpoint (≥ to). */
   readonly size: number;
-  readonly bounds: RecordBounds;
 }
 
 /** The writers of each line kind. */
@@ -78,7 +82,7 @@ export interface BundleLineWriters {
   checkpoint(note: string): string;
   right(level: number, hash: Uint8Array): string;
   end(records: number, lines: number): string;
-  blob(contentId: string, bytes: Uint8Array): string;
+  blob(leaf: number, contentId: string, bytes: Uint8Array): string;
 }
 
 /**
@@ -94,8 +98,7 @@ export const bundleLine: BundleLineWriters = {
   header(h: BundleHeader): string {
     return `${BUNDLE_MAGIC} {"origin":${
       JSON.stringify(h.origin)
-    },"alg":"${h.alg}","from":${h.from},"to":${h.to},` +
-      `"size":${h.size},"max_record_bytes":${h.bounds.maxRecordBytes},"max_attrs_bytes":${h.bounds.maxAttrsBytes}}\n`;
+    },"alg":"${h.alg}","from":${h.from},"to":${h.to},"size":${h.size}}\n`;
   },
   key(verifierKey: string): string {
     return `key ${verifierKey}\n`;
@@ -118,8 +121,8 @@ export const bundleLine: BundleLineWriters = {
   end(records: number, lines: number): string {
     return `end ${records} ${lines + 1}\n`;
   },
-  blob(contentId: string, bytes: Uint8Array): string {
-    return `blob ${contentId} ${toBase64(bytes)}\n`;
+  blob(leaf: number, contentId: string, bytes: Uint8Array): string {
+    return `blob ${leaf} ${contentId} ${toBase64(bytes)}\n`;
   },
 };
 
@@ -147,7 +150,7 @@ export interface BundleReport {
   readonly finalCheckpoint: OpenedCheckpoint;
 }
 
-type Stage = "header" | "keys" | "left" | "records" | "right" | "final" | "done";
+type Stage = "header" | "key" | "keys" | "left" | "records" | "right" | "final" | "done";
 
 /**
  * Verifies a bundle fed one line at a time (without the trailing newline). Errors are
@@ -173,14 +176,17 @@ export class BundleVerifier {
   private tree: MerkleTreeType | undefined;
   private tracker: ChainTracker | undefined;
   private readonly chain: KeyChain;
+  /** The key line: the log's first key, bound at the first rotation or the final checkpoint. */
+  private logKey: NoteVerifier | undefined;
+  private rotations = 0;
   private records = 0;
   private checkpoints = 0;
   private final: OpenedCheckpoint | undefined;
   private leftNodes: [number, number][] = [];
   private rightExpected: [number, number][] = [];
   private blobs = 0;
-  /** Content ids named by records read so far and not yet carried. */
-  private readonly referenced = new Set<string>();
+  /** The record on the line before, when it names a payload: the only place its blob line may stand. */
+  private blobSlot: { leaf: number; contentId: string } | undefined;
 
   /**
    * @param trusted verifier keys the reader trusts (at least the log's key).
@@ -193,10 +199,16 @@ export class BundleVerifier {
     this.chain = new KeyChain(trusted);
   }
 
-  /** Feeds the next line. */
-  async line(text: string): Promise<void> {
+  /**
+   * Feeds the next line. `terminated` is false for a last line that ended without its newline:
+   * every line of a bundle ends in one, so such a file is truncated.
+   */
+  async line(text: string, terminated = true): Promise<void> {
     this.lineNo++;
     try {
+      if (!terminated) {
+        throw new ReceiptError("BUNDLE_TRUNCATED", "the last line has no newline: the bundle is truncated");
+      }
       await this.dispatch(text);
     } catch (error) {
       throw this.locate(error);
@@ -225,10 +237,13 @@ export class BundleVerifier {
     const tag = space < 0 ? text : text.slice(0, space);
     const rest = space < 0 ? "" : text.slice(space + 1);
     if (this.stage === "header") return await this.readHeader(tag, rest);
+    if (this.stage === "key") return await this.readKey(tag, rest);
     if (this.stage === "done") throw malformed("text after the end line");
+    const blobSlot = this.blobSlot;
+    this.blobSlot = undefined;
     switch (tag) {
       case "key":
-        return await this.readKey(rest);
+        throw malformed("one key line only, right after the header");
       case "rotation":
         return await this.readRotation(rest);
       case "left":
@@ -242,31 +257,26 @@ export class BundleVerifier {
       case "end":
         return this.readEnd(rest);
       case "blob":
-        return this.readBlob(rest);
+        return this.readBlob(rest, blobSlot);
     }
     throw malformed(`unknown line tag ${JSON.stringify(tag.slice(0, 20))}`);
   }
 
   private async readHeader(tag: string, rest: string): Promise<void> {
+    if (tag === FIRST_MAGIC) {
+      throw malformed(`a ${FIRST_MAGIC} bundle: re-export it to read it as ${BUNDLE_MAGIC}`);
+    }
     if (tag !== BUNDLE_MAGIC) throw malformed(`not a SecuraMem bundle (expected ${BUNDLE_MAGIC})`);
     const value = readJsonText(rest);
     if (!isPlainObject(value)) throw malformed("header must be a JSON object");
-    const { origin, alg, from, to, size, max_record_bytes, max_attrs_bytes } = value;
+    const { origin, alg, from, to, size } = value;
     if (
       typeof origin !== "string" || typeof alg !== "string" || !isHashAlg(alg) || !isCount(from) ||
-      !isCount(to) || !isCount(size) || from > to || to > size || !isCount(max_record_bytes) ||
-      !isCount(max_attrs_bytes)
+      !isCount(to) || !isCount(size) || from > to || to > size
     ) {
       throw malformed("header fields are missing or inconsistent");
     }
-    this.header = {
-      origin,
-      alg,
-      from,
-      to,
-      size,
-      bounds: { maxRecordBytes: max_record_bytes, maxAttrsBytes: max_attrs_bytes },
-    };
+    this.header = { origin, alg, from, to, size };
     if (bundleLine.header(this.header) !== `${tag} ${rest}\n`) {
       throw malformed("header is not in canonical form");
     }
@@ -275,13 +285,13 @@ export class BundleVerifier {
     this.tracker = new ChainTracker(alg, from > 0);
     this.leftNodes = decompose(0, from);
     this.rightExpected = rightNodes(to, size);
-    this.stage = "keys";
+    this.stage = "key";
   }
 
-  private async readKey(text: string): Promise<void> {
-    if (this.stage !== "keys") throw malformed("key lines must follow the header");
-    // The log's first key, for the reader's information: only keys the reader trusts verify.
-    await parseVerifierKey(text);
+  private async readKey(tag: string, text: string): Promise<void> {
+    if (tag !== "key") throw malformed("the key line must follow the header");
+    this.logKey = await parseVerifierKey(text);
+    this.stage = "keys";
   }
 
   private async readRotation(text: string): Promise<void> {
@@ -290,7 +300,10 @@ export class BundleVerifier {
     if (typeof statement !== "string" || JSON.stringify(statement) !== text) {
       throw malformed("rotation line must hold exactly a JSON string");
     }
-    await this.chain.rotate(statement, this.header!.origin);
+    const rotation = await this.chain.rotate(statement, this.header!.origin);
+    if (this.rotations++ === 0 && rotation.oldKey !== this.logKey!.text) {
+      throw malformed("the first rotation is not from the key on line 2");
+    }
   }
 
   private readNode(side: "left" | "right", text: string): void {
@@ -335,29 +348,31 @@ export class BundleVerifier {
     if (tree.size >= header.to) {
       throw malformed(`more records than the header's range ${header.from}…${header.to - 1}`);
     }
-    const sealed = verifySealedRecord(readJsonText(text), tree.hasher.hasher, header.bounds, {
+    const sealed = verifySealedRecord(readJsonText(text), tree.hasher.hasher, UNBOUNDED, {
       leafIndex: tree.size,
     });
     if (sealedText(sealed) !== text) throw malformed("record line is not the canonical sealed record");
-    this.tracker!.accept(sealed, { leafIndex: tree.size });
+    const leaf = tree.size;
+    this.tracker!.accept(sealed, { leafIndex: leaf });
     tree.appendEntry(sealed.digest);
     this.records++;
     const contentId = sealed.record.subject.content_id;
-    if (typeof contentId === "string") this.referenced.add(contentId);
+    if (typeof contentId === "string") this.blobSlot = { leaf, contentId };
   }
 
-  /** A payload: its bytes must hash to its id, which a record before it must name. */
-  private readBlob(text: string): void {
-    if (this.stage !== "records") throw malformed("blob lines must stand among the records");
-    const match = /^((?:b3|sha256):[0-9a-f]{64}) ([A-Za-z0-9+/]*={0,2})$/.exec(text);
-    const bytes = match === null ? undefined : fromBase64Strict(match[2]);
-    if (match === null || bytes === undefined) throw malformed("blob line must be '<content_id> <base64>'");
-    if (!this.referenced.delete(match[1])) {
-      throw malformed(`blob ${match[1]} is named by no record before it`);
+  /** A payload: right after the record of its leaf, which names it; its bytes must hash to its id. */
+  private readBlob(text: string, slot: { leaf: number; contentId: string } | undefined): void {
+    const match = /^(0|[1-9][0-9]*) ((?:b3|sha256):[0-9a-f]{64}) ([A-Za-z0-9+/]*={0,2})$/.exec(text);
+    const bytes = match === null ? undefined : fromBase64Strict(match[3]);
+    if (match === null || bytes === undefined) {
+      throw malformed("blob line must be '<leaf> <content_id> <base64>'");
+    }
+    if (slot === undefined || String(slot.leaf) !== match[1] || slot.contentId !== match[2]) {
+      throw malformed(`blob of leaf ${match[1]} does not follow the record of that leaf naming ${match[2]}`);
     }
     const hasher = this.tree!.hasher.hasher;
-    if (formatHash(hasher.alg, hasher.digest(bytes)) !== match[1]) {
-      throw new ReceiptError("BLOB_MISMATCH", `blob bytes do not hash to ${match[1]}`);
+    if (formatHash(hasher.alg, hasher.digest(bytes)) !== match[2]) {
+      throw new ReceiptError("BLOB_MISMATCH", `blob bytes do not hash to ${match[2]}`);
     }
     this.blobs++;
   }
@@ -394,8 +409,18 @@ export class BundleVerifier {
       if (this.rightExpected.length > 0) {
         throw malformed(`${this.rightExpected.length} right nodes are missing`);
       }
+      if (this.rotations === 0) await this.checkLogKeySigned(note);
       this.final = opened;
       this.stage = "final";
+    }
+  }
+
+  /** Without rotations, the log's first key signed every checkpoint: the key line must have signed the final one. */
+  private async checkLogKeySigned(note: string): Promise<void> {
+    try {
+      await openNote(note, [this.logKey!]);
+    } catch {
+      throw malformed("the key on line 2 did not sign the final checkpoint");
     }
   }
 
@@ -413,6 +438,15 @@ export class BundleVerifier {
     return error instanceof SecuraMemError ? relocate(error, { line: this.lineNo }) : error;
   }
 }
+
+/**
+ * Record bounds are the ledger's admission rule, not carried in a bundle (nothing signed would
+ * cover them); a bundle's records are held to their hashes and signatures instead.
+ */
+const UNBOUNDED: RecordBounds = {
+  maxRecordBytes: Number.MAX_SAFE_INTEGER,
+  maxAttrsBytes: Number.MAX_SAFE_INTEGER,
+};
 
 /** A node store that keeps nothing: a verifier only needs the frontier. */
 const DISCARD: NodeStore = {

@@ -53,7 +53,6 @@ export async function exportBundle(
       from,
       to,
       size,
-      bounds: ledger.meta.bounds,
     }),
   );
   await writer.line(bundleLine.key(ledger.verifierKeys()[0]));
@@ -71,7 +70,7 @@ export async function exportBundle(
     const contentId = range.withBlobs === true ? contentIdOf(record.text) : undefined;
     const info = contentId === undefined || carried.has(contentId) ? undefined : ledger.blobInfo(contentId);
     if (contentId !== undefined && info !== undefined && info.erased === undefined) {
-      await writer.line(bundleLine.blob(contentId, ledger.getBlob(contentId)));
+      await writer.line(bundleLine.blob(record.index, contentId, ledger.getBlob(contentId)));
       carried.add(contentId);
       blobs++;
     }

@@ -21,3 +21,14 @@ export function codeOfSync(fn: () => unknown): string | undefined {
     throw error;
   }
 }
+
+/** The typed error a call fails with (sync or async); the test fails when the call succeeds. */
+export async function failureOf(fn: () => unknown): Promise<SecuraMemError> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof SecuraMemError) return error;
+    throw error;
+  }
+  throw new Error("the call succeeded; a SecuraMemError was expected");
+}

@@ -38,7 +38,7 @@ function checkerBinary(): Promise<string> {
 }
 
 /** Runs `sumdb_check ARGS` (see its source for the commands). */
-async function sumdbCheck(...args: string[]): Promise<CheckRun> {
+export async function sumdbCheck(...args: string[]): Promise<CheckRun> {
   const out = await new Deno.Command(await checkerBinary(), { args, stdout: "piped", stderr: "piped" })
     .output();
   const decoder = new TextDecoder();

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { parseVerifierKey } from "../core/keys.ts";
-import { SecuraMemError } from "../core/errors.ts";
+import { generateKeyPair, parseVerifierKey } from "../core/keys.ts";
+import type { SecuraMemError } from "../core/errors.ts";
 import { exportBundle } from "../ledger/export.ts";
 import { verifyBundleFile } from "../cli/bundle_file.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { failureOf } from "./_codes.ts";
 
 const ledger = await tempLedger();
 for (let batch = 0; batch < 6; batch++) {
@@ -112,6 +113,14 @@ Deno.test("bundle: flipped, dropped, reordered and inserted bytes fail at a line
     if (line !== undefined) assert.equal(error.where.line, line, `${name}: ${error.message}`);
     assert.ok(error.where.line !== undefined, `${name} is located`);
   }
+  const unterminated = `${work}/unterminated.smemctx`;
+  await Deno.writeFile(unterminated, (await Deno.readFile(whole)).subarray(0, -1));
+  const cut = await failure(unterminated);
+  assert.deepEqual(
+    [cut.code, cut.where.line],
+    ["BUNDLE_TRUNCATED", lines.length],
+    "the final newline dropped",
+  );
 });
 
 Deno.test("bundle: a record rewritten with a consistent hash fails at the next checkpoint or link", async () => {
@@ -129,6 +138,26 @@ Deno.test("bundle: a record rewritten with a consistent hash fails at the next c
   );
   assert.equal(error.code, "ROOT_MISMATCH");
   assert.ok(error.where.line! > last + 1);
+});
+
+Deno.test("bundle: the header and key line hold nothing unsigned; a first-format bundle is named", async () => {
+  const whole = await exportTo("tied", { from: 10, to: 20 });
+  const lines = (await Deno.readTextFile(whole)).split("\n").slice(0, -1);
+  assert.match(lines[0], /^smemctx\/2 \{"origin":"[^"]+","alg":"b3","from":10,"to":20,"size":\d+\}$/);
+  const otherKey = (await generateKeyPair(ledger.meta.origin)).verifierKey;
+  const swapped = await failure(await rewrite(whole, "other-key", (l) => l.with(1, `key ${otherKey}`)));
+  assert.equal(swapped.code, "BUNDLE_MALFORMED");
+  assert.equal(
+    swapped.where.line,
+    lines.length - 1,
+    "found at the final checkpoint, which the key did not sign",
+  );
+  const doubled = await failure(await rewrite(whole, "two-keys", (l) => l.toSpliced(1, 0, l[1])));
+  assert.deepEqual([doubled.code, doubled.where.line], ["BUNDLE_MALFORMED", 3]);
+  const first = await failure(
+    await rewrite(whole, "first-format", (l) => l.with(0, l[0].replace("smemctx/2", "smemctx/1"))),
+  );
+  assert.match(first.message, /smemctx\/1 bundle: re-export it/);
 });
 
 Deno.test("bundle: cleanup", async () => {
@@ -166,19 +195,23 @@ Deno.test("bundle: --with-blobs carries payloads, checked against their content 
   const moved = lines.toSpliced(at, 1).toSpliced(at - 1, 0, blobLine).join("\n");
   await Deno.writeTextFile(`${dir}/early.smemctx`, moved);
   assert.equal((await failureWith(`${dir}/early.smemctx`, keys)).code, "BUNDLE_MALFORMED");
+  // After the later record that names the same payload: only the blob line's leaf tells it is out of place.
+  const quoted = lines.findIndex((line) => line.includes('"kind":"Quoted"'));
+  const late = lines.toSpliced(quoted + 1, 0, blobLine).toSpliced(at, 1).join("\n");
+  await Deno.writeTextFile(`${dir}/late.smemctx`, late);
+  const lateError = await failureWith(`${dir}/late.smemctx`, keys);
+  assert.deepEqual(
+    [lateError.code, lateError.where.line],
+    ["BUNDLE_MALFORMED", quoted + 1],
+    "a blob moved after a later record naming the same payload",
+  );
   await Deno.remove(dir, { recursive: true });
   await removeLedger(withBlobs);
 });
 
-async function failureWith(
+function failureWith(
   path: string,
   keys: Awaited<ReturnType<typeof parseVerifierKey>>[],
 ): Promise<SecuraMemError> {
-  try {
-    await verifyBundleFile(path, keys);
-  } catch (error) {
-    if (error instanceof SecuraMemError) return error;
-    throw error;
-  }
-  assert.fail(`${path} verified`);
+  return failureOf(() => verifyBundleFile(path, keys));
 }

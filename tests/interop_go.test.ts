@@ -3,91 +3,20 @@
  * and key formats SPEC §5 names; tlog: RFC 6962 inclusion and consistency proofs) and
  * golang.org/x/text (NFC), driven by tests/interop/sumdb_check, and the official BLAKE3 tool
  * `b3sum` (Debian packages, all of them).
- * The checker re-derives each record's canonical form (SPEC §2) on its own, so records here carry
- * what canonical form is easiest to get wrong: escapes, U+2028, NFD input, keys ordered by UTF-16
- * code units, integer-like keys, the largest safe integers.
+ * The checker re-derives each record's canonical form (SPEC §2) on its own, on the records of
+ * tests/_tricky_ledger.ts.
  */
 import assert from "node:assert/strict";
 import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
 import { openNote, signNote } from "../core/note.ts";
 import { parseReceipt, receiptToTlogProof } from "../core/receipt.ts";
-import { type RecordDraft, sealedText } from "../core/record.ts";
-import type { HashAlg } from "../core/hash.ts";
-import type { Ledger } from "../ledger/ledger.ts";
+import { sealedText } from "../core/record.ts";
 import { removeLedger, tempLedger } from "./_ledger.ts";
 import { sumdbPasses, sumdbRejects } from "./_sumdb_check.ts";
-
-const TRICKY: readonly RecordDraft[] = [
-  {
-    kind: "PromptReceived",
-    actor: { user_id: "u-1", role: "agent" },
-    attrs: { text: 'line\nbreak\ttab "quoted" back\\slash /' },
-  },
-  {
-    kind: "ModelInvoked",
-    reason: "ok",
-    subject: { model: "m-2026" },
-    attrs: { controls: "\u0001\b\f\u001f\u007f", separators: "\u2028\u2029", nfd: "cafe\u0301" },
-  },
-  // The same keys in code-unit order on both of our canonicalizer's paths: the fast one, and (an NFD key) the precise one.
-  { kind: "ToolCalled", stream: "tools", actor: { "\uff61": "fullwidth stop", "😀": "astral", z: "ascii" } },
-  {
-    kind: "ToolCalled",
-    stream: "tools",
-    actor: { "\uff61": "fullwidth stop", "😀": "astral", "e\u0301": "NFD" },
-  },
-  { kind: "ToolCalled", attrs: { "\uff61": 1, "😀": 2, a: 3, B: 4, "e\u0301": 5, "10": 6, "9": 7, "1": 8 } },
-  {
-    kind: "PolicyDecision",
-    attrs: {
-      max: 9007199254740991,
-      min: -9007199254740991,
-      zero: -0,
-      list: [null, true, false, "x", [1, { z: 1, y: 2 }]],
-    },
-  },
-  { kind: "OutputReturned", stream: "tools", attrs: { nested: { deeper: { deepest: { k: "ünïcödé" } } } } },
-];
-/** Batch sizes: a checkpoint after each, so trees of many shapes get signed. */
-const BATCHES = [1, 1, 3, 7, 2, 16, 5, 1, 9];
-
-async function appendTricky(ledger: Ledger): Promise<number[]> {
-  const sizes: number[] = [];
-  let i = 0;
-  for (const count of BATCHES) {
-    const drafts = Array.from({ length: count }, () => {
-      const draft = TRICKY[i % TRICKY.length];
-      return { ...draft, attrs: { ...draft.attrs, i: i++ } };
-    });
-    await ledger.appendBatch(drafts);
-    sizes.push(ledger.size);
-  }
-  return sizes;
-}
-
-async function writeTemp(dir: string, name: string, text: string): Promise<string> {
-  await Deno.writeTextFile(`${dir}/${name}`, text);
-  return `${dir}/${name}`;
-}
+import { withTrickyLedger, writeTemp } from "./_tricky_ledger.ts";
 
 function base64Lines(hashes: Uint8Array[]): string {
   return hashes.map((hash) => hash.toBase64()).join("\n");
-}
-
-/** Runs `body` on a new ledger of `alg` holding the TRICKY records, with a work directory and its verifier key file. */
-async function withTrickyLedger(
-  alg: HashAlg,
-  body: (ledger: Ledger, context: { work: string; keys: string; sizes: number[] }) => Promise<void>,
-): Promise<void> {
-  const ledger = await tempLedger({ alg });
-  const work = await Deno.makeTempDir();
-  try {
-    const sizes = await appendTricky(ledger);
-    await body(ledger, { work, keys: await writeTemp(work, "vkeys", ledger.verifierKey!), sizes });
-  } finally {
-    await removeLedger(ledger);
-    await Deno.remove(work, { recursive: true });
-  }
 }
 
 Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, as JSON and as a C2SP tlog-proof, and every consistency proof between its checkpoints", async () => {

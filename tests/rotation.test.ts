@@ -8,7 +8,7 @@ import { exportBundle } from "../ledger/export.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
-import { codeOf } from "./_codes.ts";
+import { codeOf, failureOf } from "./_codes.ts";
 
 Deno.test("rotation: a rotated ledger verifies from its first key; checkpoints switch keys at the rotation", async () => {
   const ledger = await tempLedger();
@@ -56,6 +56,17 @@ Deno.test("rotation: a rotated ledger verifies from its first key; checkpoints s
     await codeOf(() => verifyBundleFile(path, [second])),
     "BAD_ROTATION",
     "the chain must start at a trusted key",
+  );
+  const lines = (await Deno.readTextFile(path)).split("\n");
+  assert.equal(lines[1], `key ${firstKey}`);
+  assert.ok(lines[2].startsWith("rotation "));
+  const otherKey = (await generateKeyPair(ledger.meta.origin)).verifierKey;
+  await Deno.writeTextFile(path, lines.with(1, `key ${otherKey}`).join("\n"));
+  const error = await failureOf(() => verifyBundleFile(path, [first]));
+  assert.deepEqual(
+    [error.code, error.where.line],
+    ["BUNDLE_MALFORMED", 3],
+    "the key line is the first rotation's old key",
   );
   await removeLedger(ledger);
 });

@@ -3,7 +3,7 @@
  * `tests/vectors.test.ts` rebuilds them and compares with the committed files.
  * @module
  */
-import { canonicalizeRecord, DEFAULT_BOUNDS } from "../core/canonical.ts";
+import { canonicalizeRecord } from "../core/canonical.ts";
 import { signCheckpoint } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { formatHash, type HashAlg, type Hasher } from "../core/hash.ts";
@@ -237,7 +237,7 @@ async function buildBundle(): Promise<unknown> {
   ]);
   const bundle = (from: number, to: number): string => {
     const lines = [
-      bundleLine.header({ origin: VECTOR_ORIGIN, alg: "b3", from, to, size: 5, bounds: DEFAULT_BOUNDS }),
+      bundleLine.header({ origin: VECTOR_ORIGIN, alg: "b3", from, to, size: 5 }),
       bundleLine.key(keys.verifierKey),
       ...decompose(0, from).map(([level, index]) => bundleLine.left(level, tree.store.get(level, index)!)),
       ...records.slice(from, to).map((r) => bundleLine.record(sealedText(r))),

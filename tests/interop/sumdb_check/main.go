@@ -13,6 +13,8 @@
 //	                                           and for sha256 ledgers self_hash and the inclusion proof
 //	sumdb_check tlogproof VKEYS FILE           the same checks on a c2sp.org/tlog-proof@v1 file whose
 //	                                           extra data is the sealed record
+//	sumdb_check bundle VKEYS FILE              verify a sha256 evidence bundle (.smemctx) line by line
+//	                                           (bundle.go); errors name the line
 //	sumdb_check canonical RECEIPT              print the receipt record's canonical bytes, re-derived here
 //	sumdb_check consistency VKEYS OLD NEW PROOF  verify a consistency proof between two checkpoints
 //	sumdb_check genkey NAME                    print a new signer key and verifier key, one per line
@@ -69,6 +71,9 @@ func main() {
 	case "tlogproof":
 		need(args, 2)
 		err = tlogProofCommand(args[0], args[1])
+	case "bundle":
+		need(args, 2)
+		err = bundleCommand(args[0], args[1])
 	case "canonical":
 		need(args, 1)
 		err = canonicalCommand(args[0])
@@ -91,7 +96,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|canonical|consistency|genkey|sign ARGS (see the source)")
+	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|bundle|canonical|consistency|genkey|sign ARGS (see the source)")
 	os.Exit(2)
 }
 
@@ -258,28 +263,37 @@ func readReceipt(path string) (receipt, error) {
 	return r, nil
 }
 
-// recordBytes re-derives the canonical bytes of the receipt's record (SPEC §2) and its self_hash;
-// the record must be exactly those bytes with `,"self_hash":"…"` before the closing brace.
-func recordBytes(r receipt) (canonical []byte, selfHash string, err error) {
-	dec := json.NewDecoder(bytes.NewReader(r.Record))
+// sealedRecord is a record as stored and exported: its canonical bytes (SPEC §2), its self_hash,
+// and its fields as decoded.
+type sealedRecord struct {
+	canonical []byte
+	selfHash  string
+	fields    map[string]interface{}
+}
+
+// readSealedRecord re-derives the canonical bytes of a sealed record and checks its fields
+// (docs/FORMAT.md §1); raw must be exactly those bytes with `,"self_hash":"…"` before the closing
+// brace.
+func readSealedRecord(raw []byte) (sealedRecord, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var fields map[string]interface{}
 	if err := dec.Decode(&fields); err != nil {
-		return nil, "", fail("record: %v", err)
+		return sealedRecord{}, fail("record: %v", err)
 	}
 	if len(fields) != len(recordFields)+1 {
-		return nil, "", fail("record has %d fields, want 12", len(fields))
+		return sealedRecord{}, fail("record has %d fields, want 12", len(fields))
 	}
 	selfHash, ok := fields["self_hash"].(string)
 	if !ok {
-		return nil, "", fail("record: self_hash is not a string")
+		return sealedRecord{}, fail("record: self_hash is not a string")
 	}
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, name := range recordFields {
 		value, present := fields[name]
 		if !present {
-			return nil, "", fail("record: missing field %q", name)
+			return sealedRecord{}, fail("record: missing field %q", name)
 		}
 		if i > 0 {
 			b.WriteByte(',')
@@ -287,17 +301,23 @@ func recordBytes(r receipt) (canonical []byte, selfHash string, err error) {
 		writeString(&b, name)
 		b.WriteByte(':')
 		if err := writeValue(&b, value); err != nil {
-			return nil, "", fail("record field %s: %v", name, err)
+			return sealedRecord{}, fail("record field %s: %v", name, err)
 		}
 	}
 	b.WriteByte('}')
-	canonical = []byte(b.String())
+	canonical := []byte(b.String())
 	sealed := append(append([]byte{}, canonical[:len(canonical)-1]...), `,"self_hash":`...)
 	sealed = append(append(sealed, strconv.Quote(selfHash)...), '}')
-	if !bytes.Equal(sealed, r.Record) {
-		return nil, "", fail("record is not in canonical form:\n got %s\nwant %s", r.Record, sealed)
+	if !bytes.Equal(sealed, raw) {
+		return sealedRecord{}, fail("record is not in canonical form:\n got %s\nwant %s", raw, sealed)
 	}
-	return canonical, selfHash, nil
+	if !utf8.Valid(canonical) {
+		return sealedRecord{}, fail("record is not UTF-8")
+	}
+	if err := checkFields(fields); err != nil {
+		return sealedRecord{}, err
+	}
+	return sealedRecord{canonical, selfHash, fields}, nil
 }
 
 // writeValue writes a JSON value as RFC 8785 does for integers, strings, arrays and objects.
@@ -361,11 +381,16 @@ func lessUTF16(a, b string) bool {
 	return len(x) < len(y)
 }
 
-// writeString escapes as RFC 8785 §3.2.2.2: `"` and `\`, the short forms \b \t \n \f \r, other
-// controls as \u00xx, everything else (U+2028 and U+2029 included) as UTF-8. A string that is not
-// in Unicode NFC is written as its NFC form, so the record's bytes no longer match (SPEC §2).
+// writeString writes s in Unicode NFC as a JSON string: a record string that is not in NFC is
+// written as its NFC form, so the record's bytes no longer match (SPEC §2).
 func writeString(b *strings.Builder, s string) {
-	s = norm.NFC.String(s)
+	writeJSONString(b, norm.NFC.String(s))
+}
+
+// writeJSONString escapes as RFC 8785 §3.2.2.2 (and JavaScript's JSON.stringify): `"` and `\`, the
+// short forms \b \t \n \f \r, other controls as \u00xx, everything else (U+2028 and U+2029
+// included) as UTF-8.
+func writeJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 	for _, r := range s {
 		switch r {
@@ -399,11 +424,11 @@ func canonicalCommand(path string) error {
 	if err != nil {
 		return err
 	}
-	canonical, _, err := recordBytes(r)
+	record, err := readSealedRecord(r.Record)
 	if err != nil {
 		return err
 	}
-	_, err = os.Stdout.Write(canonical)
+	_, err = os.Stdout.Write(record.canonical)
 	return err
 }
 
@@ -430,13 +455,11 @@ func checkReceipt(vkeys string, r receipt) error {
 	if err != nil {
 		return err
 	}
-	canonical, selfHash, err := recordBytes(r)
+	record, err := readSealedRecord(r.Record)
 	if err != nil {
 		return err
 	}
-	if !utf8.Valid(canonical) {
-		return fail("record is not UTF-8")
-	}
+	canonical, selfHash := record.canonical, record.selfHash
 	proof, err := readHashes(r.Proof)
 	if err != nil {
 		return err
