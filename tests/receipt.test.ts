@@ -77,6 +77,29 @@ Deno.test("receipt: tampering with any field gives a precise error", async () =>
   assert.equal(await codeOf(() => verifyReceipt(r, [other], hasher)), "UNVERIFIED_NOTE");
 });
 
+Deno.test("receipt: every byte of a receipt and of its tlog-proof, flipped, is refused", async () => {
+  const receipt = receipts[6];
+  const tlog = receiptToTlogProof(parseReceipt(receipt));
+  for (
+    const [form, text, verify] of [
+      ["receipt", receipt, (t: string) => verifyReceipt(t, [verifier], hasher)],
+      ["tlog-proof", tlog, (t: string) => verifyReceipt(receiptFromTlogProof(t), [verifier], hasher)],
+    ] as const
+  ) {
+    assert.equal((await verify(text)).index, 6);
+    const accepted: number[] = [];
+    for (let at = 0; at < text.length; at++) {
+      const flipped = text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ 1) + text.slice(at + 1);
+      if ((await codeOf(() => verify(flipped))) === undefined) accepted.push(at);
+    }
+    assert.deepEqual(
+      accepted,
+      [],
+      `${form}: flips accepted at ${accepted.map((at) => JSON.stringify(text.slice(at - 5, at + 5)))}`,
+    );
+  }
+});
+
 Deno.test("receipt: the C2SP tlog-proof form carries the same proof and verifies the same way", async () => {
   const receipt = parseReceipt(receipts[7]);
   const tlog = receiptToTlogProof(receipt);
