@@ -1,6 +1,7 @@
 /**
- * The independent checker of tests/interop/sumdb_check (Go, on golang.org/x/mod/sumdb as Debian
- * packages it): built once per test process, run as a subprocess on files.
+ * The independent checker of tests/interop/sumdb_check (Go, on golang.org/x/mod/sumdb and
+ * lukechampine.com/blake3 as Debian packages them): built once per test process, run as a
+ * subprocess on files.
  */
 import assert from "node:assert/strict";
 
@@ -15,7 +16,7 @@ interface CheckRun {
   readonly stderr: string;
 }
 
-/** Builds the checker (GOPATH mode, Debian's x/mod and x/text) into a temporary directory, removed at exit; its path. */
+/** Builds the checker (GOPATH mode, Debian's x/mod, x/text and blake3) into a temporary directory, removed at exit; its path. */
 function checkerBinary(): Promise<string> {
   return built ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "smem-sumdb-check-" });
@@ -29,7 +30,7 @@ function checkerBinary(): Promise<string> {
       stderr: "piped",
     }).output().catch((error) => {
       throw new Error(
-        `go is needed (Debian: golang-go golang-golang-x-mod-dev golang-golang-x-text-dev): ${error}`,
+        `go is needed (Debian: golang-go golang-golang-x-mod-dev golang-golang-x-text-dev golang-lukechampine-blake3-dev): ${error}`,
       );
     });
     assert.equal(build.code, 0, `building the Go checker failed: ${new TextDecoder().decode(build.stderr)}`);

@@ -19,49 +19,52 @@ function base64Lines(hashes: Uint8Array[]): string {
   return hashes.map((hash) => hash.toBase64()).join("\n");
 }
 
-Deno.test("interop (Go x/mod sumdb): every receipt of a sha256 ledger verifies, as JSON and as a C2SP tlog-proof, and every consistency proof between its checkpoints", async () => {
-  await withTrickyLedger("sha256", async (ledger, { work, keys, sizes }) => {
-    for (let index = 0; index < ledger.size; index++) {
-      const out = JSON.parse(
-        await sumdbPasses("receipt", keys, await writeTemp(work, "r", ledger.receipt(index))),
-      );
-      assert.deepEqual(out.checked, ["signature", "canonical form", "self_hash", "inclusion"]);
-      assert.equal(out.self_hash, ledger.record(index).selfHash);
-      assert.equal(out.size, ledger.size);
-      const tlogProof = await writeTemp(work, "p", receiptToTlogProof(parseReceipt(ledger.receipt(index))));
-      assert.deepEqual(
-        JSON.parse(await sumdbPasses("tlogproof", keys, tlogProof)),
-        out,
-        "the same as a tlog-proof",
-      );
-    }
-    for (const size of sizes) {
-      for (const index of new Set([0, size - 1, size >> 1])) {
+for (const alg of ["sha256", "b3"] as const) {
+  Deno.test(`interop (Go x/mod sumdb, lukechampine.com/blake3): every receipt of a ${alg} ledger verifies, as JSON and as a C2SP tlog-proof, and every consistency proof between its checkpoints`, async () => {
+    await withTrickyLedger(alg, async (ledger, { work, keys, sizes }) => {
+      for (let index = 0; index < ledger.size; index++) {
         const out = JSON.parse(
-          await sumdbPasses("receipt", keys, await writeTemp(work, "r", ledger.receipt(index, size))),
+          await sumdbPasses("receipt", keys, await writeTemp(work, "r", ledger.receipt(index))),
         );
-        assert.equal(out.size, size);
-      }
-    }
-    let pairs = 0;
-    for (const older of sizes) {
-      for (const newer of sizes.filter((size) => size >= older)) {
-        const out = JSON.parse(
-          await sumdbPasses(
-            "consistency",
-            keys,
-            await writeTemp(work, "old", ledger.checkpointAt(older)!.note),
-            await writeTemp(work, "new", ledger.checkpointAt(newer)!.note),
-            await writeTemp(work, "proof", base64Lines(ledger.consistencyProof(older, newer))),
-          ),
+        assert.deepEqual(out.checked, ["signature", "canonical form", "self_hash", "inclusion"]);
+        assert.equal(out.self_hash, ledger.record(index).selfHash);
+        assert.equal(out.size, ledger.size);
+        const tlogProof = await writeTemp(work, "p", receiptToTlogProof(parseReceipt(ledger.receipt(index))));
+        assert.deepEqual(
+          JSON.parse(await sumdbPasses("tlogproof", keys, tlogProof)),
+          out,
+          "the same as a tlog-proof",
         );
-        assert.deepEqual([out.old, out.new], [older, newer]);
-        pairs++;
       }
-    }
-    assert.equal(pairs, (sizes.length * (sizes.length + 1)) / 2);
+      for (const size of sizes) {
+        for (const index of new Set([0, size - 1, size >> 1])) {
+          const out = JSON.parse(
+            await sumdbPasses("receipt", keys, await writeTemp(work, "r", ledger.receipt(index, size))),
+          );
+          assert.equal(out.size, size);
+        }
+      }
+      let pairs = 0;
+      for (const older of sizes) {
+        for (const newer of sizes.filter((size) => size >= older)) {
+          const out = JSON.parse(
+            await sumdbPasses(
+              "consistency",
+              keys,
+              await writeTemp(work, "old", ledger.checkpointAt(older)!.note),
+              await writeTemp(work, "new", ledger.checkpointAt(newer)!.note),
+              await writeTemp(work, "proof", base64Lines(ledger.consistencyProof(older, newer))),
+              alg,
+            ),
+          );
+          assert.deepEqual([out.old, out.new], [older, newer]);
+          pairs++;
+        }
+      }
+      assert.equal(pairs, (sizes.length * (sizes.length + 1)) / 2);
+    });
   });
-});
+}
 
 Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a wrong index, an edited or re-spaced record, another key's checkpoint, a damaged tlog-proof", async () => {
   await withTrickyLedger("sha256", async (ledger, { work, keys }) => {
@@ -132,14 +135,71 @@ Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a
   });
 });
 
-Deno.test("interop (b3sum, Go): a b3 ledger's self_hash is BLAKE3 of the canonical bytes Go re-derives; Go verifies its checkpoints", async () => {
+Deno.test("interop (b3sum, Go): a b3 ledger's self_hash is BLAKE3 of the canonical bytes Go re-derives, by the official b3sum too; Go refuses damaged b3 proofs", async () => {
   await withTrickyLedger("b3", async (ledger, { work, keys }) => {
     for (let index = 0; index < ledger.size; index++) {
       const file = await writeTemp(work, "r", ledger.receipt(index));
-      const out = JSON.parse(await sumdbPasses("receipt", keys, file));
-      assert.deepEqual(out.checked, ["signature", "canonical form"]);
       const canonical = await sumdbPasses("canonical", file);
       assert.equal(`b3:${await b3sum(canonical)}`, ledger.record(index).selfHash, `leaf ${index}`);
+    }
+    const receipt = JSON.parse(ledger.receipt(11));
+    const recordText = sealedText(ledger.record(11));
+    const rejects = async (changed: { index?: number; proof?: string[] }) =>
+      await sumdbRejects(
+        /inclusion of leaf \d+ in the tree of 45: /,
+        "receipt",
+        keys,
+        await writeTemp(
+          work,
+          "r",
+          `{"v":1,"record":${recordText},"index":${changed.index ?? 11},"proof":${
+            JSON.stringify(changed.proof ?? receipt.proof)
+          },"checkpoint":${JSON.stringify(receipt.checkpoint)}}`,
+        ),
+      );
+    for (const [at, hash] of receipt.proof.entries()) {
+      const flipped = Uint8Array.fromBase64(hash);
+      flipped[at] ^= 0x40;
+      await rejects({ proof: receipt.proof.with(at, flipped.toBase64()) });
+    }
+    await rejects({ proof: receipt.proof.slice(0, -1) });
+    await rejects({ proof: [...receipt.proof, receipt.proof[0]] });
+    await rejects({ proof: receipt.proof.toReversed() });
+    for (const index of [10, 12, 44, 45]) await rejects({ index });
+    for (const [older, newer] of [[12, 45], [1, 2], [14, 45], [5, 14], [2, 30]]) {
+      const proof = ledger.consistencyProof(older, newer);
+      for (let at = 0; at < proof.length; at++) {
+        const damaged = proof.map((hash) => hash.slice());
+        damaged[at][0] ^= 1;
+        await sumdbRejects(
+          new RegExp(`consistency ${older} → ${newer}: invalid consistency proof`),
+          "consistency",
+          keys,
+          await writeTemp(work, "old", ledger.checkpointAt(older)!.note),
+          await writeTemp(work, "new", ledger.checkpointAt(newer)!.note),
+          await writeTemp(work, "proof", base64Lines(damaged)),
+          "b3",
+        );
+      }
+      // The same proof against another old tree of that size, signed by the log's key: only the old root can tell.
+      const oldNote = ledger.checkpointAt(older)!.note;
+      const [origin, size, root] = oldNote.split("\n");
+      const otherRoot = Uint8Array.fromBase64(root);
+      otherRoot[31] ^= 1;
+      const forged = await sumdbPasses(
+        "sign",
+        ledger.paths.signerKey,
+        await writeTemp(work, "body", `${origin}\n${size}\n${otherRoot.toBase64()}\n`),
+      );
+      await sumdbRejects(
+        new RegExp(`consistency ${older} → ${newer}: invalid consistency proof`),
+        "consistency",
+        keys,
+        await writeTemp(work, "old", forged),
+        await writeTemp(work, "new", ledger.checkpointAt(newer)!.note),
+        await writeTemp(work, "proof", base64Lines(proof)),
+        "b3",
+      );
     }
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Evidence bundles checked by a second implementation: the `bundle` command of
  * tests/interop/sumdb_check, written in Go from docs/FORMAT.md §7 on golang.org/x/mod/sumdb (note,
- * tlog), sharing no code with SecuraMem. Bundles SecuraMem exports verify there with the same
- * counts, and a sweep of tampers (each line with a byte flipped at three places, dropped, doubled,
- * swapped with the next; the final newline dropped) is refused by both, each naming the same line.
+ * tlog) and lukechampine.com/blake3, sharing no code with SecuraMem. Bundles SecuraMem exports, of
+ * both hash algorithms, verify there with the same counts, and a sweep of tampers (each line with a
+ * byte flipped at three places, dropped, doubled, swapped with the next; the final newline dropped)
+ * is refused by both, each naming the same line.
  */
 import assert from "node:assert/strict";
 import { parseVerifierKey } from "../core/keys.ts";
@@ -110,48 +111,53 @@ async function go(path: string, keysFile: string): Promise<Verdict> {
   return { line: Number(line[1]), message: run.stderr.trim() };
 }
 
-Deno.test("interop (Go): bundles verify in the Go checker with SecuraMem's counts; every tamper of the sweep fails in both at the same line", async () => {
-  await withTrickyLedger("sha256", async (ledger, { work, keys }) => {
-    const firstKey = ledger.verifierKey!;
-    await ledger.rotateKey();
-    const payload = ledger.putBlob(new TextEncoder().encode("the prompt, kept off the chain"));
-    await ledger.appendBatch([
-      { kind: "PromptReceived", subject: { content_id: payload } },
-      { kind: "ModelInvoked", stream: "tools" },
-      { kind: "Quoted", subject: { content_id: payload } },
-    ]);
-    const ranges: ExportRange[] = [
-      { from: 5, to: 29 }, // left and right subtrees, an intermediate checkpoint
-      { from: 0, to: 1 },
-      { from: 3, withBlobs: true }, // a key rotation, a payload, records of every chain after a mid-range start
-    ];
-    const problems: string[] = [];
-    let swept = 0;
-    for (const range of ranges) {
-      const bundle = await exportBytes(ledger, range);
-      const path = `${work}/b.smemctx`;
-      await Deno.writeFile(path, bundle);
-      const [mine, theirs] = [await ours(path, firstKey), await go(path, keys)];
-      assert.ok("counts" in mine, `SecuraMem refuses its own bundle: ${JSON.stringify(mine)}`);
-      assert.deepEqual(theirs, mine, `the Go checker on ${JSON.stringify(range)}`);
-      if (range.withBlobs) {
-        assert.equal(mine.counts.blobs, 1);
-        assert.ok(new TextDecoder().decode(bundle).includes("\nrotation "), "the rotation is in the bundle");
-      }
-      for (const [name, tampered] of tampers(bundle)) {
-        await Deno.writeFile(path, tampered);
-        const [mineNow, theirsNow] = [await ours(path, firstKey), await go(path, keys)];
-        if (!("line" in mineNow) || !("line" in theirsNow)) {
-          problems.push(`${name}: accepted by ${"line" in mineNow ? "the Go checker" : "SecuraMem"}`);
-        } else if (mineNow.line !== theirsNow.line) {
-          problems.push(
-            `${name}: SecuraMem at ${mineNow.line} (${mineNow.message}), Go at ${theirsNow.line} (${theirsNow.message})`,
+for (const alg of ["sha256", "b3"] as const) {
+  Deno.test(`interop (Go): ${alg} bundles verify in the Go checker with SecuraMem's counts; every tamper of the sweep fails in both at the same line`, async () => {
+    await withTrickyLedger(alg, async (ledger, { work, keys }) => {
+      const firstKey = ledger.verifierKey!;
+      await ledger.rotateKey();
+      const payload = ledger.putBlob(new TextEncoder().encode("the prompt, kept off the chain"));
+      await ledger.appendBatch([
+        { kind: "PromptReceived", subject: { content_id: payload } },
+        { kind: "ModelInvoked", stream: "tools" },
+        { kind: "Quoted", subject: { content_id: payload } },
+      ]);
+      const ranges: ExportRange[] = [
+        { from: 5, to: 29 }, // left and right subtrees, an intermediate checkpoint
+        { from: 0, to: 1 },
+        { from: 3, withBlobs: true }, // a key rotation, a payload, records of every chain after a mid-range start
+      ];
+      const problems: string[] = [];
+      let swept = 0;
+      for (const range of ranges) {
+        const bundle = await exportBytes(ledger, range);
+        const path = `${work}/b.smemctx`;
+        await Deno.writeFile(path, bundle);
+        const [mine, theirs] = [await ours(path, firstKey), await go(path, keys)];
+        assert.ok("counts" in mine, `SecuraMem refuses its own bundle: ${JSON.stringify(mine)}`);
+        assert.deepEqual(theirs, mine, `the Go checker on ${JSON.stringify(range)}`);
+        if (range.withBlobs) {
+          assert.equal(mine.counts.blobs, 1);
+          assert.ok(
+            new TextDecoder().decode(bundle).includes("\nrotation "),
+            "the rotation is in the bundle",
           );
         }
-        swept++;
+        for (const [name, tampered] of tampers(bundle)) {
+          await Deno.writeFile(path, tampered);
+          const [mineNow, theirsNow] = [await ours(path, firstKey), await go(path, keys)];
+          if (!("line" in mineNow) || !("line" in theirsNow)) {
+            problems.push(`${name}: accepted by ${"line" in mineNow ? "the Go checker" : "SecuraMem"}`);
+          } else if (mineNow.line !== theirsNow.line) {
+            problems.push(
+              `${name}: SecuraMem at ${mineNow.line} (${mineNow.message}), Go at ${theirsNow.line} (${theirsNow.message})`,
+            );
+          }
+          swept++;
+        }
       }
-    }
-    assert.deepEqual(problems, [], `${problems.length} of ${swept} tampers`);
-    assert.ok(swept > 400, `${swept} tampers`);
+      assert.deepEqual(problems, [], `${problems.length} of ${swept} tampers`);
+      assert.ok(swept > 400, `${swept} tampers`);
+    });
   });
-});
+}

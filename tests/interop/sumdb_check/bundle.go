@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,13 +24,13 @@ import (
 // (signature by a trusted key, origin, size, root of the tree rebuilt so far), the subtrees right
 // of the range, the final checkpoint and the end line's counts. The tree is kept as
 // its frontier of complete subtrees, so memory is bounded by the tree height and the number of
-// chains. Only sha256 bundles can be checked: x/mod has no BLAKE3.
+// chains. Hashes are the header's alg (log_hash.go).
 
 const bundleMagic = "smemctx/2"
 
 var (
 	nodeLinePattern = regexp.MustCompile(`^(0|[1-9][0-9]?) ([A-Za-z0-9+/]{43}=)$`)
-	blobLinePattern = regexp.MustCompile(`^(0|[1-9][0-9]*) (sha256:[0-9a-f]{64}) ([A-Za-z0-9+/]*={0,2})$`)
+	blobLinePattern = regexp.MustCompile(`^(0|[1-9][0-9]*) ((?:b3|sha256):[0-9a-f]{64}) ([A-Za-z0-9+/]*={0,2})$`)
 	rotationLeaf    = regexp.MustCompile(`^leaf (0|[1-9][0-9]*)$`)
 )
 
@@ -76,6 +74,7 @@ type bundleChecker struct {
 	stage       string // header, key, keys, left, records, right, final, done
 	line        int64
 	header      bundleHeader
+	hash        logHash
 	logKey      keyWindow // the key line
 	rotations   int
 	windows     []keyWindow
@@ -199,9 +198,11 @@ func (c *bundleChecker) readHeader(tag, rest string) error {
 	if h.From < 0 || h.From > h.To || h.To > h.Size || h.Size > maxSafeInteger || h.Origin == "" {
 		return fail("header fields are inconsistent")
 	}
-	if h.Alg != "sha256" {
-		return fail("a %s bundle: this checker hashes sha256 only", h.Alg)
+	hash, err := hashFor(h.Alg)
+	if err != nil {
+		return err
 	}
+	c.hash = hash
 	c.leftLevels, c.rightLevels = decompose(0, h.From), decompose(h.To, h.Size)
 	c.stage = "key"
 	return nil
@@ -349,8 +350,8 @@ func (c *bundleChecker) readRecord(text string) error {
 	if err != nil {
 		return err
 	}
-	digest := sha256.Sum256(record.canonical)
-	if want := "sha256:" + hex.EncodeToString(digest[:]); record.selfHash != want {
+	digest := c.hash.sum(record.canonical)
+	if want := c.hash.hashString(record.canonical); record.selfHash != want {
 		return fail("leaf %d: self_hash is %s; the canonical bytes hash to %s", c.size, record.selfHash, want)
 	}
 	if err := c.link(record); err != nil {
@@ -359,7 +360,7 @@ func (c *bundleChecker) readRecord(text string) error {
 	if id, ok := record.fields["subject"].(map[string]interface{})["content_id"].(string); ok {
 		c.blobSlot = fmt.Sprintf("%d %s", c.size, id)
 	}
-	c.push(subtree{0, tlog.RecordHash(digest[:])})
+	c.push(subtree{0, c.hash.leaf(digest[:])})
 	c.records++
 	return nil
 }
@@ -399,7 +400,7 @@ func (c *bundleChecker) readBlob(text, slot string) error {
 	if slot != m[1]+" "+m[2] {
 		return fail("blob of leaf %s does not follow the record of that leaf naming %s", m[1], m[2])
 	}
-	if digest := sha256.Sum256(payload); "sha256:"+hex.EncodeToString(digest[:]) != m[2] {
+	if c.hash.hashString(payload) != m[2] {
 		return fail("blob bytes do not hash to %s", m[2])
 	}
 	c.blobs++
@@ -474,7 +475,7 @@ func (c *bundleChecker) push(s subtree) {
 	c.frontier = append(c.frontier, s)
 	c.size += int64(1) << s.level
 	for n := len(c.frontier); n >= 2 && c.frontier[n-1].level == c.frontier[n-2].level; n-- {
-		merged := subtree{c.frontier[n-2].level + 1, tlog.NodeHash(c.frontier[n-2].hash, c.frontier[n-1].hash)}
+		merged := subtree{c.frontier[n-2].level + 1, c.hash.node(c.frontier[n-2].hash, c.frontier[n-1].hash)}
 		c.frontier = append(c.frontier[:n-2], merged)
 	}
 }
@@ -482,11 +483,11 @@ func (c *bundleChecker) push(s subtree) {
 // root is RFC 6962's root of the tree the frontier describes: its subtrees hashed right to left.
 func (c *bundleChecker) root() tlog.Hash {
 	if len(c.frontier) == 0 {
-		return sha256.Sum256(nil)
+		return c.hash.emptyRoot()
 	}
 	h := c.frontier[len(c.frontier)-1].hash
 	for i := len(c.frontier) - 2; i >= 0; i-- {
-		h = tlog.NodeHash(c.frontier[i].hash, h)
+		h = c.hash.node(c.frontier[i].hash, h)
 	}
 	return h
 }

@@ -1,8 +1,10 @@
 // Command sumdb_check checks SecuraMem's output independently: it shares no code with SecuraMem
 // and is built only on Go's standard library, golang.org/x/mod/sumdb, the reference
 // implementation SPEC §5 names for keys and signed notes (note) and of RFC 6962 Merkle proofs
-// (tlog), and golang.org/x/text's Unicode normalization. Debian packages them as
-// golang-golang-x-mod-dev and golang-golang-x-text-dev; build it in GOPATH mode:
+// (tlog), golang.org/x/text's Unicode normalization and lukechampine.com/blake3. Debian packages
+// them as golang-golang-x-mod-dev, golang-golang-x-text-dev and golang-lukechampine-blake3-dev;
+// sha256 proofs are checked by tlog, b3 proofs by RFC 9162's algorithms written out in
+// log_hash.go. Build it in GOPATH mode:
 //
 //	cd tests/interop/sumdb_check && GO111MODULE=off GOPATH=/usr/share/gocode go build -o sumdb_check .
 //
@@ -10,13 +12,14 @@
 //
 //	sumdb_check open VKEYS NOTE                verify a signed note; print its text and signers
 //	sumdb_check receipt VKEYS RECEIPT          verify a receipt: checkpoint signature, canonical form,
-//	                                           and for sha256 ledgers self_hash and the inclusion proof
+//	                                           self_hash and the inclusion proof
 //	sumdb_check tlogproof VKEYS FILE           the same checks on a c2sp.org/tlog-proof@v1 file whose
 //	                                           extra data is the sealed record
-//	sumdb_check bundle VKEYS FILE              verify a sha256 evidence bundle (.smemctx) line by line
+//	sumdb_check bundle VKEYS FILE              verify an evidence bundle (.smemctx) line by line
 //	                                           (bundle.go); errors name the line
 //	sumdb_check canonical RECEIPT              print the receipt record's canonical bytes, re-derived here
-//	sumdb_check consistency VKEYS OLD NEW PROOF  verify a consistency proof between two checkpoints
+//	sumdb_check consistency VKEYS OLD NEW PROOF [ALG]  verify a consistency proof between two
+//	                                           checkpoints (ALG: sha256, the default, or b3)
 //	sumdb_check genkey NAME                    print a new signer key and verifier key, one per line
 //	sumdb_check sign SKEY TEXT                 print TEXT signed as a note
 //
@@ -27,9 +30,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,8 +79,11 @@ func main() {
 		need(args, 1)
 		err = canonicalCommand(args[0])
 	case "consistency":
-		need(args, 4)
-		err = consistencyCommand(args[0], args[1], args[2], args[3])
+		if len(args) == 4 {
+			args = append(args, "sha256")
+		}
+		need(args, 5)
+		err = consistencyCommand(args[0], args[1], args[2], args[3], args[4])
 	case "genkey":
 		need(args, 1)
 		err = genkeyCommand(args[0])
@@ -212,7 +216,11 @@ func readHashes(lines []string) ([]tlog.Hash, error) {
 	return hashes, nil
 }
 
-func consistencyCommand(vkeys, oldPath, newPath, proofPath string) error {
+func consistencyCommand(vkeys, oldPath, newPath, proofPath, alg string) error {
+	h, err := hashFor(alg)
+	if err != nil {
+		return err
+	}
 	older, _, err := openCheckpoint(vkeys, readFile(oldPath))
 	if err != nil {
 		return err
@@ -233,7 +241,7 @@ func consistencyCommand(vkeys, oldPath, newPath, proofPath string) error {
 	if err != nil {
 		return err
 	}
-	if err := tlog.CheckTree(proof, newer.size, newer.root, older.size, older.root); err != nil {
+	if err := h.checkConsistency(proof, newer.size, newer.root, older.size, older.root); err != nil {
 		return fail("consistency %d → %d: %v", older.size, newer.size, err)
 	}
 	printJSON(map[string]interface{}{"old": older.size, "new": newer.size, "proof": len(proof)})
@@ -448,8 +456,8 @@ func tlogProofCommand(vkeys, path string) error {
 	return checkReceipt(vkeys, r)
 }
 
-// checkReceipt verifies the checkpoint's signature and the record's canonical form, and for sha256
-// ledgers its self_hash and inclusion proof; prints what it checked.
+// checkReceipt verifies the checkpoint's signature, the record's canonical form, its self_hash and
+// its inclusion proof; prints what it checked.
 func checkReceipt(vkeys string, r receipt) error {
 	c, signers, err := openCheckpoint(vkeys, []byte(r.Checkpoint))
 	if err != nil {
@@ -464,19 +472,21 @@ func checkReceipt(vkeys string, r receipt) error {
 	if err != nil {
 		return err
 	}
-	checked := []string{"signature", "canonical form"}
-	if strings.HasPrefix(selfHash, "sha256:") {
-		digest := sha256.Sum256(canonical)
-		if want := "sha256:" + hex.EncodeToString(digest[:]); selfHash != want {
-			return fail("self_hash is %s; the canonical bytes hash to %s", selfHash, want)
-		}
-		if err := tlog.CheckRecord(proof, c.size, c.root, r.Index, tlog.RecordHash(digest[:])); err != nil {
-			return fail("inclusion of leaf %d in the tree of %d: %v", r.Index, c.size, err)
-		}
-		checked = append(checked, "self_hash", "inclusion")
+	alg, _, _ := strings.Cut(selfHash, ":")
+	h, err := hashFor(alg)
+	if err != nil {
+		return err
+	}
+	digest := h.sum(canonical)
+	if want := h.hashString(canonical); selfHash != want {
+		return fail("self_hash is %s; the canonical bytes hash to %s", selfHash, want)
+	}
+	if err := h.checkInclusion(proof, c.size, c.root, r.Index, h.leaf(digest[:])); err != nil {
+		return fail("inclusion of leaf %d in the tree of %d: %v", r.Index, c.size, err)
 	}
 	printJSON(map[string]interface{}{
-		"index": r.Index, "size": c.size, "self_hash": selfHash, "signers": signers, "checked": checked,
+		"index": r.Index, "size": c.size, "self_hash": selfHash, "signers": signers,
+		"checked": []string{"signature", "canonical form", "self_hash", "inclusion"},
 	})
 	return nil
 }
