@@ -5,6 +5,8 @@ import { exportBundle } from "../ledger/export.ts";
 import { verifyBundleFile } from "../cli/bundle_file.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
 import { failureOf } from "./_codes.ts";
+import { fcParams } from "./_fc.ts";
+import fc from "fast-check";
 
 const ledger = await tempLedger();
 for (let batch = 0; batch < 6; batch++) {
@@ -158,6 +160,35 @@ Deno.test("bundle: the header and key line hold nothing unsigned; a first-format
     await rewrite(whole, "first-format", (l) => l.with(0, l[0].replace("smemctx/2", "smemctx/1"))),
   );
   assert.match(first.message, /smemctx\/1 bundle: re-export it/);
+});
+
+Deno.test("bundle: property: any range verifies; any byte changed in it is refused at its line or after", async () => {
+  const path = `${work}/property.smemctx`;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.nat(ledger.size),
+      fc.nat(40),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      async (fromPick, span, bytePick, mask) => {
+        const from = Math.min(fromPick, ledger.size - 1);
+        const to = Math.min(from + span, ledger.size);
+        const bundle = await Deno.readFile(await exportTo("property", { from, to }));
+        assert.equal((await verifyBundleFile(path, trusted)).records, to - from);
+        const at = bytePick % bundle.length;
+        const changed = bundle.slice();
+        changed[at] ^= mask;
+        await Deno.writeFile(path, changed);
+        const changedLine = bundle.subarray(0, at).filter((byte) => byte === 0x0a).length + 1;
+        const error = await failure(path);
+        assert.ok(
+          error.where.line !== undefined && error.where.line >= changedLine,
+          `byte ${at} of line ${changedLine} ^ ${mask}: ${error.code} at line ${error.where.line}`,
+        );
+      },
+    ),
+    fcParams(),
+  );
 });
 
 Deno.test("bundle: cleanup", async () => {

@@ -17,6 +17,8 @@ import { genesisHead, sealedText, sealRecord } from "../core/record.ts";
 import { buildSampleLog, VECTOR_ORIGIN } from "../vectors/_build.ts";
 import { loadVector } from "./_vectors.ts";
 import { codeOf } from "./_codes.ts";
+import { fcParams } from "./_fc.ts";
+import fc from "fast-check";
 
 interface CheckpointVector {
   signer_key: string;
@@ -77,7 +79,7 @@ Deno.test("receipt: tampering with any field gives a precise error", async () =>
   assert.equal(await codeOf(() => verifyReceipt(r, [other], hasher)), "UNVERIFIED_NOTE");
 });
 
-Deno.test("receipt: every byte of a receipt and of its tlog-proof, flipped, is refused", async () => {
+Deno.test("receipt: every character of a receipt and of its tlog-proof, flipped, is refused", async () => {
   const receipt = receipts[6];
   const tlog = receiptToTlogProof(parseReceipt(receipt));
   for (
@@ -98,6 +100,45 @@ Deno.test("receipt: every byte of a receipt and of its tlog-proof, flipped, is r
       `${form}: flips accepted at ${accepted.map((at) => JSON.stringify(text.slice(at - 5, at + 5)))}`,
     );
   }
+});
+
+Deno.test("receipt: property: any leaf at any tree size round-trips through the tlog-proof form; any character changed is refused", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.nat(10),
+      fc.nat(10),
+      fc.nat(),
+      fc.integer({ min: 1, max: 127 }),
+      fc.boolean(),
+      async (index, extra, charPick, mask, asTlogProof) => {
+        const size = Math.min(index + 1 + extra, 11);
+        const checkpoint = await signCheckpoint(
+          { origin: VECTOR_ORIGIN, size, root: tree.rootAt(size), extensions: [] },
+          [signer],
+        );
+        const text = formatReceipt(records[index], index, tree.inclusionProof(index, size), checkpoint);
+        const tlog = receiptToTlogProof(parseReceipt(text));
+        assert.deepEqual(
+          receiptFromTlogProof(tlog),
+          parseReceipt(text),
+          "the tlog-proof reads back as the receipt",
+        );
+        assert.equal(receiptToTlogProof(receiptFromTlogProof(tlog)), tlog, "and writes back the same text");
+        const form = asTlogProof ? tlog : text;
+        const verify = (t: string) =>
+          verifyReceipt(asTlogProof ? receiptFromTlogProof(t) : t, [verifier], hasher);
+        assert.deepEqual([(await verify(form)).index, (await verify(form)).checkpoint.checkpoint.size], [
+          index,
+          size,
+        ]);
+        const at = charPick % form.length;
+        const changed = form.slice(0, at) + String.fromCharCode(form.charCodeAt(at) ^ mask) +
+          form.slice(at + 1);
+        assert.notEqual(await codeOf(() => verify(changed)), undefined, `character ${at} ^ ${mask} accepted`);
+      },
+    ),
+    fcParams(),
+  );
 });
 
 Deno.test("receipt: the C2SP tlog-proof form carries the same proof and verifies the same way", async () => {
