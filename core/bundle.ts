@@ -23,9 +23,9 @@
  * key line to the first rotation statement or, without one, to a signature on the final checkpoint.
  * @module
  */
+import type { RecordBounds } from "./canonical.ts";
 import { openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
 import { ReceiptError, relocate, SecuraMemError } from "./errors.ts";
-import type { RecordBounds } from "./canonical.ts";
 import { bytesEqual, fromBase64Strict, toBase64, toHex } from "./encoding.ts";
 import { formatHash, type HashAlg, type Hasher, isHashAlg } from "./hash.ts";
 import { isPlainObject } from "./json.ts";
