@@ -3,6 +3,7 @@
  * Lines are split on the newline byte before decoding, so invalid UTF-8 is located by line.
  * @module
  */
+import { concatBytes } from "../core/encoding.ts";
 import { CanonicalError } from "../core/errors.ts";
 
 /** One line without its terminator. */
@@ -32,24 +33,17 @@ export async function* readLines(source: ReadableStream<Uint8Array>): AsyncGener
     let newline = chunk.indexOf(NEWLINE);
     while (newline >= 0) {
       const piece = chunk.subarray(start, newline);
-      const bytes = carry.length === 0 ? piece : joinBytes(carry, piece);
+      const bytes = carry.length === 0 ? piece : concatBytes(carry, piece);
       carry = new Uint8Array(0);
       number++;
       yield { number, text: decode(bytes), terminated: true };
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
-    if (start < chunk.length) carry = joinBytes(carry, chunk.subarray(start));
+    if (start < chunk.length) carry = concatBytes(carry, chunk.subarray(start));
   }
   if (carry.length > 0) {
     number++;
     yield { number, text: decode(carry), terminated: false };
   }
-}
-
-function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -88,6 +88,11 @@ Deno.test("interop (Go x/mod sumdb): the checker refuses a flipped proof hash, a
     });
     await rejects(/inclusion of leaf 11/, { proof: receipt.proof.slice(0, -1) });
     await rejects(/inclusion of leaf 12/, { index: 12 });
+    // The same 32 bytes with a pad bit set: canonical base64 only (docs/FORMAT.md §5).
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const hash = receipt.proof[0];
+    const padBitSet = hash.slice(0, 42) + alphabet[alphabet.indexOf(hash[42]) ^ 1] + "=";
+    await rejects(/proof hash 0: not 32 bytes of base64/, { proof: receipt.proof.with(0, padBitSet) });
     assert.match(recordText, /"i":11,/);
     await rejects(/self_hash is sha256:[0-9a-f]{64}; the canonical bytes hash to/, {
       record: recordText.replace('"i":11,', '"i":12,'),

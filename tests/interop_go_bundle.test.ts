@@ -7,6 +7,7 @@
  * is refused by both, each naming the same line.
  */
 import assert from "node:assert/strict";
+import { concatBytes } from "../core/encoding.ts";
 import { parseVerifierKey } from "../core/keys.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { exportBundle, type ExportRange } from "../ledger/export.ts";
@@ -23,17 +24,7 @@ async function exportBytes(ledger: Ledger, range: ExportRange): Promise<Uint8Arr
     chunks.push(chunk.slice());
     return Promise.resolve();
   }, range);
-  return joinBytes(chunks);
-}
-
-function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(...chunks);
 }
 
 /** The lines of a bundle, without their newlines. */
@@ -48,7 +39,7 @@ function splitLines(bytes: Uint8Array): Uint8Array[] {
 }
 
 function joinLines(lines: readonly Uint8Array[]): Uint8Array {
-  return joinBytes(lines.flatMap((line) => [line, Uint8Array.of(NEWLINE)]));
+  return concatBytes(...lines.flatMap((line) => [line, Uint8Array.of(NEWLINE)]));
 }
 
 function flipped(line: Uint8Array, at: number): Uint8Array {

@@ -55,8 +55,7 @@ func (h bundleHeader) canonical() string {
 
 // keyWindow is a trusted key and the checkpoint sizes it may sign (a rotation closes it).
 type keyWindow struct {
-	key      string
-	verifier note.Verifier
+	verifierKey
 	from, to int64
 }
 
@@ -75,7 +74,7 @@ type bundleChecker struct {
 	line        int64
 	header      bundleHeader
 	hash        logHash
-	logKey      keyWindow // the key line
+	logKey      verifierKey // the key line
 	rotations   int
 	windows     []keyWindow
 	frontier    []subtree
@@ -128,16 +127,12 @@ func bundleCommand(vkeys, path string) error {
 }
 
 func trustedWindows(path string) ([]keyWindow, error) {
+	keys, err := readVerifierKeys(path)
 	var windows []keyWindow
-	for _, line := range strings.Split(strings.TrimSpace(string(readFile(path))), "\n") {
-		key := strings.TrimSpace(line)
-		v, err := note.NewVerifier(key)
-		if err != nil {
-			return nil, fail("verifier key %q: %v", key, err)
-		}
-		windows = append(windows, keyWindow{key, v, 0, math.MaxInt64})
+	for _, key := range keys {
+		windows = append(windows, keyWindow{key, 0, math.MaxInt64})
 	}
-	return windows, nil
+	return windows, err
 }
 
 func (c *bundleChecker) feed(text string) error {
@@ -216,7 +211,7 @@ func (c *bundleChecker) readKey(tag, key string) error {
 	if err != nil {
 		return fail("key line: %v", err)
 	}
-	c.logKey = keyWindow{key, v, 0, math.MaxInt64}
+	c.logKey = verifierKey{key, v}
 	c.stage = "keys"
 	return nil
 }
@@ -259,7 +254,7 @@ func (c *bundleChecker) readRotation(text string) error {
 	for i := range c.windows {
 		if w := &c.windows[i]; w.key == lines[3] && w.to == math.MaxInt64 {
 			w.to = leaf + 1
-			c.windows = append(c.windows, keyWindow{lines[4], newKey, leaf + 1, math.MaxInt64})
+			c.windows = append(c.windows, keyWindow{verifierKey{lines[4], newKey}, leaf + 1, math.MaxInt64})
 			return nil
 		}
 	}
@@ -288,7 +283,7 @@ func (c *bundleChecker) readNode(side, text string) error {
 	if m == nil {
 		return fail("%s line must be '<level> <base64 hash>'", side)
 	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(m[2])
+	hash, err := decodeHash(m[2])
 	if err != nil {
 		return fail("%s line: %v", side, err)
 	}
@@ -301,8 +296,6 @@ func (c *bundleChecker) readNode(side, text string) error {
 		return fail("unexpected %s node of level %d", side, level)
 	}
 	*expected = (*expected)[1:]
-	var hash tlog.Hash
-	copy(hash[:], raw)
 	c.push(subtree{level, hash})
 	return nil
 }
@@ -351,7 +344,7 @@ func (c *bundleChecker) readRecord(text string) error {
 		return err
 	}
 	digest := c.hash.sum(record.canonical)
-	if want := c.hash.hashString(record.canonical); record.selfHash != want {
+	if want := c.hash.tagged(digest); record.selfHash != want {
 		return fail("leaf %d: self_hash is %s; the canonical bytes hash to %s", c.size, record.selfHash, want)
 	}
 	if err := c.link(record); err != nil {
@@ -400,7 +393,7 @@ func (c *bundleChecker) readBlob(text, slot string) error {
 	if slot != m[1]+" "+m[2] {
 		return fail("blob of leaf %s does not follow the record of that leaf naming %s", m[1], m[2])
 	}
-	if c.hash.hashString(payload) != m[2] {
+	if c.hash.tagged(c.hash.sum(payload)) != m[2] {
 		return fail("blob bytes do not hash to %s", m[2])
 	}
 	c.blobs++

@@ -26,9 +26,8 @@ func hashFor(alg string) (logHash, error) {
 	return logHash{}, fail("unknown hash algorithm %q", alg)
 }
 
-// hashString is the tagged hash of data: "<alg>:<64 lowercase hex>".
-func (h logHash) hashString(data []byte) string {
-	digest := h.sum(data)
+// tagged writes a digest as a hash string: "<alg>:<64 lowercase hex>".
+func (h logHash) tagged(digest [32]byte) string {
 	return h.alg + ":" + hex.EncodeToString(digest[:])
 }
 

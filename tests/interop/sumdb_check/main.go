@@ -62,41 +62,41 @@ func main() {
 		usage()
 	}
 	var err error
-	switch args := os.Args[2:]; os.Args[1] {
-	case "open":
+	twoFiles := map[string]func(string, string) error{
+		"open": openCommand, "receipt": receiptCommand, "tlogproof": tlogProofCommand,
+		"bundle": bundleCommand, "sign": signCommand,
+	}
+	args := os.Args[2:]
+	if command, ok := twoFiles[os.Args[1]]; ok {
 		need(args, 2)
-		err = openCommand(args[0], args[1])
-	case "receipt":
-		need(args, 2)
-		err = receiptCommand(args[0], args[1])
-	case "tlogproof":
-		need(args, 2)
-		err = tlogProofCommand(args[0], args[1])
-	case "bundle":
-		need(args, 2)
-		err = bundleCommand(args[0], args[1])
-	case "canonical":
-		need(args, 1)
-		err = canonicalCommand(args[0])
-	case "consistency":
-		if len(args) == 4 {
-			args = append(args, "sha256")
-		}
-		need(args, 5)
-		err = consistencyCommand(args[0], args[1], args[2], args[3], args[4])
-	case "genkey":
-		need(args, 1)
-		err = genkeyCommand(args[0])
-	case "sign":
-		need(args, 2)
-		err = signCommand(args[0], args[1])
-	default:
-		usage()
+		err = command(args[0], args[1])
+	} else {
+		err = otherCommand(os.Args[1], args)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sumdb_check:", err)
 		os.Exit(1)
 	}
+}
+
+// otherCommand runs the commands that take other than two file arguments.
+func otherCommand(name string, args []string) error {
+	switch name {
+	case "canonical":
+		need(args, 1)
+		return canonicalCommand(args[0])
+	case "consistency":
+		if len(args) == 4 {
+			args = append(args, "sha256")
+		}
+		need(args, 5)
+		return consistencyCommand(args[0], args[1], args[2], args[3], args[4])
+	case "genkey":
+		need(args, 1)
+		return genkeyCommand(args[0])
+	}
+	usage()
+	return nil
 }
 
 func usage() {
@@ -119,16 +119,33 @@ func readFile(path string) []byte {
 	return data
 }
 
-func verifiers(path string) (note.Verifiers, error) {
-	var list []note.Verifier
+// verifierKey is a verifier key's text and the verifier made from it.
+type verifierKey struct {
+	key      string
+	verifier note.Verifier
+}
+
+// readVerifierKeys reads a VKEYS file: one verifier key a line.
+func readVerifierKeys(path string) ([]verifierKey, error) {
+	var keys []verifierKey
 	for _, line := range strings.Split(strings.TrimSpace(string(readFile(path))), "\n") {
-		v, err := note.NewVerifier(strings.TrimSpace(line))
+		key := strings.TrimSpace(line)
+		v, err := note.NewVerifier(key)
 		if err != nil {
-			return nil, fail("verifier key %q: %v", line, err)
+			return nil, fail("verifier key %q: %v", key, err)
 		}
-		list = append(list, v)
+		keys = append(keys, verifierKey{key, v})
 	}
-	return note.VerifierList(list...), nil
+	return keys, nil
+}
+
+func verifiers(path string) (note.Verifiers, error) {
+	keys, err := readVerifierKeys(path)
+	var list []note.Verifier
+	for _, key := range keys {
+		list = append(list, key.verifier)
+	}
+	return note.VerifierList(list...), err
 }
 
 func printJSON(value interface{}) {
@@ -183,14 +200,11 @@ func parseCheckpoint(text string) (checkpoint, error) {
 	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
 		return checkpoint{}, fail("checkpoint: bad tree size %q", lines[1])
 	}
-	root, err := base64.StdEncoding.DecodeString(lines[2])
-	if err != nil || len(root) != tlog.HashSize {
+	root, err := decodeHash(lines[2])
+	if err != nil {
 		return checkpoint{}, fail("checkpoint: bad root hash %q", lines[2])
 	}
-	var c checkpoint
-	c.origin, c.size = lines[0], size
-	copy(c.root[:], root)
-	return c, nil
+	return checkpoint{lines[0], size, root}, nil
 }
 
 func openCheckpoint(vkeys string, msg []byte) (checkpoint, []string, error) {
@@ -202,15 +216,24 @@ func openCheckpoint(vkeys string, msg []byte) (checkpoint, []string, error) {
 	return c, signerNames(n), err
 }
 
+// decodeHash reads a hash in canonical base64 (docs/FORMAT.md §5: padding, zero pad bits).
+func decodeHash(text string) (tlog.Hash, error) {
+	var h tlog.Hash
+	raw, err := base64.StdEncoding.Strict().DecodeString(text)
+	if err == nil && len(raw) != tlog.HashSize {
+		err = fail("%d bytes, not %d", len(raw), tlog.HashSize)
+	}
+	copy(h[:], raw)
+	return h, err
+}
+
 func readHashes(lines []string) ([]tlog.Hash, error) {
 	hashes := []tlog.Hash{}
 	for i, line := range lines {
-		raw, err := base64.StdEncoding.DecodeString(line)
-		if err != nil || len(raw) != tlog.HashSize {
+		h, err := decodeHash(line)
+		if err != nil {
 			return nil, fail("proof hash %d: not 32 bytes of base64: %q", i, line)
 		}
-		var h tlog.Hash
-		copy(h[:], raw)
 		hashes = append(hashes, h)
 	}
 	return hashes, nil
@@ -478,7 +501,7 @@ func checkReceipt(vkeys string, r receipt) error {
 		return err
 	}
 	digest := h.sum(canonical)
-	if want := h.hashString(canonical); selfHash != want {
+	if want := h.tagged(digest); selfHash != want {
 		return fail("self_hash is %s; the canonical bytes hash to %s", selfHash, want)
 	}
 	if err := h.checkInclusion(proof, c.size, c.root, r.Index, h.leaf(digest[:])); err != nil {
