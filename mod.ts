@@ -111,6 +111,14 @@ export {
   signCheckpoint,
 } from "./core/checkpoint.ts";
 export {
+  type CheckpointExtension,
+  formatCheckpointExtension,
+  MAX_EXTENSION_PROOF,
+  parseCheckpointExtension,
+  type VerifiedExtension,
+  verifyCheckpointExtension,
+} from "./core/checkpoint_extension.ts";
+export {
   formatReceipt,
   parseReceipt,
   type Receipt,

@@ -1,7 +1,8 @@
 /**
  * The demo (`deno task demo`): creates a ledger, ingests a sample AI-agent trace (prompts and
  * outputs as blobs), checkpoints, verifies, writes a receipt and an evidence bundle, checks both
- * with nothing but the verifier key, then tampers a copy and shows the detection. Everything
+ * with nothing but the verifier key, then tampers a copy and shows the detection, erases a payload,
+ * and proves from a checkpoint kept earlier that the log only grew. Everything
  * happens in ./.securamem-demo/, through the same CLI users run.
  * @module
  */
@@ -10,6 +11,7 @@ import { main } from "./main.ts";
 const ROOT = ".securamem-demo";
 const DIR = `${ROOT}/ledger`;
 const KEY = `${ROOT}/verifier.key`;
+const KEPT = `${ROOT}/auditor-kept.checkpoint`;
 const encoder = new TextEncoder();
 
 function say(text: string): void {
@@ -37,8 +39,8 @@ say("2. Record what an AI support agent did (prompt and answer stored as erasabl
 await expectOk("ingest", "vectors/sample-trace.ndjson");
 await expectOk("log", "--stream", "agent.support");
 
-say("3. Checkpoint and verify every hash, chain link, Merkle node and signature");
-await expectOk("checkpoint");
+say("3. Checkpoint (the auditor keeps a copy) and verify every hash, chain link, Merkle node and signature");
+await expectOk("checkpoint", "--out", KEPT);
 await expectOk("verify");
 
 say("4. A receipt for the human override, checked offline with only the verifier key");
@@ -64,6 +66,11 @@ const first = JSON.parse(bundle.split("\n").find((line) => line.startsWith("rec 
 await expectOk("erase", first.subject.content_id, "--reason", "gdpr_erasure_request");
 await expectOk("verify");
 
+say("8. Later, the auditor's kept checkpoint proves the log only grew: nothing before it was rewritten");
+const keptSize = (await Deno.readTextFile(KEPT)).split("\n")[1];
+await expectOk("checkpoint", "--since", keptSize, "--out", `${ROOT}/grown.checkpoint`);
+await expectOk("verify-checkpoint", `${ROOT}/grown.checkpoint`, "--previous", KEPT, "--key", KEY);
+
 console.log(
-  `\n\x1b[1mDone.\x1b[0m Files are in ${ROOT}/ — the ledger, the verifier key, a receipt and two bundles.`,
+  `\n\x1b[1mDone.\x1b[0m Files are in ${ROOT}/ — the ledger, the verifier key, a receipt, two bundles and two checkpoints.`,
 );

@@ -26,6 +26,10 @@ export const COMMANDS: readonly { readonly name: string; readonly load: () => Pr
     name: "verify-receipt",
     load: async () => (await import("./commands/verify_receipt.ts")).verifyReceiptCommand,
   },
+  {
+    name: "verify-checkpoint",
+    load: async () => (await import("./commands/verify_checkpoint.ts")).verifyCheckpointCommand,
+  },
   { name: "export", load: async () => (await import("./commands/export.ts")).exportCommand },
   {
     name: "verify-bundle",

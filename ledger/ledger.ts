@@ -8,6 +8,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DEFAULT_BOUNDS, type RecordBounds } from "../core/canonical.ts";
 import { type Checkpoint, parseCheckpoint, signCheckpoint } from "../core/checkpoint.ts";
+import { formatCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { relocate, SecuraMemError } from "../core/errors.ts";
 import { fromUtf8 } from "../core/encoding.ts";
 import { formatHash, genesisHash, type HashAlg, type Hasher, isHashAlg } from "../core/hash.ts";
@@ -364,6 +365,17 @@ export class Ledger {
   /** Consistency proof between two tree sizes. */
   consistencyProof(oldSize: number, newSize: number = this.size): Uint8Array[] {
     return this.treeCovering(newSize).consistencyProof(oldSize, newSize);
+  }
+
+  /**
+   * The checkpoint extension (`core/checkpoint_extension.ts`) from `oldSize` leaves to the stored
+   * checkpoint of `size` leaves, or the newest: what a holder of a checkpoint of `oldSize` checks
+   * the log's growth with, and the body a C2SP witness takes.
+   */
+  checkpointExtension(oldSize: number, size?: number): string {
+    const stored = size === undefined ? this.latestCheckpoint() : this.storedAt(size);
+    const proof = this.consistencyProof(oldSize, stored.checkpoint.size);
+    return formatCheckpointExtension({ oldSize, proof, checkpoint: stored.note });
   }
 
   /** Root of the first `size` leaves. */

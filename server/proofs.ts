@@ -1,5 +1,6 @@
 /**
- * `GET /v1/checkpoint` (the signed note, as text), `GET /v1/proof/inclusion?idx&size` and
+ * `GET /v1/checkpoint` (the signed note, as text; with `since=N`, as a checkpoint extension from
+ * N leaves, `core/checkpoint_extension.ts`), `GET /v1/proof/inclusion?idx&size` and
  * `GET /v1/proof/consistency?from&to`. Sizes default to the newest checkpoint's; a proof is
  * given only against a size some stored checkpoint signs.
  * @module
@@ -16,7 +17,11 @@ export function proofRoutes(deps: ApiDeps): Hono {
   const app = new Hono();
   app.get("/checkpoint", (c) => {
     const stored = signedCheckpoint(deps.reader, countParam(c.req.query("size"), "size"));
-    return c.text(stored.note, 200, { "content-type": "text/plain; charset=utf-8" });
+    const since = countParam(c.req.query("since"), "since");
+    const text = since === undefined
+      ? stored.note
+      : deps.reader.checkpointExtension(since, stored.checkpoint.size);
+    return c.text(text, 200, { "content-type": "text/plain; charset=utf-8" });
   });
   app.get("/proof/inclusion", (c) => {
     const index = requiredCount(c.req.query("idx"), "idx");

@@ -136,6 +136,50 @@ Deno.test("cli: receipts and bundles verify offline; tampering exits 1 with the 
   );
 });
 
+Deno.test("cli: a kept checkpoint checks a newer one offline (checkpoint --since, verify-checkpoint)", async () => {
+  const keptNote = (await smem(["checkpoint"])).stdout;
+  const keptSize = Number(keptNote.split("\n")[1]);
+  await Deno.writeTextFile(`${root}/kept.note`, keptNote);
+  for (let i = 0; i < 3; i++) expectExit(await smem(["append", "--kind", "Later"]), 0, "append");
+  const since = await smem(["checkpoint", "--since", String(keptSize)]);
+  expectExit(since, 0, "checkpoint --since");
+  assert.match(since.stdout, new RegExp(`^old ${keptSize}\n`));
+  await Deno.writeTextFile(`${root}/ext.txt`, since.stdout);
+  const check = ["--previous", `${root}/kept.note`, "--key", `${root}/verifier.key`, "--json"];
+  const ok = await smem(["verify-checkpoint", `${root}/ext.txt`, ...check]);
+  expectExit(ok, 0, "verify-checkpoint");
+  assert.deepEqual(
+    (({ old_size, new_size, alg }) => ({ old_size, new_size, alg }))(JSON.parse(ok.stdout)),
+    { old_size: keptSize, new_size: keptSize + 3, alg: "b3" },
+  );
+  expectExit(await smem(["verify-checkpoint", "-", ...check], { stdin: since.stdout }), 0, "from stdin");
+
+  const proofLine = since.stdout.split("\n")[1];
+  const flipped = proofLine.slice(0, 5) + (proofLine[5] === "A" ? "B" : "A") + proofLine.slice(6);
+  await Deno.writeTextFile(`${root}/bad-ext.txt`, since.stdout.replace(proofLine, flipped));
+  const bad = await smem(["verify-checkpoint", `${root}/bad-ext.txt`, ...check]);
+  expectExit(bad, 1, "a changed proof hash");
+  assert.equal(JSON.parse(bad.stdout).error.code, "ROOT_MISMATCH");
+  const wrongAlg = await smem(["verify-checkpoint", `${root}/ext.txt`, ...check, "--alg", "sha256"]);
+  expectExit(wrongAlg, 1, "the other hash algorithm");
+  expectExit(
+    await smem(["verify-checkpoint", `${root}/ext.txt`, "--key", `${root}/verifier.key`]),
+    2,
+    "no --previous",
+  );
+
+  const advance = await smem(["verify-checkpoint", `${root}/ext.txt`, ...check, "--advance"]);
+  expectExit(advance, 0, "--advance");
+  assert.equal(
+    await Deno.readTextFile(`${root}/kept.note`),
+    since.stdout.slice(since.stdout.indexOf("\n\n") + 2),
+  );
+  const again = await smem(["verify-checkpoint", `${root}/ext.txt`, ...check]);
+  expectExit(again, 1, "the same extension against the advanced checkpoint");
+  assert.equal(JSON.parse(again.stdout).error.code, "OLD_SIZE_MISMATCH");
+  expectExit(await smem(["checkpoint", "--since", String(keptSize + 100)]), 2, "--since beyond the log");
+});
+
 Deno.test("cli: errors have the SPEC §9 exit codes and one line", async () => {
   const unknown = await smem(["verify", "--nope"]);
   expectExit(unknown, 2, "unknown flag");
@@ -202,6 +246,8 @@ Deno.test("cli: keys, erase, status, prove-offline", async () => {
 });
 
 Deno.test("cli: keys rotate; receipts and bundles verify from the first key through the chain", async () => {
+  const beforeRotation = (await smem(["checkpoint"])).stdout;
+  await Deno.writeTextFile(`${root}/before-rotation.note`, beforeRotation);
   const rotate = await smem(["keys", "rotate", "--json"]);
   expectExit(rotate, 0, "keys rotate");
   const { old_key, new_key } = JSON.parse(rotate.stdout);
@@ -230,6 +276,22 @@ Deno.test("cli: keys rotate; receipts and bundles verify from the first key thro
     "bundle from first key",
   );
   expectExit(await smem(["verify"]), 0, "verify after rotation");
+  const extension = await smem(["checkpoint", "--since", beforeRotation.split("\n")[1]]);
+  await Deno.writeTextFile(`${root}/rotated-ext.txt`, extension.stdout);
+  for (const [key, code] of [["chain.key", 0], ["verifier.key", 1]] as const) {
+    expectExit(
+      await smem([
+        "verify-checkpoint",
+        `${root}/rotated-ext.txt`,
+        "--previous",
+        `${root}/before-rotation.note`,
+        "--key",
+        `${root}/${key}`,
+      ]),
+      code,
+      `an extension across the rotation, trusting ${key}`,
+    );
+  }
   const listed = JSON.parse((await smem(["keys", "list", "--json"])).stdout);
   assert.deepEqual(listed.keys, [old_key, new_key]);
 });

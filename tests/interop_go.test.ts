@@ -7,12 +7,15 @@
  * tests/_tricky_ledger.ts.
  */
 import assert from "node:assert/strict";
+import { parseCheckpointExtension, verifyCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
+import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { openNote, signNote } from "../core/note.ts";
 import { parseReceipt, receiptToTlogProof } from "../core/receipt.ts";
 import { sealedText } from "../core/record.ts";
 import { removeLedger, tempLedger } from "./_ledger.ts";
-import { sumdbPasses, sumdbRejects } from "./_sumdb_check.ts";
+import { sumdbCheck, sumdbPasses, sumdbRejects } from "./_sumdb_check.ts";
+import { codeOf } from "./_codes.ts";
 import { withTrickyLedger, writeTemp } from "./_tricky_ledger.ts";
 
 function base64Lines(hashes: Uint8Array[]): string {
@@ -20,7 +23,7 @@ function base64Lines(hashes: Uint8Array[]): string {
 }
 
 for (const alg of ["sha256", "b3"] as const) {
-  Deno.test(`interop (Go x/mod sumdb, lukechampine.com/blake3): every receipt of a ${alg} ledger verifies, as JSON and as a C2SP tlog-proof, and every consistency proof between its checkpoints`, async () => {
+  Deno.test(`interop (Go x/mod sumdb, lukechampine.com/blake3): every receipt of a ${alg} ledger verifies, as JSON and as a C2SP tlog-proof, and every consistency proof between its checkpoints, also as a C2SP tlog-witness request`, async () => {
     await withTrickyLedger(alg, async (ledger, { work, keys, sizes }) => {
       for (let index = 0; index < ledger.size; index++) {
         const out = JSON.parse(
@@ -58,6 +61,16 @@ for (const alg of ["sha256", "b3"] as const) {
             ),
           );
           assert.deepEqual([out.old, out.new], [older, newer]);
+          const asWitness = JSON.parse(
+            await sumdbPasses(
+              "witness",
+              keys,
+              await writeTemp(work, "old", ledger.checkpointAt(older)!.note),
+              await writeTemp(work, "request", ledger.checkpointExtension(older, newer)),
+              alg,
+            ),
+          );
+          assert.deepEqual([asWitness.old, asWitness.new], [older, newer], "as a tlog-witness request");
           pairs++;
         }
       }
@@ -293,4 +306,64 @@ async function b3sum(text: string): Promise<string> {
   const out = await child.output();
   assert.ok(out.success, "b3sum failed");
   return new TextDecoder().decode(out.stdout).trim();
+}
+
+for (const alg of ["sha256", "b3"] as const) {
+  Deno.test(`interop (Go x/mod sumdb): a ${alg} checkpoint extension, every line flipped, dropped, doubled or swapped, is refused by both checkers`, async () => {
+    await withTrickyLedger(alg, async (ledger, { work, keys, sizes }) => {
+      const trusted = [await parseVerifierKey(ledger.verifierKey!)];
+      const mh = new MerkleHasher(ledger.hasher);
+      const [older, newer] = [sizes[3], sizes.at(-1)!];
+      const kept = await writeTemp(work, "kept", ledger.checkpointAt(older)!.note);
+      const text = ledger.checkpointExtension(older, newer);
+      const fromZero = ledger.checkpointExtension(0, newer);
+      await sumdbPasses(
+        "witness",
+        keys,
+        await writeTemp(work, "zero", ledger.checkpointAt(0)!.note),
+        await writeTemp(work, "z", fromZero),
+        alg,
+      );
+      const lines = text.split("\n");
+      const tampered: string[] = [];
+      for (let i = 0; i < lines.length - 1; i++) {
+        const line = lines[i];
+        for (const at of new Set([0, line.length >> 1, line.length - 1].filter((at) => at >= 0))) {
+          const flipped = line.slice(0, at) + String.fromCharCode(line.charCodeAt(at) ^ 1) +
+            line.slice(at + 1);
+          tampered.push([...lines.slice(0, i), flipped, ...lines.slice(i + 1)].join("\n"));
+        }
+        tampered.push([...lines.slice(0, i), ...lines.slice(i + 1)].join("\n"));
+        tampered.push([...lines.slice(0, i + 1), ...lines.slice(i)].join("\n"));
+        if (i + 2 < lines.length) {
+          tampered.push([...lines.slice(0, i), lines[i + 1], lines[i], ...lines.slice(i + 2)].join("\n"));
+        }
+      }
+      const signature = lines.at(-2)!;
+      const doubledSignature = `${text}${signature}\n`;
+      assert.ok(tampered.includes(doubledSignature));
+      let refused = 0;
+      for (const changed of new Set(tampered)) {
+        if (changed === text) continue;
+        const ours = await codeOf(async () =>
+          await verifyCheckpointExtension(
+            ledger.checkpointAt(older)!.note,
+            parseCheckpointExtension(changed),
+            trusted,
+            mh,
+          )
+        );
+        assert.notEqual(ours, undefined, `ours accepted ${JSON.stringify(changed)}`);
+        const go = await sumdbCheck("witness", keys, kept, await writeTemp(work, "t", changed), alg);
+        if (changed === doubledSignature) {
+          // Go's note.Open drops a repeated signature silently; ours refuses it (docs/FORMAT.md §5).
+          assert.deepEqual([go.code, ours], [0, "MALFORMED_NOTE"]);
+          continue;
+        }
+        assert.equal(go.code, 1, `Go accepted ${JSON.stringify(changed)}: ${go.stdout}`);
+        refused++;
+      }
+      assert.ok(refused > 4 * lines.length, `${refused} tampers`);
+    });
+  });
 }

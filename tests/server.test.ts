@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
 import { openCheckpoint } from "../core/checkpoint.ts";
+import { parseCheckpointExtension, verifyCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { fromBase64Strict } from "../core/encoding.ts";
 import { parseHash } from "../core/hash.ts";
 import { parseVerifierKey } from "../core/keys.ts";
@@ -170,6 +171,16 @@ Deno.test("server: reads — a record, queries, the checkpoint, inclusion and co
   );
   const backwards = await api.app.request("/v1/proof/consistency?from=11&to=5");
   assert.deepEqual([backwards.status, await errorCode(backwards)], [400, "SIZE_OUT_OF_RANGE"]);
+
+  const extension = await (await api.app.request("/v1/checkpoint?since=5")).text();
+  assert.ok(extension.startsWith("old 5\n") && extension.endsWith(`\n\n${note}`), extension);
+  const verified = await verifyCheckpointExtension(old, parseCheckpointExtension(extension), [verifier], mh);
+  assert.deepEqual([verified.previous.checkpoint.size, verified.current.checkpoint.size], [5, 11]);
+  const toFive = await (await api.app.request("/v1/checkpoint?since=0&size=5")).text();
+  assert.ok(toFive.startsWith("old 0\n\n") && toFive.endsWith(old), toFive);
+  const beyond = await api.app.request("/v1/checkpoint?since=12");
+  assert.deepEqual([beyond.status, await errorCode(beyond)], [400, "SIZE_OUT_OF_RANGE"]);
+  assert.equal(await errorCode(await api.app.request("/v1/checkpoint?since=-1")), "BAD_PARAM");
   await removeApi(api);
 });
 

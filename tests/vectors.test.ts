@@ -35,3 +35,23 @@ Deno.test("vectors: the bundle vectors verify offline with their verifier key; t
   assert.deepEqual(chain.verifiersFor(7).map((v) => v.text), [rotation.new_verifier_key]);
   assert.equal(chain.verifiersFor(6).length, 2, "the rotation's own commit accepts either key");
 });
+
+Deno.test("vectors: the checkpoint extension vector verifies against the kept checkpoint of 2 records", async () => {
+  const { parseCheckpointExtension, verifyCheckpointExtension } = await import(
+    "../core/checkpoint_extension.ts"
+  );
+  const { parseVerifierKey } = await import("../core/keys.ts");
+  const { MerkleHasher } = await import("../core/merkle_hasher.ts");
+  const { loadHasher } = await import("../wasm/hasher.ts");
+  const vector = loadVector<{ verifier_key: string; checkpoint_note_2: string; extension_2_to_5: string }>(
+    "checkpoint.json",
+  );
+  const { current } = await verifyCheckpointExtension(
+    vector.checkpoint_note_2,
+    parseCheckpointExtension(vector.extension_2_to_5),
+    [await parseVerifierKey(vector.verifier_key)],
+    new MerkleHasher(await loadHasher("b3")),
+  );
+  assert.equal(current.checkpoint.size, 5);
+  assert.match(vector.extension_2_to_5, /^old 2\n([A-Za-z0-9+/]{43}=\n)+\n/);
+});

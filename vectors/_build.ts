@@ -14,6 +14,7 @@ import { decompose, MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
 import { genesisHead, readDraftText, type SealedRecord, sealedText, sealRecord } from "../core/record.ts";
 import { bundleLine, rightNodes } from "../core/bundle.ts";
 import { signRotation } from "../core/rotation.ts";
+import { formatCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { formatReceipt } from "../core/receipt.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 
@@ -218,12 +219,23 @@ async function buildCheckpoint(): Promise<unknown> {
     signer,
   ]);
   const receipt = formatReceipt(records[2], 2, tree.inclusionProof(2, 5), note);
+  const noteOf2 = await signCheckpoint(
+    { origin: VECTOR_ORIGIN, size: 2, root: tree.rootAt(2), extensions: [] },
+    [signer],
+  );
   return {
-    source: "SecuraMem vectors/_build.ts: a checkpoint of the 5-record b3 sample log and a receipt of leaf 2",
+    source: "SecuraMem vectors/_build.ts: a checkpoint of the 5-record b3 sample log, a receipt of leaf 2, " +
+      "and the checkpoint of its first 2 records with the extension from it to the checkpoint of 5",
     signer_key: keys.signerKey,
     verifier_key: keys.verifierKey,
     checkpoint_note: note,
     receipt,
+    checkpoint_note_2: noteOf2,
+    extension_2_to_5: formatCheckpointExtension({
+      oldSize: 2,
+      proof: tree.consistencyProof(2, 5),
+      checkpoint: note,
+    }),
   };
 }
 

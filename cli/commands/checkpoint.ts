@@ -1,18 +1,43 @@
+import { stringFlag } from "../command.ts";
 import type { Command } from "../command.ts";
+import { parseOptionalCount } from "../numbers.ts";
 import { withLedger } from "../with_ledger.ts";
 
 /** `smem checkpoint`: the newest signed checkpoint (signing one if the tree grew). */
 export const checkpoint: Command = {
   name: "checkpoint",
   summary: "print the signed checkpoint of the current tree (C2SP signed note)",
-  usage: "smem checkpoint",
-  flags: {},
-  async run(_values, _args, ctx) {
+  usage: "smem checkpoint [--since OLD] [--out FILE]",
+  flags: {
+    since: {
+      type: "string",
+      arg: "OLD",
+      help: "print it as an extension of the checkpoint of OLD leaves you hold: 'old OLD', the consistency " +
+        "proof, a blank line, the note (a C2SP tlog-witness request; check it with smem verify-checkpoint)",
+    },
+    out: { type: "string", arg: "FILE", help: "where to write it (default: stdout)" },
+  },
+  async run(values, _args, ctx) {
+    const since = parseOptionalCount(stringFlag(values, "since"), "--since");
+    const out = stringFlag(values, "out");
     return await withLedger(ctx, async (ledger) => {
       const stored = await ledger.checkpoint();
+      const size = stored.checkpoint.size;
+      const text = since === undefined ? stored.note : ledger.checkpointExtension(since, size);
+      const value = {
+        size,
+        root: stored.checkpoint.root.toBase64(),
+        note: stored.note,
+        ...(since === undefined ? {} : { old_size: since, extension: text }),
+      };
+      if (out === undefined) {
+        ctx.result(value, text.trimEnd());
+        return;
+      }
+      await Deno.writeTextFile(out, text);
       ctx.result(
-        { size: stored.checkpoint.size, root: stored.checkpoint.root.toBase64(), note: stored.note },
-        stored.note.trimEnd(),
+        { ...value, out },
+        `wrote the checkpoint of size ${size}${since === undefined ? "" : ` (since ${since})`} to ${out}`,
       );
     });
   },

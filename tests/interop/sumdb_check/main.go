@@ -20,6 +20,8 @@
 //	sumdb_check canonical RECEIPT              print the receipt record's canonical bytes, re-derived here
 //	sumdb_check consistency VKEYS OLD NEW PROOF [ALG]  verify a consistency proof between two
 //	                                           checkpoints (ALG: sha256, the default, or b3)
+//	sumdb_check witness VKEYS OLD REQUEST [ALG]  check a C2SP tlog-witness add-checkpoint body as a
+//	                                           witness holding the checkpoint OLD would (witness.go)
 //	sumdb_check genkey NAME                    print a new signer key and verifier key, one per line
 //	sumdb_check sign SKEY TEXT                 print TEXT signed as a note
 //
@@ -91,6 +93,12 @@ func otherCommand(name string, args []string) error {
 		}
 		need(args, 5)
 		return consistencyCommand(args[0], args[1], args[2], args[3], args[4])
+	case "witness":
+		if len(args) == 3 {
+			args = append(args, "sha256")
+		}
+		need(args, 4)
+		return witnessCommand(args[0], args[1], args[2], args[3])
 	case "genkey":
 		need(args, 1)
 		return genkeyCommand(args[0])
@@ -100,7 +108,7 @@ func otherCommand(name string, args []string) error {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|bundle|canonical|consistency|genkey|sign ARGS (see the source)")
+	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|bundle|canonical|consistency|witness|genkey|sign ARGS (see the source)")
 	os.Exit(2)
 }
 

@@ -1,0 +1,113 @@
+import { parseCheckpointExtension, verifyCheckpointExtension } from "../../core/checkpoint_extension.ts";
+import { ProofError } from "../../core/errors.ts";
+import { type HashAlg, isHashAlg } from "../../core/hash.ts";
+import { MerkleHasher } from "../../core/merkle_hasher.ts";
+import type { KeyChain } from "../../core/rotation.ts";
+import { loadHasher } from "../../wasm/hasher.ts";
+import { type Command, stringFlag } from "../command.ts";
+import { UsageError } from "../context.ts";
+import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
+
+/** `smem verify-checkpoint FILE --previous NOTE --key VKEY`: offline, no ledger. */
+export const verifyCheckpointCommand: Command = {
+  name: "verify-checkpoint",
+  summary: "verify offline that a newer checkpoint extends one you kept (signatures, consistency proof)",
+  usage: "smem verify-checkpoint FILE|- --previous NOTE_FILE --key VKEY_FILE [--alg b3|sha256] [--advance]",
+  verifying: true,
+  flags: {
+    previous: {
+      type: "string",
+      arg: "FILE",
+      help: "the signed checkpoint you kept (what smem checkpoint printed then)",
+    },
+    key: TRUSTED_KEY_FLAG,
+    alg: {
+      type: "string",
+      arg: "ALG",
+      help: "the log's hash, b3 or sha256 (default: whichever the proof holds under)",
+    },
+    advance: {
+      type: "boolean",
+      help: "once verified, replace the --previous file with the new checkpoint (for monitors)",
+    },
+  },
+  async run(values, args, ctx) {
+    if (args.length !== 1) {
+      throw new UsageError("give one checkpoint extension file (smem checkpoint --since), or - for stdin");
+    }
+    const previousFile = stringFlag(values, "previous");
+    if (previousFile === undefined) throw new UsageError("give the checkpoint you kept with --previous FILE");
+    const alg = stringFlag(values, "alg");
+    if (alg !== undefined && !isHashAlg(alg)) throw new UsageError(`--alg must be b3 or sha256, not ${alg}`);
+    const { chain } = await trustedKeys(values.key);
+    const text = args[0] === "-"
+      ? await new Response(Deno.stdin.readable).text()
+      : await Deno.readTextFile(args[0]);
+    const previousNote = await Deno.readTextFile(previousFile);
+    const extension = parseCheckpointExtension(text);
+    const { verified, usedAlg } = await verifyUnderAlg(previousNote, extension, chain, alg);
+    const { previous, current } = verified;
+    if (values.advance === true && current.checkpoint.size !== previous.checkpoint.size) {
+      await replaceFile(previousFile, extension.checkpoint);
+    }
+    const signedBy = current.note.verified.map((s) => s.name);
+    // Equal sizes compare roots and hash nothing, so they do not tell the algorithm.
+    const shownAlg = previous.checkpoint.size === current.checkpoint.size ? alg ?? null : usedAlg;
+    ctx.result(
+      {
+        ok: true,
+        origin: current.checkpoint.origin,
+        old_size: previous.checkpoint.size,
+        new_size: current.checkpoint.size,
+        alg: shownAlg,
+        proof: extension.proof.length,
+        signed_by: signedBy,
+        advanced: values.advance === true,
+      },
+      `ok: ${current.checkpoint.origin} grew from ${previous.checkpoint.size} to ${current.checkpoint.size} leaves ` +
+        `without rewriting them (${
+          shownAlg === null ? "" : `${shownAlg}, `
+        }${extension.proof.length} proof hashes), signed by ${signedBy.join(", ")}`,
+    );
+  },
+};
+
+/**
+ * Verifies under `alg`, or when none is given under `b3` and then `sha256`: a proof that holds
+ * under one hash cannot hold under the other, so the first that holds is the log's.
+ */
+async function verifyUnderAlg(
+  previousNote: string,
+  extension: ReturnType<typeof parseCheckpointExtension>,
+  chain: KeyChain,
+  alg: HashAlg | undefined,
+) {
+  const candidates: HashAlg[] = alg === undefined ? ["b3", "sha256"] : [alg];
+  let firstError: unknown;
+  for (const candidate of candidates) {
+    try {
+      const mh = new MerkleHasher(await loadHasher(candidate));
+      return {
+        verified: await verifyCheckpointExtension(previousNote, extension, chain, mh),
+        usedAlg: candidate,
+      };
+    } catch (error) {
+      if (!(error instanceof ProofError && error.code === "ROOT_MISMATCH")) throw error;
+      firstError ??= error;
+    }
+  }
+  throw firstError;
+}
+
+/** Writes `text` to `path` whole or not at all (a sibling file renamed over it). */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const partial = `${path}.partial`;
+  await Deno.writeTextFile(partial, text);
+  const file = await Deno.open(partial, { write: true });
+  try {
+    await file.sync();
+  } finally {
+    file.close();
+  }
+  await Deno.rename(partial, path);
+}
