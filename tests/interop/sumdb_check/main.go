@@ -247,12 +247,18 @@ func readHashes(lines []string) ([]tlog.Hash, error) {
 	return hashes, nil
 }
 
-func consistencyCommand(vkeys, oldPath, newPath, proofPath, alg string) error {
+// hashAndHeld reads the log hash ALG and the older checkpoint, the one a reader holds, opened with VKEYS.
+func hashAndHeld(alg, vkeys, oldPath string) (logHash, checkpoint, error) {
 	h, err := hashFor(alg)
 	if err != nil {
-		return err
+		return logHash{}, checkpoint{}, err
 	}
 	older, _, err := openCheckpoint(vkeys, readFile(oldPath))
+	return h, older, err
+}
+
+func consistencyCommand(vkeys, oldPath, newPath, proofPath, alg string) error {
+	h, older, err := hashAndHeld(alg, vkeys, oldPath)
 	if err != nil {
 		return err
 	}

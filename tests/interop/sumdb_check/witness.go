@@ -44,11 +44,7 @@ func parseWitnessRequest(body []byte) (witnessRequest, error) {
 // opens with VKEYS, names the same log, starts from OLD's size and is consistent with OLD's root.
 // A witness that has seen nothing of the log (old 0) takes the proof as empty and checks no root.
 func witnessCommand(vkeys, oldPath, requestPath, alg string) error {
-	h, err := hashFor(alg)
-	if err != nil {
-		return err
-	}
-	older, _, err := openCheckpoint(vkeys, readFile(oldPath))
+	h, older, err := hashAndHeld(alg, vkeys, oldPath)
 	if err != nil {
 		return err
 	}
