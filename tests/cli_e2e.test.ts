@@ -170,6 +170,7 @@ Deno.test("cli: a kept checkpoint checks a newer one offline (checkpoint --since
 
   const advance = await smem(["verify-checkpoint", `${root}/ext.txt`, ...check, "--advance"]);
   expectExit(advance, 0, "--advance");
+  assert.equal(JSON.parse(advance.stdout).advanced, true);
   assert.equal(
     await Deno.readTextFile(`${root}/kept.note`),
     since.stdout.slice(since.stdout.indexOf("\n\n") + 2),

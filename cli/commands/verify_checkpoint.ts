@@ -47,12 +47,12 @@ export const verifyCheckpointCommand: Command = {
     const extension = parseCheckpointExtension(text);
     const { verified, usedAlg } = await verifyUnderAlg(previousNote, extension, chain, alg);
     const { previous, current } = verified;
-    if (values.advance === true && current.checkpoint.size !== previous.checkpoint.size) {
-      await replaceFile(previousFile, extension.checkpoint);
-    }
+    const grew = current.checkpoint.size !== previous.checkpoint.size;
+    const advanced = values.advance === true && grew;
+    if (advanced) await replaceFile(previousFile, extension.checkpoint);
     const signedBy = current.note.verified.map((s) => s.name);
     // Equal sizes compare roots and hash nothing, so they do not tell the algorithm.
-    const shownAlg = previous.checkpoint.size === current.checkpoint.size ? alg ?? null : usedAlg;
+    const shownAlg = grew ? usedAlg : alg ?? null;
     ctx.result(
       {
         ok: true,
@@ -62,12 +62,15 @@ export const verifyCheckpointCommand: Command = {
         alg: shownAlg,
         proof: extension.proof.length,
         signed_by: signedBy,
-        advanced: values.advance === true,
+        advanced,
       },
-      `ok: ${current.checkpoint.origin} grew from ${previous.checkpoint.size} to ${current.checkpoint.size} leaves ` +
-        `without rewriting them (${
-          shownAlg === null ? "" : `${shownAlg}, `
-        }${extension.proof.length} proof hashes), signed by ${signedBy.join(", ")}`,
+      (grew
+        ? `ok: ${current.checkpoint.origin} grew from ${previous.checkpoint.size} to ${current.checkpoint.size} ` +
+          `leaves without rewriting them (${shownAlg}, ${extension.proof.length} proof hashes)`
+        : `ok: ${current.checkpoint.origin} is unchanged at ${current.checkpoint.size} leaves, same root`) +
+        `, signed by ${signedBy.join(", ")}${
+          advanced ? `; ${previousFile} now holds the new checkpoint` : ""
+        }`,
     );
   },
 };
