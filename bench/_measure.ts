@@ -84,3 +84,8 @@ export function writeResultsSection(name: string, markdown: string): void {
     : `${text.trimEnd()}\n\n${section}\n`;
   Deno.writeTextFileSync(path, text);
 }
+
+/** The q-quantile (0…1) of sorted values. */
+export function quantile(sorted: number[], q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}

@@ -7,8 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { Ledger } from "../ledger/ledger.ts";
 import { PAGE_SIZE } from "../ledger/schema.ts";
 import { verifyLedger } from "../ledger/verify.ts";
-import { formatRate, machineLine, median, writeResultsSection } from "./_measure.ts";
-import { quantile } from "./_open_loop.ts";
+import { formatRate, machineLine, median, quantile, writeResultsSection } from "./_measure.ts";
 import { sampleDraft } from "./_records.ts";
 
 const RECORDS = Number(Deno.env.get("BENCH_RECORDS") ?? "100000");

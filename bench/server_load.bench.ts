@@ -1,7 +1,8 @@
 /**
  * Load on `smem serve` (issue 5), run as users run it: a subprocess with exactly its task's
- * permissions, loaded over loopback by autocannon from this process (one core each).
- *   1. single-record POSTs (receipt included) at a fixed 1,000 req/s, open loop: latency
+ * permissions, loaded over loopback (one core each) by bench/loadgen and autocannon.
+ *   1. single-record POSTs (receipt included) at a fixed 1,000 req/s, open loop, from
+ *      bench/loadgen (Go, its own process): latency
  *      p50/p99 as the client sees it, and as the server's own histogram sees it; the same load on
  *      two bare `Deno.serve` baselines (bench/_bare_server.ts: parse and answer; and a durable
  *      SQLite insert per request), so the latency this machine allows is measured in the same run;
@@ -17,7 +18,6 @@ import autocannon from "autocannon";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { formatRate, machineLine, writeResultsSection } from "./_measure.ts";
-import { openLoop, type OpenLoopResult, quantile } from "./_open_loop.ts";
 import { freePort, serve, type Served } from "../tests/_serve_process.ts";
 import { sampleDraft } from "./_records.ts";
 
@@ -41,23 +41,60 @@ function headers(served: Served): Record<string, string> {
   return { "content-type": "application/json", authorization: `Bearer ${served.token}` };
 }
 
-// 1. Single-record POSTs at a fixed rate, open loop (latency counted from when each was due).
-const singleBody = JSON.stringify(sampleDraft(1));
-function singlePosts(url: string, requestHeaders: Record<string, string>, seconds = SECONDS) {
-  return openLoop(1000, seconds, async () => {
-    const response = await fetch(`${url}/v1/records`, {
-      method: "POST",
-      headers: requestHeaders,
-      body: singleBody,
-    });
-    await response.arrayBuffer();
-    return response.status === 201;
-  });
+// 1. Single-record POSTs at a fixed rate, open loop, from bench/loadgen (a native process).
+const loadgen = await buildLoadgen();
+const singleBodyFile = `${root}/single.json`;
+await Deno.writeTextFile(singleBodyFile, JSON.stringify(sampleDraft(1)));
+
+/** What bench/loadgen prints: requests sent, answered 201, failed, latency quantiles (ms). */
+interface LoadResult {
+  readonly sent: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
 }
 
-/** A second of the same load, unmeasured: client and server compile their hot paths first. */
-async function warmUp(url: string, requestHeaders: Record<string, string>): Promise<void> {
-  await singlePosts(url, requestHeaders, 1);
+/** Builds bench/loadgen (Go, standard library only) into the bench's temporary directory. */
+async function buildLoadgen(): Promise<string> {
+  const out = `${root}/loadgen`;
+  const build = await new Deno.Command("go", {
+    args: ["build", "-o", out, "."],
+    cwd: new URL("./loadgen", import.meta.url).pathname,
+    env: { GO111MODULE: "off" },
+  }).output().catch((error) => {
+    throw new Error(`go is needed for the load generator (Debian: golang-go): ${error}`);
+  });
+  if (build.code !== 0) {
+    throw new Error(`building bench/loadgen failed: ${new TextDecoder().decode(build.stderr)}`);
+  }
+  return out;
+}
+
+/** 1,000 single-record POSTs a second for `seconds` to `url`, open loop. */
+async function singlePosts(url: string, token?: string, seconds = SECONDS): Promise<LoadResult> {
+  const out = await new Deno.Command(loadgen, {
+    args: [
+      "-url",
+      `${url}/v1/records`,
+      "-body",
+      singleBodyFile,
+      "-rate",
+      "1000",
+      "-seconds",
+      String(seconds),
+      ...(token === undefined ? [] : ["-token", token]),
+    ],
+    stderr: "inherit",
+  }).output();
+  if (out.code !== 0) throw new Error(`loadgen exited ${out.code}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** A second of the same load, unmeasured: the server compiles its hot paths first. */
+async function warmUp(url: string, token?: string): Promise<void> {
+  await singlePosts(url, token, 1);
 }
 
 /** The same load on a bare server (`durable`: one SQLite commit per request) in a subprocess. */
@@ -82,8 +119,8 @@ async function bareBaseline(durable: boolean) {
     if (read.done) throw new Error("the bare server exited before listening");
   }
   const url = `http://127.0.0.1:${port}`;
-  await warmUp(url, { "content-type": "application/json" });
-  const result = await singlePosts(url, { "content-type": "application/json" });
+  await warmUp(url);
+  const result = await singlePosts(url);
   child.kill("SIGTERM");
   await child.status;
   lines.releaseLock();
@@ -92,9 +129,9 @@ async function bareBaseline(durable: boolean) {
 const bare = await bareBaseline(false);
 const bareDurable = await bareBaseline(true);
 const single = await serveLedger("single");
-await warmUp(single.url, headers(single));
+await warmUp(single.url, single.token);
 const warmedUp = await (await fetch(`${single.url}/metrics`)).text();
-const fixed = await singlePosts(single.url, headers(single));
+const fixed = await singlePosts(single.url, single.token);
 const serverSide = histogramQuantiles(warmedUp, await (await fetch(`${single.url}/metrics`)).text(), [
   0.5,
   0.99,
@@ -173,17 +210,18 @@ const md = `
 ## HTTP API (issue 5) — \`smem serve\` over loopback, ~1 KiB records
 
 Machine: ${machineLine()}. Run with \`deno task bench:server\` (${SECONDS} s per phase). The server is a
-subprocess with its task's permissions; the clients run in the bench process (\`fetch\` on an open-loop
-schedule for single records, autocannon for batches), so client and server share the 2 cores.
+subprocess with its task's permissions. Single records come from \`bench/loadgen\`, a native open-loop
+generator in its own process (latency counted from when each request was due); batches from autocannon in
+the bench process. Clients and server share the 2 cores.
 
 | measure | figure | target |
 | --- | ---: | --- |
 | single-record POST with receipt, 1,000 req/s offered open-loop for ${SECONDS} s after 1 s unmeasured: answered 201 | ${
   formatRate(fixed.ok)
 } of ${formatRate(fixed.sent)} (${fixed.failed} failed) | all |
-| … latency at the client, p50 / p99 / max | ${ms(quantile(fixed.latencies, 0.5))} / ${
-  ms(quantile(fixed.latencies, 0.99))
-} / ${ms(fixed.latencies.at(-1) ?? NaN)} ms | p99 ≤ 5 ms: ${verdict(quantile(fixed.latencies, 0.99) <= 5)} |
+| … latency at the client, p50 / p99 / max | ${latencyLine(fixed)} | p99 ≤ 5 ms: ${
+  verdict(fixed.p99_ms <= 5)
+} |
 | … latency in the server (\`audit_append_latency_seconds\` bucket bounds), p50 / p99 | ≤ ${
   serverSide[0]
 } / ≤ ${serverSide[1]} ms | — |
@@ -192,9 +230,7 @@ schedule for single records, autocannon for batches), so client and server share
 } | — |
 | baseline, the same with a durable one-row SQLite commit per request (WAL, \`synchronous=FULL\`), p50 / p99 / max | ${
   latencyLine(bareDurable)
-} (SecuraMem's p99: ${
-  (quantile(fixed.latencies, 0.99) / quantile(bareDurable.latencies, 0.99)).toFixed(2)
-}× this) | — |
+} (SecuraMem's p99: ${(fixed.p99_ms / bareDurable.p99_ms).toFixed(2)}× this) | — |
 | batched POST, 1,000 drafts per request, 4 connections, no receipts | ${formatRate(lean.rate)} records/s (${
   (lean.rate / directRate).toFixed(2)
 }× in-process) | ≥ 50,000/s: ${verdict(lean.rate >= 50_000)} |
@@ -220,11 +256,10 @@ function ms(value: number): string {
   return value.toFixed(value < 10 ? 2 : 0);
 }
 
-function latencyLine(run: OpenLoopResult): string {
-  const failed = run.sent - run.ok;
-  return `${ms(quantile(run.latencies, 0.5))} / ${ms(quantile(run.latencies, 0.99))} / ${
-    ms(run.latencies.at(-1) ?? NaN)
-  } ms${failed > 0 ? ` (${failed} failed)` : ""}`;
+function latencyLine(run: LoadResult): string {
+  return `${ms(run.p50_ms)} / ${ms(run.p99_ms)} / ${ms(run.max_ms)} ms${
+    run.failed > 0 ? ` (${run.failed} failed)` : ""
+  }`;
 }
 
 /** Upper bucket bounds (ms) holding each quantile of the append latencies between two scrapes of /metrics. */
