@@ -1,4 +1,8 @@
-import { parseCheckpointExtension, verifyCheckpointExtension } from "../../core/checkpoint_extension.ts";
+import {
+  type CheckpointExtension,
+  parseCheckpointExtension,
+  verifyCheckpointExtension,
+} from "../../core/checkpoint_extension.ts";
 import { ProofError } from "../../core/errors.ts";
 import { type HashAlg, isHashAlg } from "../../core/hash.ts";
 import { MerkleHasher } from "../../core/merkle_hasher.ts";
@@ -81,7 +85,7 @@ export const verifyCheckpointCommand: Command = {
  */
 async function verifyUnderAlg(
   previousNote: string,
-  extension: ReturnType<typeof parseCheckpointExtension>,
+  extension: CheckpointExtension,
   chain: KeyChain,
   alg: HashAlg | undefined,
 ) {
@@ -105,9 +109,10 @@ async function verifyUnderAlg(
 /** Writes `text` to `path` whole or not at all (a sibling file renamed over it). */
 async function replaceFile(path: string, text: string): Promise<void> {
   const partial = `${path}.partial`;
-  await Deno.writeTextFile(partial, text);
-  const file = await Deno.open(partial, { write: true });
+  const file = await Deno.open(partial, { write: true, create: true, truncate: true });
   try {
+    const bytes = new TextEncoder().encode(text);
+    for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
     await file.sync();
   } finally {
     file.close();
