@@ -95,6 +95,16 @@ export {
   parseVerifierKey,
 } from "./core/keys.ts";
 export {
+  AGE_ARMOR_HEADER,
+  decryptSignerKey,
+  DEFAULT_KEY_WORK_FACTOR,
+  encryptedKeyWorkFactor,
+  encryptSignerKey,
+  isEncryptedKey,
+  MAX_KEY_WORK_FACTOR,
+  MIN_KEY_WORK_FACTOR,
+} from "./core/encrypted_key.ts";
+export {
   cosignNote,
   type NoteSignature,
   type OpenedNote,

@@ -43,12 +43,58 @@ export function exists(path: string): boolean {
   }
 }
 
-/** Writes a secret (a signer key, an API token), readable by the owner only, refusing to overwrite. */
-export function writeSecretFile(path: string, text: string): void {
+/**
+ * Writes a secret (a signer key, an API token), readable by the owner only, refusing to overwrite;
+ * synced before it returns. Text gets a final newline; bytes are written as they are.
+ */
+export function writeSecretFile(path: string, content: string | Uint8Array): void {
+  const bytes = typeof content === "string" ? new TextEncoder().encode(`${content}\n`) : content;
   try {
-    Deno.writeTextFileSync(path, `${text}\n`, { mode: 0o600, createNew: true });
-    Deno.chmodSync(path, 0o600);
+    const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+    try {
+      Deno.chmodSync(path, 0o600);
+      writeAllSync(file, bytes);
+      file.syncSync();
+    } finally {
+      file.close();
+    }
   } catch (error) {
+    throw ioError(error, path);
+  }
+}
+
+/**
+ * Writes `text` to `path` whole or not at all: `<path>.partial` is written and synced, then
+ * renamed over `path`, so a crash leaves the old file or the new one, never a mix. With `mode`
+ * (e.g. 0600 for a key) the file has that mode before it takes the name.
+ */
+export function replaceFile(path: string, text: string, mode?: number): void {
+  const partial = `${path}.partial`;
+  try {
+    const file = Deno.openSync(partial, { write: true, create: true, truncate: true, mode });
+    try {
+      if (mode !== undefined) Deno.chmodSync(partial, mode);
+      writeAllSync(file, new TextEncoder().encode(text));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(partial, path);
+  } catch (error) {
+    throw ioError(error, path);
+  }
+}
+
+function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+}
+
+/** Reads a secret file's bytes, or `undefined` when the file is absent. */
+export function readSecretBytes(path: string): Uint8Array | undefined {
+  try {
+    return Deno.readFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw ioError(error, path);
   }
 }

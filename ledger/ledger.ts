@@ -38,9 +38,18 @@ import {
   ioError,
   type LedgerPaths,
   ledgerPaths,
-  readSecretFile,
+  readSecretBytes,
+  replaceFile,
   writeSecretFile,
 } from "./files.ts";
+import {
+  askOnce,
+  type KeyEncryption,
+  type Passphrase,
+  readSignerKeyFile,
+  signerKeyFileText,
+  type SignerKeyState,
+} from "./signer_key_file.ts";
 import { ForeignCommits } from "./foreign_commits.ts";
 import { GroupCommitQueue } from "./group_commit.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
@@ -74,6 +83,8 @@ export interface CreateLedgerOptions {
   readonly name?: string;
   /** An existing signer key text to import (e.g. from Go's `note.GenerateKey`); else one is generated. */
   readonly signerKey?: string;
+  /** Store the signer key encrypted with this passphrase (an age file, docs/FORMAT.md §5). */
+  readonly encryptKey?: KeyEncryption;
   /** Record size bounds, fixed for the ledger's life. @default DEFAULT_BOUNDS */
   readonly bounds?: RecordBounds;
 }
@@ -92,6 +103,11 @@ export interface OpenLedgerOptions {
   readonly clock?: () => number;
   /** Milliseconds to wait for another process's write lock. @default 10000 */
   readonly busyTimeoutMs?: number;
+  /**
+   * Opens an encrypted `signer.key` (asked only when the file is encrypted). Without it an
+   * encrypted key stays locked: the ledger reads, proves and verifies, and signing is `KEY_LOCKED`.
+   */
+  readonly passphrase?: Passphrase;
   /** Told of every transaction this handle commits, after it reached the disk (for metrics); must not throw. */
   readonly onCommit?: (commit: CommitReport) => void;
   /**
@@ -181,6 +197,14 @@ export class Ledger {
   } = { records: [], sealedInWorker: 0 };
   /** Extra signers of the next checkpoint (the retiring key, during a rotation). */
   private cosigners: NoteSigner[] = [];
+  /** The signer, when `signer.key` is present and open. */
+  private signer: NoteSigner | undefined;
+  /** The public half of the current signer key (from the database when the key is locked). */
+  private currentVerifierKey: string | undefined;
+  /** How `signer.key` is encrypted, when it is (a rotated key is encrypted the same way). */
+  private keyEncryption: KeyEncryption | undefined;
+  /** True when `signer.key` is encrypted and no passphrase was given. */
+  readonly keyLocked: boolean;
   /** Whether this ledger has committed records since it was opened. */
   private appended = false;
   /** The records and checkpoint of this ledger's newest commit, for its receipts. */
@@ -193,10 +217,9 @@ export class Ledger {
     readonly db: DatabaseSync,
     readonly meta: LedgerMeta,
     readonly hasher: Hasher,
-    private signer: NoteSigner | undefined,
-    private currentVerifierKey: string | undefined,
+    key: SignerKeyState,
     private readonly options:
-      & Required<Omit<OpenLedgerOptions, "busyTimeoutMs" | "onCommit">>
+      & Required<Omit<OpenLedgerOptions, "busyTimeoutMs" | "onCommit" | "passphrase">>
       & Pick<OpenLedgerOptions, "onCommit">,
   ) {
     this.mh = new MerkleHasher(hasher);
@@ -207,6 +230,14 @@ export class Ledger {
     this.recent = new RecentRows(db);
     this.foreign = new ForeignCommits(db);
     this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
+    this.keyLocked = key.kind === "locked";
+    if (key.kind === "open") {
+      this.signer = key.key.signer;
+      this.currentVerifierKey = key.key.verifierKey;
+      this.keyEncryption = key.encryption;
+    } else if (key.kind === "locked") {
+      this.currentVerifierKey = this.verifierKeys().at(-1);
+    }
   }
 
   /** Creates a ledger in `dir` (made if absent) and opens it; refuses an existing ledger. */
@@ -225,7 +256,7 @@ export class Ledger {
         `${paths.signerKey} already exists; refusing to overwrite a key`,
       );
     }
-    writeSecretFile(paths.signerKey, keyText);
+    writeSecretFile(paths.signerKey, await signerKeyFileText(keyText, options.encryptKey));
     const db = openDatabase(paths.db, options);
     const bounds = options.bounds ?? DEFAULT_BOUNDS;
     const now = (options.clock ?? Date.now)();
@@ -245,7 +276,7 @@ export class Ledger {
     db.prepare("INSERT INTO keys (verifier_key, added_ms) VALUES (?, ?)").run(verifierKey, now);
     db.exec("COMMIT");
     db.close();
-    const ledger = await Ledger.open(dir, options);
+    const ledger = await Ledger.open(dir, { ...options, passphrase: options.encryptKey?.passphrase });
     await ledger.checkpoint();
     return ledger;
   }
@@ -260,10 +291,10 @@ export class Ledger {
     try {
       const meta = readMeta(db);
       const hasher = await loadHasher(meta.alg);
-      await finishRotation(db, paths);
-      const keyText = readSecretFile(paths.signerKey);
-      const parsed = keyText === undefined ? undefined : await parseSignerKey(keyText);
-      return new Ledger(paths, db, meta, hasher, parsed?.signer, parsed?.verifierKey, {
+      const passphrase = askOnce(options.passphrase);
+      await finishRotation(db, paths, passphrase);
+      const key = await readSignerKeyFile(paths.signerKey, passphrase);
+      return new Ledger(paths, db, meta, hasher, key, {
         durability: options.durability ?? "full",
         writerId: options.writerId ?? "securamem@local",
         clock: options.clock ?? Date.now,
@@ -304,6 +335,11 @@ export class Ledger {
    */
   appendBatch(drafts: readonly RecordDraft[]): Promise<AppendResult[]> {
     return this.queue.submit(drafts);
+  }
+
+  /** True when `signer.key` is encrypted with a passphrase (whether or not it was given). */
+  get keyEncrypted(): boolean {
+    return this.keyLocked || this.keyEncryption !== undefined;
   }
 
   /** True when the signer key is loaded, so appends can be covered by signed checkpoints. */
@@ -460,14 +496,14 @@ export class Ledger {
    */
   rotateKey(options: { keepOld?: boolean } = {}): Promise<{ oldKey: string; newKey: string; index: number }> {
     return this.mutex.run(async () => {
-      const oldSigner = this.signer;
-      const oldKey = this.currentVerifierKey;
-      if (oldSigner === undefined || oldKey === undefined) {
-        throw new LedgerError("NO_SIGNER_KEY", `cannot rotate: ${this.paths.signerKey} is missing`);
-      }
+      const oldSigner = this.requireSigner("rotate");
+      const oldKey = this.currentVerifierKey!;
       const pair = await generateKeyPair(this.meta.origin);
       const next = await parseSignerKey(pair.signerKey);
-      writeSecretFile(`${this.paths.signerKey}.next`, pair.signerKey);
+      writeSecretFile(
+        `${this.paths.signerKey}.next`,
+        await signerKeyFileText(pair.signerKey, this.keyEncryption),
+      );
       const result = await this.transaction(async () => {
         const index = this.tree.size;
         const statement = await signRotation(
@@ -503,13 +539,42 @@ export class Ledger {
       if (options.keepOld === true) {
         writeSecretFile(
           `${this.paths.signerKey}.${oldSigner.keyId.toString(16).padStart(8, "0")}.old`,
-          readSecretFile(this.paths.signerKey)!,
+          readSecretBytes(this.paths.signerKey)!,
         );
       }
       Deno.renameSync(`${this.paths.signerKey}.next`, this.paths.signerKey);
       this.currentVerifierKey = next.verifierKey;
       return result;
     });
+  }
+
+  /**
+   * Rewrites `signer.key` encrypted with `encryption`'s passphrase, or in plain text when it is
+   * `undefined` (whole or not at all: a synced file renamed over it). Needs the key open.
+   */
+  encryptKey(encryption: KeyEncryption | undefined): Promise<void> {
+    return this.mutex.run(() =>
+      this.transaction(async () => {
+        this.requireSigner("change the key's encryption");
+        const state = await readSignerKeyFile(this.paths.signerKey, this.keyEncryption?.passphrase);
+        if (state.kind !== "open") throw new LedgerError("NO_SIGNER_KEY", `${this.paths.signerKey} changed`);
+        const text = await signerKeyFileText(state.text, encryption);
+        replaceFile(this.paths.signerKey, `${text}\n`, 0o600);
+        this.keyEncryption = encryption;
+      })
+    );
+  }
+
+  /** The signer, or `KEY_LOCKED` / `NO_SIGNER_KEY` saying why there is none to `action`. */
+  private requireSigner(action: string): NoteSigner {
+    if (this.signer !== undefined) return this.signer;
+    if (this.keyLocked) {
+      throw new LedgerError(
+        "KEY_LOCKED",
+        `cannot ${action}: ${this.paths.signerKey} is encrypted and no passphrase was given`,
+      );
+    }
+    throw new LedgerError("NO_SIGNER_KEY", `cannot ${action}: ${this.paths.signerKey} is missing`);
   }
 
   /** Rotation statements in log order (the `KeyRotated` records' attrs), of leaves below `beforeLeaf`. */
@@ -870,11 +935,9 @@ export class Ledger {
     const size = this.tree.size;
     const existing = this.checkpointAt(size);
     if (existing !== undefined) return existing;
-    if (this.signer === undefined) {
-      throw new LedgerError("NO_SIGNER_KEY", `cannot sign a checkpoint: ${this.paths.signerKey} is missing`);
-    }
+    const signer = this.requireSigner("sign a checkpoint");
     const checkpoint: Checkpoint = { origin: this.meta.origin, size, root: this.tree.root(), extensions: [] };
-    const note = await signCheckpoint(checkpoint, [this.signer, ...this.cosigners]);
+    const note = await signCheckpoint(checkpoint, [signer, ...this.cosigners]);
     this.statements.insertCheckpoint.run(size, checkpoint.root, note, this.options.clock());
     this.uncommitted.checkpointSize = size;
     this.newest.addCheckpoint({ checkpoint, note });
@@ -974,10 +1037,11 @@ function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSy
  * leftover `.next` whose key the database already lists completes the rename; otherwise the
  * rotation did not commit and the file is removed.
  */
-async function finishRotation(db: DatabaseSync, paths: LedgerPaths): Promise<void> {
-  const next = readSecretFile(`${paths.signerKey}.next`);
-  if (next === undefined) return;
-  const { verifierKey } = await parseSignerKey(next);
+async function finishRotation(db: DatabaseSync, paths: LedgerPaths, passphrase?: Passphrase): Promise<void> {
+  const next = await readSignerKeyFile(`${paths.signerKey}.next`, passphrase);
+  // A locked `.next` waits for a passphrase; the database's newest key is right either way.
+  if (next.kind !== "open") return;
+  const { verifierKey } = next.key;
   const listed = db.prepare("SELECT 1 FROM keys WHERE verifier_key = ?").get(verifierKey) !== undefined;
   if (listed) Deno.renameSync(`${paths.signerKey}.next`, paths.signerKey);
   else Deno.removeSync(`${paths.signerKey}.next`);

@@ -7,8 +7,9 @@ import { DatabaseSync } from "node:sqlite";
 import { type Checkpoint, parseCheckpoint } from "../core/checkpoint.ts";
 import { splitNote } from "../core/note.ts";
 import { parseSignerKey } from "../core/keys.ts";
+import { isEncryptedKey } from "../core/encrypted_key.ts";
 import { LedgerError } from "./errors.ts";
-import { exists, ledgerPaths, readSecretFile } from "./files.ts";
+import { exists, ledgerPaths, readSecretBytes } from "./files.ts";
 import { LOG_SIZE_SQL } from "./recent.ts";
 
 /** What `smem status` shows. */
@@ -17,8 +18,13 @@ export interface LedgerStatus {
   readonly alg: string;
   readonly size: number;
   readonly checkpoint: Checkpoint;
-  /** The signer key's public half, or `undefined` without a signer key file. */
+  /**
+   * The signer key's public half (the log's newest key when the key file is encrypted), or
+   * `undefined` without a signer key file.
+   */
   readonly verifierKey: string | undefined;
+  /** True when the signer key file is encrypted with a passphrase. */
+  readonly keyEncrypted: boolean;
 }
 
 /** Reads the status of the ledger in `dir`; `NOT_A_LEDGER` when there is none. */
@@ -39,15 +45,32 @@ export async function readLedgerStatus(dir: string): Promise<LedgerStatus> {
     if (latest === undefined || !meta.has("origin")) {
       throw new LedgerError("NOT_A_LEDGER", "ledger metadata or checkpoints are missing");
     }
-    const keyText = readSecretFile(paths.signerKey);
+    const keyFile = readSecretBytes(paths.signerKey);
+    const keyEncrypted = keyFile !== undefined && isEncryptedKey(keyFile);
     return {
       origin: meta.get("origin")!,
       alg: meta.get("alg") ?? "",
       size,
       checkpoint: parseCheckpoint(splitNote(latest.note).text),
-      verifierKey: keyText === undefined ? undefined : (await parseSignerKey(keyText)).verifierKey,
+      verifierKey: keyFile === undefined
+        ? undefined
+        : keyEncrypted
+        ? newestKey(db)
+        : await publicHalf(keyFile),
+      keyEncrypted,
     };
   } finally {
     db.close();
   }
+}
+
+function newestKey(db: DatabaseSync): string | undefined {
+  const row = db.prepare("SELECT verifier_key FROM keys ORDER BY id DESC LIMIT 1").get() as
+    | { verifier_key: string }
+    | undefined;
+  return row?.verifier_key;
+}
+
+async function publicHalf(keyFile: Uint8Array): Promise<string> {
+  return (await parseSignerKey(new TextDecoder().decode(keyFile).trim())).verifierKey;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { Ledger } from "../ledger/ledger.ts";
+import type { Passphrase } from "../ledger/signer_key_file.ts";
 import { LedgerError } from "../ledger/errors.ts";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
@@ -31,6 +32,8 @@ export interface ServeOptions {
   readonly queueCapacity?: number;
   /** Largest request body, bytes. @default 16 MiB */
   readonly maxBodyBytes?: number;
+  /** Opens an encrypted signer key (see `OpenLedgerOptions.passphrase`). */
+  readonly passphrase?: Passphrase;
 }
 
 /** A running server. */
@@ -59,9 +62,18 @@ export interface OpenApi {
 export async function openApi(options: ServeOptions): Promise<OpenApi> {
   let intake: Intake | undefined;
   const metrics = new ServerMetrics(() => intake?.depth ?? 0);
-  const writer = await Ledger.open(options.dir, { onCommit: (commit) => metrics.observeCommit(commit) });
+  const writer = await Ledger.open(options.dir, {
+    onCommit: (commit) => metrics.observeCommit(commit),
+    passphrase: options.passphrase,
+  });
   let reader: Ledger | undefined;
   try {
+    if (writer.keyLocked) {
+      throw new LedgerError(
+        "KEY_LOCKED",
+        `${writer.paths.signerKey} is encrypted and no passphrase was given`,
+      );
+    }
     if (!writer.canSign) {
       throw new LedgerError("NO_SIGNER_KEY", `${writer.paths.signerKey} is missing: this ledger cannot sign`);
     }

@@ -11,7 +11,7 @@ const DENY = [
   "--deny-run",
   "--deny-ffi",
   "--deny-sys",
-  "--deny-env",
+  "--allow-env=SMEM_PASSPHRASE",
 ];
 
 /** A running `smem serve --json`. */
@@ -33,8 +33,13 @@ export function freePort(): number {
   return port;
 }
 
-/** `smem serve ARGS` with read/write of `root` and the network flags `net`. */
-export function serveCommand(root: string, args: string[], net: string[]): Deno.Command {
+/** `smem serve ARGS` with read/write of `root`, the network flags `net` and extra environment variables. */
+export function serveCommand(
+  root: string,
+  args: string[],
+  net: string[],
+  env?: Record<string, string>,
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -50,15 +55,21 @@ export function serveCommand(root: string, args: string[], net: string[]): Deno.
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    env,
   });
 }
 
 /** Starts `smem serve --json` on a free port for the ledger in `dir` (inside `root`); waits until it listens. */
-export async function serve(root: string, dir: string, extra: string[] = []): Promise<Served> {
+export async function serve(
+  root: string,
+  dir: string,
+  extra: string[] = [],
+  env?: Record<string, string>,
+): Promise<Served> {
   const port = freePort();
   const child = serveCommand(root, ["--dir", dir, "--port", String(port), "--json", ...extra], [
     `--allow-net=127.0.0.1:${port}`,
-  ]).spawn();
+  ], env).spawn();
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";

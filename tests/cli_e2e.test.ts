@@ -4,39 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { expectExit, type Run, runSmem } from "./_smem.ts";
 
-const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const TRACE = new URL("../vectors/sample-trace.ndjson", import.meta.url).pathname;
 const root = await Deno.makeTempDir({ prefix: "smem-e2e-" });
 const dir = `${root}/ledger`;
-const DENY = ["--no-prompt", "--deny-net", "--deny-run", "--deny-ffi", "--deny-sys", "--deny-env"];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function smem(args: string[], options: { stdin?: string; allow?: string[] } = {}): Promise<Run> {
+function smem(args: string[], options: { stdin?: string; allow?: string[] } = {}): Promise<Run> {
   const allow = options.allow ?? [`--allow-read=${root}`, `--allow-write=${root}`];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...DENY, ...allow, MAIN, ...args, "--dir", dir],
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-function expectExit(run: Run, code: number, what: string): void {
-  assert.equal(run.code, code, `${what}: exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  return runSmem([...args, "--dir", dir], { stdin: options.stdin, allow });
 }
 
 const trace = await Deno.readTextFile(TRACE);

@@ -62,6 +62,31 @@ Deno.test("serve: over loopback — token file 0600, append, read back, metrics,
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("serve: an encrypted signer key is opened with SMEM_PASSPHRASE before listening, or serve exits 2", async () => {
+  const root = await Deno.makeTempDir({ prefix: "smem-serve-" });
+  const dir = `${root}/ledger`;
+  const encryption = { passphrase: "serve pass", workFactor: 10 };
+  (await Ledger.create(dir, { encryptKey: encryption })).close();
+  const port = freePort();
+  const locked = await serveCommand(root, ["--dir", dir, "--port", String(port)], [
+    `--allow-net=127.0.0.1:${port}`,
+  ]).output();
+  assert.equal(locked.code, 2);
+  assert.match(new TextDecoder().decode(locked.stderr), /PASSPHRASE_REQUIRED: .*signer\.key is encrypted/);
+  const served = await serve(root, dir, [], { SMEM_PASSPHRASE: encryption.passphrase });
+  const appended = await postDrafts(served, [agentDraft(0)]);
+  assert.equal(appended.status, 201);
+  await appended.body?.cancel();
+  served.child.kill("SIGTERM");
+  assert.equal((await served.child.status).code, 0);
+  assert.deepEqual(JSON.parse(await served.output), { stopped: "SIGTERM", size: 1 });
+  const reopened = await Ledger.open(dir);
+  assert.equal(reopened.keyLocked, true);
+  await assertVerifies(reopened);
+  reopened.close();
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("serve: SIGTERM under load drains, checkpoints and exits 0; nothing acknowledged is lost", async () => {
   const { root, dir } = await newLedger();
   const served = await serve(root, dir);

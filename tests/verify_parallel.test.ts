@@ -11,6 +11,7 @@ import { CHUNK_LEAVES } from "../ledger/verify_chunk.ts";
 import { buildWorkerModule, WORKER_BUNDLES } from "../ledger/worker_build.ts";
 import { agentDraft, tempLedger } from "./_ledger.ts";
 import { expectFailure, hex, sqlite, unguarded } from "./_tamper.ts";
+import { expectExit, runSmem } from "./_smem.ts";
 
 const RECORDS = 2 * CHUNK_LEAVES + 3_000;
 const ROTATION_AT = CHUNK_LEAVES + 500;
@@ -141,30 +142,11 @@ Deno.test("verify in parallel: the CLI, with only its ledger directory readable,
   const dir = await copyOfTemplate("smem-parallel-cli-");
   try {
     const cli = async (...extra: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--quiet",
-          "--no-prompt",
-          "--deny-net",
-          "--deny-run",
-          "--deny-ffi",
-          "--deny-sys",
-          "--deny-env",
-          `--allow-read=${dir}`,
-          `--allow-write=${dir}`,
-          new URL("../cli/main.ts", import.meta.url).pathname,
-          "verify",
-          "--dir",
-          dir,
-          "--json",
-          ...extra,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      return JSON.parse(new TextDecoder().decode(out.stdout));
+      const out = await runSmem(["verify", "--dir", dir, "--json", ...extra], {
+        allow: [`--allow-read=${dir}`, `--allow-write=${dir}`],
+      });
+      expectExit(out, 0, "verify");
+      return JSON.parse(out.stdout);
     };
     const cores = navigator.hardwareConcurrency;
     assert.deepEqual(

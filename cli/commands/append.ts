@@ -5,6 +5,7 @@ import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
 import { parseOptionalCount } from "../numbers.ts";
+import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 
 /** `smem append`: appends one record from flags or a JSON draft on stdin. */
 export const append: Command = {
@@ -28,10 +29,12 @@ export const append: Command = {
       arg: "MS",
       help: "wait this long for another writer's lock (default 10000)",
     },
+    ...PASSPHRASE_FLAG,
   },
   async run(values, _args, ctx) {
     const draft = await readDraft(values);
     const ledger = await Ledger.open(ctx.dir, {
+      passphrase: signerPassphrase(values, ctx),
       writerId: stringFlag(values, "writer"),
       busyTimeoutMs: parseOptionalCount(stringFlag(values, "busy-timeout"), "--busy-timeout"),
     });

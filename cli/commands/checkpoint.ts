@@ -1,6 +1,7 @@
 import { stringFlag } from "../command.ts";
 import type { Command } from "../command.ts";
 import { parseOptionalCount } from "../numbers.ts";
+import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 import { withLedger } from "../with_ledger.ts";
 
 /** `smem checkpoint`: the newest signed checkpoint (signing one if the tree grew). */
@@ -16,6 +17,7 @@ export const checkpoint: Command = {
         "proof, a blank line, the note (a C2SP tlog-witness request; check it with smem verify-checkpoint)",
     },
     out: { type: "string", arg: "FILE", help: "where to write it (default: stdout)" },
+    ...PASSPHRASE_FLAG,
   },
   async run(values, _args, ctx) {
     const since = parseOptionalCount(stringFlag(values, "since"), "--since");
@@ -39,6 +41,6 @@ export const checkpoint: Command = {
         { ...value, out },
         `wrote the checkpoint of size ${size}${since === undefined ? "" : ` (since ${since})`} to ${out}`,
       );
-    });
+    }, { passphrase: signerPassphrase(values, ctx) });
   },
 };

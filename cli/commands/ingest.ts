@@ -8,6 +8,7 @@ import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
 import { readLines } from "../lines.ts";
 import { parseOptionalCount } from "../numbers.ts";
+import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 
 /**
  * One NDJSON line: a draft, or an envelope `{"record": draft, "payload": "text"}` (or
@@ -27,6 +28,7 @@ export const ingest: Command = {
   flags: {
     batch: { type: "string", arg: "N", help: "records per transaction (default 1000)" },
     writer: { type: "string", arg: "ID", help: "writer_id for lines that name none" },
+    ...PASSPHRASE_FLAG,
   },
   async run(values, args, ctx) {
     const batchSize = parseOptionalCount(stringFlag(values, "batch"), "--batch") ?? 1000;
@@ -35,7 +37,10 @@ export const ingest: Command = {
     const source = path === undefined || path === "-"
       ? Deno.stdin.readable
       : (await Deno.open(path)).readable;
-    const ledger = await Ledger.open(ctx.dir, { writerId: stringFlag(values, "writer") });
+    const ledger = await Ledger.open(ctx.dir, {
+      writerId: stringFlag(values, "writer"),
+      passphrase: signerPassphrase(values, ctx),
+    });
     const progress = ctx.progress("ingest");
     const summary = {
       lines: 0,

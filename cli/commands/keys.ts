@@ -1,13 +1,18 @@
-import { type Command, stringFlag } from "../command.ts";
+import { DEFAULT_KEY_WORK_FACTOR } from "../../core/encrypted_key.ts";
+import type { Ledger } from "../../ledger/ledger.ts";
+import { type Command, stringFlag, type Values } from "../command.ts";
+import { type Context, UsageError } from "../context.ts";
+import { NEW_PASSPHRASE_FLAG, newPassphraseOf, PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 import { withLedger } from "../with_ledger.ts";
-import { UsageError } from "../context.ts";
+import { parseWorkFactor, WORK_FACTOR_FLAG } from "../work_factor.ts";
 
 /** `smem keys list | export | rotate`. */
 export const keys: Command = {
   name: "keys",
-  summary: "list the log's verifier keys, export the current one (or the whole chain), or rotate",
+  summary: "list, export (or the whole chain), rotate the signer key, or encrypt or decrypt its file",
   usage:
-    "smem keys list\n       smem keys export [--out FILE] [--chain]\n       smem keys rotate [--keep-old]",
+    "smem keys list\n       smem keys export [--out FILE] [--chain]\n       smem keys rotate [--keep-old]\n" +
+    "       smem keys encrypt [--work-factor N] [--new-passphrase-file FILE]\n       smem keys decrypt",
   flags: {
     out: { type: "string", arg: "FILE", help: "write the verifier key to FILE" },
     chain: {
@@ -18,10 +23,14 @@ export const keys: Command = {
       type: "boolean",
       help: "with rotate: keep the old secret in signer.key.<id>.old instead of destroying it",
     },
+    ...WORK_FACTOR_FLAG,
+    ...PASSPHRASE_FLAG,
+    ...NEW_PASSPHRASE_FLAG,
   },
   async run(values, args, ctx) {
+    const action = args[0] ?? "list";
+    const signs = action === "rotate" || action === "encrypt" || action === "decrypt";
     return await withLedger(ctx, async (ledger) => {
-      const action = args[0] ?? "list";
       if (action === "list") {
         const all = ledger.verifierKeys();
         ctx.result({ keys: all, current: ledger.verifierKey ?? null }, all.join("\n"));
@@ -35,8 +44,14 @@ export const keys: Command = {
         );
         return;
       }
+      if (action === "encrypt" || action === "decrypt") {
+        await changeEncryption(ledger, action, values, ctx);
+        return;
+      }
       if (action !== "export") {
-        throw new UsageError(`unknown keys action ${JSON.stringify(action)} (list, export, rotate)`);
+        throw new UsageError(
+          `unknown keys action ${JSON.stringify(action)} (list, export, rotate, encrypt, decrypt)`,
+        );
       }
       const chain = values.chain === true;
       const key = chain ? ledger.verifierKeys()[0] : ledger.verifierKey;
@@ -50,6 +65,31 @@ export const keys: Command = {
         { verifier_key: key, chain: lines, out: out ?? null },
         out === undefined ? lines.join("\n") : `wrote ${out}`,
       );
-    });
+    }, signs ? { passphrase: signerPassphrase(values, ctx) } : {});
   },
 };
+
+/**
+ * `keys encrypt`: the key file encrypted with a new passphrase (a key already encrypted gets the
+ * new one: from --new-passphrase-file, else asked twice); `keys decrypt`: the key file in plain text.
+ */
+async function changeEncryption(ledger: Ledger, action: string, values: Values, ctx: Context): Promise<void> {
+  if (action === "decrypt") {
+    if (!ledger.keyEncrypted) throw new UsageError(`${ledger.paths.signerKey} is not encrypted`);
+    await ledger.encryptKey(undefined);
+    ctx.result({ key_encrypted: false }, `${ledger.paths.signerKey} is now plain text (mode 0600)`);
+    return;
+  }
+  const changing = ledger.keyEncrypted;
+  const passphrase = changing
+    ? await newPassphraseOf(values, "new-passphrase-file", false)
+    : await newPassphraseOf(values);
+  const workFactor = parseWorkFactor(values) ?? DEFAULT_KEY_WORK_FACTOR;
+  await ledger.encryptKey({ passphrase, workFactor });
+  ctx.result(
+    { key_encrypted: true, work_factor: workFactor, passphrase_changed: changing },
+    `${ledger.paths.signerKey} is now encrypted with ${
+      changing ? "the new" : "a"
+    } passphrase (scrypt 2^${workFactor})`,
+  );
+}

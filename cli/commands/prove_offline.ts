@@ -13,6 +13,7 @@ export const proveOffline: Command = {
       ["ffi", { name: "ffi" }],
       ["system info", { name: "sys" }],
       ["environment", { name: "env" }],
+      ["environment: SMEM_PASSPHRASE", { name: "env", variable: "SMEM_PASSPHRASE" }],
       ["write outside the ledger", { name: "write", path: "/" }],
       ["read outside the ledger", { name: "read", path: "/etc" }],
       ["write the ledger directory", { name: "write", path: ctx.dir }],

@@ -1,6 +1,7 @@
 import { startServer } from "../../server/serve.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { parseOptionalCount } from "../numbers.ts";
+import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 
 /** `smem serve`: the loopback HTTP API and dashboard until SIGINT/SIGTERM. */
 export const serve: Command = {
@@ -22,6 +23,7 @@ export const serve: Command = {
     "auth-reads": { type: "boolean", help: "require the token for reads and /metrics too" },
     queue: { type: "string", arg: "N", help: "most drafts in flight before 503 (default 10000)" },
     "max-body": { type: "string", arg: "BYTES", help: "largest request body (default 16777216)" },
+    ...PASSPHRASE_FLAG,
   },
   async run(values, _args, ctx) {
     const server = await startServer({
@@ -32,6 +34,7 @@ export const serve: Command = {
       authReads: values["auth-reads"] === true,
       queueCapacity: parseOptionalCount(stringFlag(values, "queue"), "--queue"),
       maxBodyBytes: parseOptionalCount(stringFlag(values, "max-body"), "--max-body"),
+      passphrase: signerPassphrase(values, ctx),
     });
     const stopped = Promise.withResolvers<string>();
     for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -16,6 +16,7 @@ export const status: Command = {
       size: status.size,
       checkpoint: { size: status.checkpoint.size, root: status.checkpoint.root.toBase64() },
       verifier_key: status.verifierKey ?? null,
+      key_encrypted: status.keyEncrypted,
     };
     ctx.result(
       result,
@@ -23,7 +24,9 @@ export const status: Command = {
         `ledger    ${result.origin} (${result.alg})`,
         `records   ${result.size}`,
         `checkpoint size ${result.checkpoint.size}, root ${result.checkpoint.root}`,
-        `key       ${result.verifier_key ?? "(signer key file missing: read-only)"}`,
+        `key       ${result.verifier_key ?? "(signer key file missing: read-only)"}${
+          status.keyEncrypted ? " (signer key encrypted with a passphrase)" : ""
+        }`,
       ].join("\n"),
     );
   },

@@ -7,6 +7,7 @@ import { ProofError } from "../../core/errors.ts";
 import { type HashAlg, isHashAlg } from "../../core/hash.ts";
 import { MerkleHasher } from "../../core/merkle_hasher.ts";
 import type { KeyChain } from "../../core/rotation.ts";
+import { replaceFile } from "../../ledger/files.ts";
 import { loadHasher } from "../../wasm/hasher.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
@@ -53,7 +54,7 @@ export const verifyCheckpointCommand: Command = {
     const { previous, current } = verified;
     const grew = current.checkpoint.size !== previous.checkpoint.size;
     const advanced = values.advance === true && grew;
-    if (advanced) await replaceFile(previousFile, extension.checkpoint);
+    if (advanced) replaceFile(previousFile, extension.checkpoint);
     const signedBy = current.note.verified.map((s) => s.name);
     // Equal sizes compare roots and hash nothing, so they do not tell the algorithm.
     const shownAlg = grew ? usedAlg : alg ?? null;
@@ -104,18 +105,4 @@ async function verifyUnderAlg(
     }
   }
   throw firstError;
-}
-
-/** Writes `text` to `path` whole or not at all (a sibling file renamed over it). */
-async function replaceFile(path: string, text: string): Promise<void> {
-  const partial = `${path}.partial`;
-  const file = await Deno.open(partial, { write: true, create: true, truncate: true });
-  try {
-    const bytes = new TextEncoder().encode(text);
-    for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-  await Deno.rename(partial, path);
 }

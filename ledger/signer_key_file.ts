@@ -1,0 +1,80 @@
+/**
+ * The signer key file (`signer.key`, 0600): the signer key text, plain or encrypted with a
+ * passphrase as an age file (core/encrypted_key.ts). An encrypted key is opened only when a
+ * passphrase is given; without one the ledger still reads, proves and verifies, and only signing
+ * is refused (`KEY_LOCKED`).
+ * @module
+ */
+import {
+  decryptSignerKey,
+  DEFAULT_KEY_WORK_FACTOR,
+  encryptedKeyWorkFactor,
+  encryptSignerKey,
+  isEncryptedKey,
+} from "../core/encrypted_key.ts";
+import { KeyError } from "../core/errors.ts";
+import { type ParsedSignerKey, parseSignerKey } from "../core/keys.ts";
+import { readSecretBytes } from "./files.ts";
+
+/** A passphrase, or a function asked for it only when an encrypted key file must be opened. */
+export type Passphrase = string | (() => string | Promise<string>);
+
+/** How a signer key file is encrypted. */
+export interface KeyEncryption {
+  readonly passphrase: string;
+  /** scrypt work factor (log2 N). @default DEFAULT_KEY_WORK_FACTOR */
+  readonly workFactor?: number;
+}
+
+/** What a signer key file held when it was read. */
+export type SignerKeyState =
+  | { readonly kind: "missing" }
+  | { readonly kind: "locked" }
+  | {
+    readonly kind: "open";
+    readonly key: ParsedSignerKey;
+    /** The signer key text (`PRIVATE+KEY+…`). */
+    readonly text: string;
+    readonly encryption?: KeyEncryption;
+  };
+
+/** Reads the signer key file at `path`, decrypting it with `passphrase` when it is encrypted and one is given. */
+export async function readSignerKeyFile(path: string, passphrase?: Passphrase): Promise<SignerKeyState> {
+  const file = readSecretBytes(path);
+  if (file === undefined) return { kind: "missing" };
+  if (!isEncryptedKey(file)) {
+    const text = new TextDecoder().decode(file).trim();
+    return { kind: "open", key: await parseSignerKey(text), text };
+  }
+  if (passphrase === undefined) return { kind: "locked" };
+  const given = typeof passphrase === "string" ? passphrase : await passphrase();
+  const text = await decryptSignerKey(file, given).catch((error) => {
+    throw error instanceof KeyError ? new KeyError(error.code, `${path}: ${error.detail}`) : error;
+  });
+  const workFactor = await encryptedKeyWorkFactor(file) ?? DEFAULT_KEY_WORK_FACTOR;
+  return {
+    kind: "open",
+    key: await parseSignerKey(text),
+    text,
+    encryption: { passphrase: given, workFactor },
+  };
+}
+
+/** A passphrase whose function, if it is one, is asked at most once however often the result is needed. */
+export function askOnce(passphrase: Passphrase | undefined): Passphrase | undefined {
+  if (typeof passphrase !== "function") return passphrase;
+  let answer: Promise<string> | undefined;
+  return () => answer ??= Promise.resolve(passphrase());
+}
+
+/** True when the file at `path` exists and is an encrypted key. */
+export function isEncryptedKeyFile(path: string): boolean {
+  const file = readSecretBytes(path);
+  return file !== undefined && isEncryptedKey(file);
+}
+
+/** The text a signer key file holds, without its final newline: the key text itself, or it encrypted. */
+export async function signerKeyFileText(keyText: string, encryption?: KeyEncryption): Promise<string> {
+  if (encryption === undefined) return keyText;
+  return (await encryptSignerKey(keyText, encryption.passphrase, encryption.workFactor)).trimEnd();
+}

@@ -1,0 +1,60 @@
+/**
+ * `smem` as users run it in tests: a subprocess of cli/main.ts with exactly the flags the
+ * compiled binary carries (`deno task compile`), plus the read/write grants a test gives it.
+ */
+import assert from "node:assert/strict";
+
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+
+/** The permission flags of `deno task smem` and `deno task compile`, before the directory grants. */
+export const BINARY_FLAGS = [
+  "--no-prompt",
+  "--deny-net",
+  "--deny-run",
+  "--deny-ffi",
+  "--deny-sys",
+  "--allow-env=SMEM_PASSPHRASE",
+];
+
+/** What a run printed and how it ended. */
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** How to run it: standard input, the read/write grants, extra environment variables. */
+export interface RunOptions {
+  readonly stdin?: string;
+  readonly allow: readonly string[];
+  readonly env?: Record<string, string>;
+}
+
+/** Runs `smem ARGS` to its end. */
+export async function runSmem(args: readonly string[], options: RunOptions): Promise<Run> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...BINARY_FLAGS, ...options.allow, MAIN, ...args],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** The command line of `smem ARGS` (for running it under another program, e.g. on a terminal). */
+export function smemCommandLine(args: readonly string[], allow: readonly string[]): string[] {
+  return [Deno.execPath(), "run", "--quiet", ...BINARY_FLAGS, ...allow, MAIN, ...args];
+}
+
+/** Asserts the exit code, showing both outputs when it differs. */
+export function expectExit(run: Run, code: number, what: string): void {
+  assert.equal(run.code, code, `${what}: exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+}
