@@ -67,12 +67,6 @@ export function askOnce(passphrase: Passphrase | undefined): Passphrase | undefi
   return () => answer ??= Promise.resolve(passphrase());
 }
 
-/** True when the file at `path` exists and is an encrypted key. */
-export function isEncryptedKeyFile(path: string): boolean {
-  const file = readSecretBytes(path);
-  return file !== undefined && isEncryptedKey(file);
-}
-
 /** The text a signer key file holds, without its final newline: the key text itself, or it encrypted. */
 export async function signerKeyFileText(keyText: string, encryption?: KeyEncryption): Promise<string> {
   if (encryption === undefined) return keyText;
