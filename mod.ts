@@ -95,6 +95,13 @@ export {
   parseVerifierKey,
 } from "./core/keys.ts";
 export {
+  cosignatureTime,
+  generateCosignerKey,
+  parseCosignerKey,
+  parseCosignerVerifierKey,
+  requireCosignatures,
+} from "./core/cosignature.ts";
+export {
   AGE_ARMOR_HEADER,
   decryptSignerKey,
   DEFAULT_KEY_WORK_FACTOR,

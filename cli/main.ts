@@ -39,6 +39,7 @@ export const COMMANDS: readonly { readonly name: string; readonly load: () => Pr
   { name: "erase", load: async () => (await import("./commands/erase.ts")).erase },
   { name: "prove-offline", load: async () => (await import("./commands/prove_offline.ts")).proveOffline },
   { name: "serve", load: async () => (await import("./commands/serve.ts")).serve },
+  { name: "witness", load: async () => (await import("./commands/witness.ts")).witness },
 ];
 
 const ALIASES: Record<string, string> = { query: "log" };

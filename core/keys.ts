@@ -14,6 +14,8 @@ import { concatBytes, fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
 
 /** Algorithm byte of Ed25519 keys in note key texts. */
 export const ALG_ED25519 = 0x01;
+/** Algorithm byte of Ed25519 cosigner keys (C2SP tlog-cosignature, `cosignature/v1`). */
+export const ALG_COSIGNATURE_V1 = 0x04;
 
 /** Something that signs notes under a name and key ID. */
 export interface NoteSigner {
@@ -88,12 +90,16 @@ export async function generateKeyPair(name: string): Promise<KeyPairText> {
  * pair.verifierKey; // "log.example.org/ledger-1+e90521f2+AepKbGPi…"
  * ```
  */
-export async function keyPairFromSeed(name: string, seed: Uint8Array): Promise<KeyPairText> {
+export async function keyPairFromSeed(
+  name: string,
+  seed: Uint8Array,
+  alg = ALG_ED25519,
+): Promise<KeyPairText> {
   checkName(name);
   const publicKey = await publicKeyFromSeed(seed);
-  const algPublic = concatBytes(new Uint8Array([ALG_ED25519]), publicKey);
+  const algPublic = concatBytes(new Uint8Array([alg]), publicKey);
   const id = keyIdHex(await computeKeyId(name, algPublic));
-  const algSeed = concatBytes(new Uint8Array([ALG_ED25519]), seed);
+  const algSeed = concatBytes(new Uint8Array([alg]), seed);
   return {
     signerKey: `PRIVATE+KEY+${name}+${id}+${toBase64(algSeed)}`,
     verifierKey: `${name}+${id}+${toBase64(algPublic)}`,
@@ -127,11 +133,20 @@ export async function formatVerifierKey(name: string, publicKey: Uint8Array): Pr
  * ```
  */
 export async function parseVerifierKey(text: string, engine?: Ed25519Engine): Promise<NoteVerifier> {
-  const [name, idHex, keyB64] = splitKeyText(text, 3, "verifier key");
-  const algKey = decodeKeyBytes(keyB64, "verifier key");
-  const keyId = await checkKeyId(name, idHex, algKey, "verifier key");
-  const ed = new Ed25519Verifier(algKey.subarray(1), engine);
+  const { name, keyId, publicKey } = await verifierKeyParts(text, ALG_ED25519);
+  const ed = new Ed25519Verifier(publicKey, engine);
   return { name, keyId, text, verify: (message, signature) => ed.verify(message, signature) };
+}
+
+/** The name, key ID and public key of a verifier key text whose algorithm byte is `alg`. */
+export async function verifierKeyParts(
+  text: string,
+  alg: number,
+): Promise<{ name: string; keyId: number; publicKey: Uint8Array }> {
+  const [name, idHex, keyB64] = splitKeyText(text, 3, "verifier key");
+  const algKey = decodeKeyBytes(keyB64, "verifier key", alg);
+  const keyId = await checkKeyId(name, idHex, algKey, "verifier key");
+  return { name, keyId, publicKey: algKey.subarray(1) };
 }
 
 /** A parsed signer key: the signer and its public half. */
@@ -155,21 +170,24 @@ export interface ParsedSignerKey {
  * ```
  */
 export async function parseSignerKey(text: string, engine?: Ed25519Engine): Promise<ParsedSignerKey> {
+  const { name, keyId, seed, publicKey, verifierKey } = await signerKeyParts(text, ALG_ED25519);
+  const ed = new Ed25519Signer(seed, engine);
+  return { signer: { name, keyId, sign: (message) => ed.sign(message) }, verifierKey, publicKey };
+}
+
+/** The parts of a signer key text whose algorithm byte is `alg`, and its verifier key text. */
+export async function signerKeyParts(text: string, alg: number): Promise<
+  { name: string; keyId: number; seed: Uint8Array; publicKey: Uint8Array; verifierKey: string }
+> {
   const [priv, keyWord, name, idHex, keyB64] = splitKeyText(text, 5, "signer key");
   if (priv !== "PRIVATE" || keyWord !== "KEY") {
     throw new KeyError("BAD_KEY", "signer key must start with PRIVATE+KEY+");
   }
-  const algSeed = decodeKeyBytes(keyB64, "signer key");
-  const seed = algSeed.slice(1);
+  const seed = decodeKeyBytes(keyB64, "signer key", alg).slice(1);
   const publicKey = await publicKeyFromSeed(seed);
-  const algPublic = concatBytes(new Uint8Array([ALG_ED25519]), publicKey);
+  const algPublic = concatBytes(new Uint8Array([alg]), publicKey);
   const keyId = await checkKeyId(name, idHex, algPublic, "signer key");
-  const ed = new Ed25519Signer(seed, engine);
-  return {
-    signer: { name, keyId, sign: (message) => ed.sign(message) },
-    verifierKey: `${name}+${idHex}+${toBase64(algPublic)}`,
-    publicKey,
-  };
+  return { name, keyId, seed, publicKey, verifierKey: `${name}+${idHex}+${toBase64(algPublic)}` };
 }
 
 /**
@@ -206,13 +224,18 @@ function splitKeyText(text: string, fields: number, what: string): string[] {
   return parts;
 }
 
-function decodeKeyBytes(b64: string, what: string): Uint8Array {
+const ALG_NAMES: Record<number, string> = {
+  [ALG_ED25519]: "Ed25519 (1)",
+  [ALG_COSIGNATURE_V1]: "Ed25519 cosignature/v1 (4)",
+};
+
+function decodeKeyBytes(b64: string, what: string, alg: number): Uint8Array {
   const bytes = fromBase64Strict(b64);
   if (bytes === undefined || bytes.length === 0) {
     throw new KeyError("BAD_KEY", `${what} is not canonical base64`);
   }
-  if (bytes[0] !== ALG_ED25519) {
-    throw new KeyError("UNKNOWN_KEY_ALG", `${what} algorithm ${bytes[0]} is not Ed25519 (1)`);
+  if (bytes[0] !== alg) {
+    throw new KeyError("UNKNOWN_KEY_ALG", `${what} algorithm ${bytes[0]} is not ${ALG_NAMES[alg]}`);
   }
   if (bytes.length !== 33) {
     throw new KeyError("BAD_KEY", `${what} must hold 32 key bytes, got ${bytes.length - 1}`);

@@ -38,26 +38,33 @@ export type SignerKeyState =
     readonly encryption?: KeyEncryption;
   };
 
+/** What a key file held when it was read, its key text not yet parsed. */
+export type KeyFileText =
+  | { readonly kind: "missing" }
+  | { readonly kind: "locked" }
+  | { readonly kind: "open"; readonly text: string; readonly encryption?: KeyEncryption };
+
 /** Reads the signer key file at `path`, decrypting it with `passphrase` when it is encrypted and one is given. */
 export async function readSignerKeyFile(path: string, passphrase?: Passphrase): Promise<SignerKeyState> {
+  const file = await readKeyFileText(path, passphrase);
+  return file.kind === "open" ? { ...file, key: await parseSignerKey(file.text) } : file;
+}
+
+/**
+ * Reads a key file (plain key text, or encrypted as an age file) at `path`: its text, decrypted
+ * with `passphrase` when it is encrypted and one is given.
+ */
+export async function readKeyFileText(path: string, passphrase?: Passphrase): Promise<KeyFileText> {
   const file = readSecretBytes(path);
   if (file === undefined) return { kind: "missing" };
-  if (!isEncryptedKey(file)) {
-    const text = new TextDecoder().decode(file).trim();
-    return { kind: "open", key: await parseSignerKey(text), text };
-  }
+  if (!isEncryptedKey(file)) return { kind: "open", text: new TextDecoder().decode(file).trim() };
   if (passphrase === undefined) return { kind: "locked" };
   const given = typeof passphrase === "string" ? passphrase : await passphrase();
   const text = await decryptSignerKey(file, given).catch((error) => {
     throw error instanceof KeyError ? new KeyError(error.code, `${path}: ${error.detail}`) : error;
   });
   const workFactor = await encryptedKeyWorkFactor(file) ?? DEFAULT_KEY_WORK_FACTOR;
-  return {
-    kind: "open",
-    key: await parseSignerKey(text),
-    text,
-    encryption: { passphrase: given, workFactor },
-  };
+  return { kind: "open", text, encryption: { passphrase: given, workFactor } };
 }
 
 /** A passphrase whose function, if it is one, is asked at most once however often the result is needed. */

@@ -1,14 +1,10 @@
-import {
-  type CheckpointExtension,
-  parseCheckpointExtension,
-  verifyCheckpointExtension,
-} from "../../core/checkpoint_extension.ts";
-import { ProofError } from "../../core/errors.ts";
-import { type HashAlg, isHashAlg } from "../../core/hash.ts";
-import { MerkleHasher } from "../../core/merkle_hasher.ts";
-import type { KeyChain } from "../../core/rotation.ts";
+import { parseCheckpointExtension } from "../../core/checkpoint_extension.ts";
+import { parseCosignerVerifierKey, requireCosignatures } from "../../core/cosignature.ts";
+import type { NoteVerifier } from "../../core/keys.ts";
+import { openNote } from "../../core/note.ts";
+import { isHashAlg } from "../../core/hash.ts";
+import { verifyExtensionUnderAlg } from "../../ledger/extension_alg.ts";
 import { replaceFile } from "../../ledger/files.ts";
-import { loadHasher } from "../../wasm/hasher.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
 import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
@@ -17,7 +13,8 @@ import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
 export const verifyCheckpointCommand: Command = {
   name: "verify-checkpoint",
   summary: "verify offline that a newer checkpoint extends one you kept (signatures, consistency proof)",
-  usage: "smem verify-checkpoint FILE|- --previous NOTE_FILE --key VKEY_FILE [--alg b3|sha256] [--advance]",
+  usage: "smem verify-checkpoint FILE|- --previous NOTE_FILE --key VKEY_FILE [--witness WKEY_FILE …] " +
+    "[--alg b3|sha256] [--advance]",
   verifying: true,
   flags: {
     previous: {
@@ -26,6 +23,13 @@ export const verifyCheckpointCommand: Command = {
       help: "the signed checkpoint you kept (what smem checkpoint printed then)",
     },
     key: TRUSTED_KEY_FLAG,
+    witness: {
+      type: "string",
+      arg: "FILE",
+      multiple: true,
+      help:
+        "a witness verifier key (smem witness key); the new checkpoint must carry its cosignature (repeatable)",
+    },
     alg: {
       type: "string",
       arg: "ALG",
@@ -50,7 +54,10 @@ export const verifyCheckpointCommand: Command = {
       : await Deno.readTextFile(args[0]);
     const previousNote = await Deno.readTextFile(previousFile);
     const extension = parseCheckpointExtension(text);
-    const { verified, usedAlg } = await verifyUnderAlg(previousNote, extension, chain, alg);
+    const witnesses = await witnessKeys(values.witness);
+    const { verified, usedAlg } = await verifyExtensionUnderAlg(previousNote, extension, chain, alg);
+    const logKeys = chain.verifiersFor(verified.current.checkpoint.size);
+    requireCosignatures(await openNote(extension.checkpoint, [...logKeys, ...witnesses]), witnesses);
     const { previous, current } = verified;
     const grew = current.checkpoint.size !== previous.checkpoint.size;
     const advanced = values.advance === true && grew;
@@ -67,6 +74,7 @@ export const verifyCheckpointCommand: Command = {
         alg: shownAlg,
         proof: extension.proof.length,
         signed_by: signedBy,
+        cosigned_by: witnesses.map((w) => w.name),
         advanced,
       },
       (grew
@@ -74,35 +82,16 @@ export const verifyCheckpointCommand: Command = {
           `leaves without rewriting them (${shownAlg}, ${extension.proof.length} proof hashes)`
         : `ok: ${current.checkpoint.origin} is unchanged at ${current.checkpoint.size} leaves, same root`) +
         `, signed by ${signedBy.join(", ")}${
-          advanced ? `; ${previousFile} now holds the new checkpoint` : ""
-        }`,
+          witnesses.length > 0 ? `, cosigned by ${witnesses.map((w) => w.name).join(", ")}` : ""
+        }${advanced ? `; ${previousFile} now holds the new checkpoint` : ""}`,
     );
   },
 };
 
-/**
- * Verifies under `alg`, or when none is given under `b3` and then `sha256`: a proof that holds
- * under one hash cannot hold under the other, so the first that holds is the log's.
- */
-async function verifyUnderAlg(
-  previousNote: string,
-  extension: CheckpointExtension,
-  chain: KeyChain,
-  alg: HashAlg | undefined,
-) {
-  const candidates: HashAlg[] = alg === undefined ? ["b3", "sha256"] : [alg];
-  let firstError: unknown;
-  for (const candidate of candidates) {
-    try {
-      const mh = new MerkleHasher(await loadHasher(candidate));
-      return {
-        verified: await verifyCheckpointExtension(previousNote, extension, chain, mh),
-        usedAlg: candidate,
-      };
-    } catch (error) {
-      if (!(error instanceof ProofError && error.code === "ROOT_MISMATCH")) throw error;
-      firstError ??= error;
-    }
-  }
-  throw firstError;
+/** The witness keys of repeated --witness flags. */
+async function witnessKeys(flag: unknown): Promise<NoteVerifier[]> {
+  const files = Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
+  return await Promise.all(
+    files.map(async (file: string) => await parseCosignerVerifierKey((await Deno.readTextFile(file)).trim())),
+  );
 }

@@ -66,7 +66,7 @@ func main() {
 	var err error
 	twoFiles := map[string]func(string, string) error{
 		"open": openCommand, "receipt": receiptCommand, "tlogproof": tlogProofCommand,
-		"bundle": bundleCommand, "sign": signCommand,
+		"bundle": bundleCommand, "sign": signCommand, "cosigned": cosignedCommand,
 	}
 	args := os.Args[2:]
 	if command, ok := twoFiles[os.Args[1]]; ok {
@@ -108,7 +108,7 @@ func otherCommand(name string, args []string) error {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|bundle|canonical|consistency|witness|genkey|sign ARGS (see the source)")
+	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|bundle|canonical|consistency|witness|genkey|sign|cosigned ARGS (see the source)")
 	os.Exit(2)
 }
 
