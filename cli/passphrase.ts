@@ -21,7 +21,7 @@ export const PASSPHRASE_FLAG: Readonly<Record<string, Flag>> = {
     type: "string",
     arg: "FILE",
     help:
-      `passphrase of an encrypted signer key, first line of FILE (else $${PASSPHRASE_ENV}, else asked on a terminal)`,
+      `passphrase of an encrypted signer or witness key, first line of FILE (else $${PASSPHRASE_ENV}, else asked on a terminal)`,
   },
 };
 

@@ -13,7 +13,7 @@ export const WORK_FACTOR_FLAG: Readonly<Record<string, Flag>> = {
     arg: "N",
     help:
       `scrypt work factor of the key's encryption, log2 N, ${MIN_KEY_WORK_FACTOR}–${MAX_KEY_WORK_FACTOR} ` +
-      `(default ${DEFAULT_KEY_WORK_FACTOR}, age's own: ~1 s and 256 MiB to open here; each step doubles both)`,
+      `(default ${DEFAULT_KEY_WORK_FACTOR}, age's own: ~1.2 s and 256 MiB to open here; each step doubles both)`,
   },
 };
 

@@ -22,7 +22,7 @@ export const AGE_ARMOR_HEADER = "-----BEGIN AGE ENCRYPTED FILE-----";
 const AGE_BINARY_HEADER = "age-encryption.org/v1\n";
 
 /**
- * The scrypt work factor (log2 N) used when none is given: age's own default (~1 s and 256 MiB
+ * The scrypt work factor (log2 N) used when none is given: age's own default (~1.2 s and 256 MiB
  * to open a key on this project's machines).
  *
  * @example
