@@ -39,8 +39,8 @@ import {
   signerKeyFileText,
 } from "./signer_key_file.ts";
 
-/** File names in a witness directory. */
-const KEY_FILE = "witness.key";
+/** The cosigner key file of a witness directory. */
+export const WITNESS_KEY_FILE = "witness.key";
 const PUBLIC_FILE = "witness.pub";
 const STATE_DIR = "witness";
 
@@ -74,14 +74,14 @@ export class Witness {
   /** Makes a witness directory with a new cosigner key named `name`; refuses an existing one. */
   static async create(dir: string, name: string, encryption?: KeyEncryption): Promise<Witness> {
     ensureDir(dir);
-    if (exists(`${dir}/${KEY_FILE}`)) {
+    if (exists(`${dir}/${WITNESS_KEY_FILE}`)) {
       throw new LedgerError(
         "LEDGER_EXISTS",
-        `${dir}/${KEY_FILE} already exists; refusing to overwrite a key`,
+        `${dir}/${WITNESS_KEY_FILE} already exists; refusing to overwrite a key`,
       );
     }
     const keys = await generateCosignerKey(name);
-    writeSecretFile(`${dir}/${KEY_FILE}`, await signerKeyFileText(keys.signerKey, encryption));
+    writeSecretFile(`${dir}/${WITNESS_KEY_FILE}`, await signerKeyFileText(keys.signerKey, encryption));
     writeSecretFile(`${dir}/${PUBLIC_FILE}`, keys.verifierKey);
     ensureDir(`${dir}/${STATE_DIR}`);
     return await Witness.open(dir, encryption?.passphrase);
@@ -89,12 +89,15 @@ export class Witness {
 
   /** Opens a witness directory (its key decrypted with `passphrase` when encrypted). */
   static async open(dir: string, passphrase?: Passphrase, now?: () => number): Promise<Witness> {
-    const file = await readKeyFileText(`${dir}/${KEY_FILE}`, passphrase);
+    const file = await readKeyFileText(`${dir}/${WITNESS_KEY_FILE}`, passphrase);
     if (file.kind === "missing") {
       throw new LedgerError("NOT_A_LEDGER", `no witness in ${dir} (run witness init)`);
     }
     if (file.kind === "locked") {
-      throw new LedgerError("KEY_LOCKED", `${dir}/${KEY_FILE} is encrypted and no passphrase was given`);
+      throw new LedgerError(
+        "KEY_LOCKED",
+        `${dir}/${WITNESS_KEY_FILE} is encrypted and no passphrase was given`,
+      );
     }
     const { cosigner, verifierKey } = await parseCosignerKey(file.text, now);
     return new Witness(dir, cosigner, verifierKey);

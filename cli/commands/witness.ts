@@ -1,6 +1,6 @@
 import { isHashAlg } from "../../core/hash.ts";
 import { DEFAULT_KEY_WORK_FACTOR } from "../../core/encrypted_key.ts";
-import { Witness } from "../../ledger/witness.ts";
+import { Witness, WITNESS_KEY_FILE } from "../../ledger/witness.ts";
 import { type Command, stringFlag, type Values } from "../command.ts";
 import { type Context, UsageError } from "../context.ts";
 import { newPassphraseOf, PASSPHRASE_FLAG, passphraseOf } from "../passphrase.ts";
@@ -79,7 +79,7 @@ async function addCheckpoint(values: Values, args: string[], ctx: Context): Prom
   const request = args[0] === "-"
     ? await new Response(Deno.stdin.readable).text()
     : await Deno.readTextFile(args[0]);
-  const opened = await Witness.open(ctx.dir, passphraseOf(values, `${ctx.dir}/witness.key`));
+  const opened = await Witness.open(ctx.dir, passphraseOf(values, `${ctx.dir}/${WITNESS_KEY_FILE}`));
   const result = await opened.addCheckpoint(request, chain, alg);
   const out = stringFlag(values, "out");
   if (out !== undefined) await Deno.writeTextFile(out, result.extension);
