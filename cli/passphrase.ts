@@ -7,10 +7,12 @@
  */
 import { KeyError } from "../core/errors.ts";
 import { ledgerPaths } from "../ledger/files.ts";
-import type { Passphrase } from "../ledger/signer_key_file.ts";
+import type { KeyEncryption, Passphrase } from "../ledger/signer_key_file.ts";
+import { DEFAULT_KEY_WORK_FACTOR } from "../core/encrypted_key.ts";
 import { type Flag, stringFlag, type Values } from "./command.ts";
 import type { Context } from "./context.ts";
 import { HiddenLine } from "./hidden_line.ts";
+import { parseWorkFactor } from "./work_factor.ts";
 
 /** The environment variable a passphrase may come from. */
 export const PASSPHRASE_ENV = "SMEM_PASSPHRASE";
@@ -36,7 +38,7 @@ export const NEW_PASSPHRASE_FLAG: Readonly<Record<string, Flag>> = {
 
 /** The passphrase of the key file `keyFile`, asked for only if it is found encrypted. */
 export function passphraseOf(values: Values, keyFile: string): Passphrase {
-  return () => givenPassphrase(stringFlag(values, "passphrase-file")) ?? askOnTerminal(keyFile);
+  return () => givenPassphrase(values) ?? askOnTerminal(keyFile);
 }
 
 /** The passphrase of the ledger's `signer.key`, asked for only if it is found encrypted. */
@@ -44,26 +46,41 @@ export function signerPassphrase(values: Values, ctx: Context): Passphrase {
   return passphraseOf(values, ledgerPaths(ctx.dir).signerKey);
 }
 
-/**
- * A passphrase to encrypt a key with: from `flag`'s file or `SMEM_PASSPHRASE`, else asked twice
- * on the terminal (`PASSPHRASE_MISMATCH` when the two differ).
- */
-export async function newPassphraseOf(
-  values: Values,
-  flag = "passphrase-file",
-  useEnv = true,
-): Promise<string> {
-  const file = stringFlag(values, flag);
-  const given = file !== undefined ? readPassphraseFile(file) : useEnv ? environmentPassphrase() : undefined;
-  if (given !== undefined) return given;
-  const first = await askOnTerminal("signer.key", "new passphrase for signer.key: ");
-  const second = await askOnTerminal("signer.key", "the same passphrase again: ");
-  if (first !== second) throw new KeyError("PASSPHRASE_MISMATCH", "the two passphrases differ");
-  return first;
+/** Where a new passphrase comes from before the terminal: a flag's file, and whether `SMEM_PASSPHRASE` too. */
+export interface NewPassphraseSource {
+  readonly flag: string;
+  readonly useEnv: boolean;
 }
 
-function givenPassphrase(file: string | undefined): string | undefined {
-  return file !== undefined ? readPassphraseFile(file) : environmentPassphrase();
+/** A new passphrase for an encrypted key being changed: --new-passphrase-file, else the terminal. */
+export const CHANGED_PASSPHRASE: NewPassphraseSource = { flag: "new-passphrase-file", useEnv: false };
+
+/**
+ * How to encrypt `keyFile`: a passphrase from `--passphrase-file` or `SMEM_PASSPHRASE` (or the
+ * `source` given), else asked twice on the terminal (`PASSPHRASE_MISMATCH` when the two differ),
+ * and `--work-factor` or the default.
+ */
+export async function newKeyEncryption(
+  values: Values,
+  keyFile: string,
+  source: NewPassphraseSource = { flag: "passphrase-file", useEnv: true },
+): Promise<Required<KeyEncryption>> {
+  const workFactor = parseWorkFactor(values) ?? DEFAULT_KEY_WORK_FACTOR;
+  const given = givenPassphrase(values, source);
+  if (given !== undefined) return { passphrase: given, workFactor };
+  const first = await askOnTerminal(keyFile, `new passphrase for ${keyFile}: `);
+  const second = await askOnTerminal(keyFile, "the same passphrase again: ");
+  if (first !== second) throw new KeyError("PASSPHRASE_MISMATCH", "the two passphrases differ");
+  return { passphrase: first, workFactor };
+}
+
+function givenPassphrase(
+  values: Values,
+  { flag, useEnv }: NewPassphraseSource = { flag: "passphrase-file", useEnv: true },
+): string | undefined {
+  const file = stringFlag(values, flag);
+  if (file !== undefined) return readPassphraseFile(file);
+  return useEnv ? environmentPassphrase() : undefined;
 }
 
 function readPassphraseFile(file: string): string {

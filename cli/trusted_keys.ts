@@ -2,6 +2,7 @@
  * The verifier keys a user trusts, from `--key FILE` flags: what the offline verifiers start from.
  * @module
  */
+import { parseCosignerVerifierKey } from "../core/cosignature.ts";
 import { type NoteVerifier, parseVerifierKey } from "../core/keys.ts";
 import { KeyChain } from "../core/rotation.ts";
 import type { Flag } from "./command.ts";
@@ -21,7 +22,7 @@ export const TRUSTED_KEY_FLAG: Flag = {
  * are checked from that key on.
  */
 export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[]; chain: KeyChain }> {
-  const files = Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
+  const files = flagFiles(flag);
   if (files.length === 0) throw new UsageError("give the trusted verifier key with --key FILE");
   const first: NoteVerifier[] = [];
   const rotations: string[] = [];
@@ -38,4 +39,18 @@ export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[
   const chain = new KeyChain(first);
   for (const statement of rotations) await chain.rotate(statement);
   return { first, chain };
+}
+
+/** The witness keys (signature type 0x04) named by repeated --witness flags; none when there are none. */
+export async function witnessKeys(flag: unknown): Promise<NoteVerifier[]> {
+  return await Promise.all(
+    flagFiles(flag).map(async (file) =>
+      await parseCosignerVerifierKey((await Deno.readTextFile(file)).trim())
+    ),
+  );
+}
+
+/** The files of a repeatable file flag. */
+function flagFiles(flag: unknown): string[] {
+  return Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
 }

@@ -556,6 +556,7 @@ export class Ledger {
     return this.mutex.run(() =>
       this.transaction(async () => {
         this.requireSigner("change the key's encryption");
+        // The file, not this handle's key: another process may have rotated it since this one opened.
         const state = await readSignerKeyFile(this.paths.signerKey, this.keyEncryption?.passphrase);
         if (state.kind !== "open") throw new LedgerError("NO_SIGNER_KEY", `${this.paths.signerKey} changed`);
         const text = await signerKeyFileText(state.text, encryption);

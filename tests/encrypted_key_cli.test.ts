@@ -178,7 +178,7 @@ Deno.test("cli encrypted key: on a terminal smem asks for passphrases (twice for
   assert.match(mismatch.output, /PASSPHRASE_MISMATCH: the two passphrases differ/);
   const init = await onTerminal(initOnTerminal, `${PASSPHRASE}\r${PASSPHRASE}\r`);
   assert.equal(init.code, 0, init.output);
-  assert.match(init.output, /new passphrase for signer\.key: [\s\S]*the same passphrase again: /);
+  assert.match(init.output, /new passphrase for \S*\/tty\/signer\.key: [\s\S]*the same passphrase again: /);
   const append = await onTerminal(
     smemCommandLine(["append", "--kind", "ToolCalled", "--json", "--dir", dir], allow),
     `${PASSPHRASE}\r`,

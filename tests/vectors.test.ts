@@ -55,3 +55,24 @@ Deno.test("vectors: the checkpoint extension vector verifies against the kept ch
   assert.equal(current.checkpoint.size, 5);
   assert.match(vector.extension_2_to_5, /^old 2\n([A-Za-z0-9+/]{43}=\n)+\n/);
 });
+
+Deno.test("vectors: the cosigned checkpoint opens with the log's key and the witness's, at the vector's time", async () => {
+  const { cosignatureTime, parseCosignerVerifierKey, requireCosignatures } = await import(
+    "../core/cosignature.ts"
+  );
+  const { parseVerifierKey } = await import("../core/keys.ts");
+  const { openNote } = await import("../core/note.ts");
+  const vector = loadVector<
+    { verifier_key: string; witness_verifier_key: string; checkpoint_note_cosigned: string }
+  >(
+    "checkpoint.json",
+  );
+  const witness = await parseCosignerVerifierKey(vector.witness_verifier_key);
+  const opened = await openNote(vector.checkpoint_note_cosigned, [
+    await parseVerifierKey(vector.verifier_key),
+    witness,
+  ]);
+  requireCosignatures(opened, [witness]);
+  assert.equal(cosignatureTime(opened.verified[1]), 1_730_246_400);
+  assert.match(vector.witness_verifier_key, /^witness\.example\/w1\+[0-9a-f]{8}\+B/);
+});

@@ -8,7 +8,9 @@ import { signCheckpoint } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { formatHash, type HashAlg, type Hasher } from "../core/hash.ts";
 import { readJsonText } from "../core/json_reader.ts";
-import { keyPairFromSeed, parseSignerKey } from "../core/keys.ts";
+import { ALG_COSIGNATURE_V1, keyPairFromSeed, parseSignerKey } from "../core/keys.ts";
+import { parseCosignerKey } from "../core/cosignature.ts";
+import { cosignNote } from "../core/note.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { decompose, MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
 import { genesisHead, readDraftText, type SealedRecord, sealedText, sealRecord } from "../core/record.ts";
@@ -223,9 +225,16 @@ async function buildCheckpoint(): Promise<unknown> {
     { origin: VECTOR_ORIGIN, size: 2, root: tree.rootAt(2), extensions: [] },
     [signer],
   );
+  const witnessKeys = await keyPairFromSeed(
+    VECTOR_WITNESS,
+    new Uint8Array(32).fill(0x3c),
+    ALG_COSIGNATURE_V1,
+  );
+  const { cosigner } = await parseCosignerKey(witnessKeys.signerKey, () => VECTOR_COSIGNATURE_TIME * 1000);
   return {
     source: "SecuraMem vectors/_build.ts: a checkpoint of the 5-record b3 sample log, a receipt of leaf 2, " +
-      "and the checkpoint of its first 2 records with the extension from it to the checkpoint of 5",
+      "the checkpoint of its first 2 records with the extension from it to the checkpoint of 5, and the " +
+      `checkpoint of 5 cosigned (cosignature/v1) by the witness key of seed 0x3c… at time ${VECTOR_COSIGNATURE_TIME}`,
     signer_key: keys.signerKey,
     verifier_key: keys.verifierKey,
     checkpoint_note: note,
@@ -236,8 +245,15 @@ async function buildCheckpoint(): Promise<unknown> {
       proof: tree.consistencyProof(2, 5),
       checkpoint: note,
     }),
+    witness_signer_key: witnessKeys.signerKey,
+    witness_verifier_key: witnessKeys.verifierKey,
+    checkpoint_note_cosigned: await cosignNote(note, [cosigner]),
   };
 }
+
+/** The witness of the cosignature vector, and the POSIX time it cosigns at. */
+const VECTOR_WITNESS = "witness.example/w1";
+const VECTOR_COSIGNATURE_TIME = 1_730_246_400;
 
 /** Bundles of the 5-record sample log: the whole log, and leaves 2…3 with left and right nodes. */
 async function buildBundle(): Promise<unknown> {

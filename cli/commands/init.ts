@@ -1,10 +1,10 @@
 import { isHashAlg } from "../../core/hash.ts";
-import { DEFAULT_KEY_WORK_FACTOR } from "../../core/encrypted_key.ts";
+import { ledgerPaths } from "../../ledger/files.ts";
 import { Ledger } from "../../ledger/ledger.ts";
 import { type KeyEncryption, readSignerKeyFile } from "../../ledger/signer_key_file.ts";
 import { type Command, stringFlag, type Values } from "../command.ts";
 import { UsageError } from "../context.ts";
-import { newPassphraseOf, PASSPHRASE_FLAG, passphraseOf } from "../passphrase.ts";
+import { newKeyEncryption, PASSPHRASE_FLAG, passphraseOf } from "../passphrase.ts";
 import { parseWorkFactor, WORK_FACTOR_FLAG } from "../work_factor.ts";
 
 /** `smem init`: creates a ledger directory and prints its verifier key. */
@@ -41,7 +41,9 @@ export const init: Command = {
     if (!isHashAlg(alg)) throw new UsageError(`--alg must be b3 or sha256, got ${JSON.stringify(alg)}`);
     const imported = await importedKey(values);
     const encryptKey = imported?.encryption ??
-      (values["encrypt-key"] === true ? await newEncryption(values) : undefined);
+      (values["encrypt-key"] === true
+        ? await newKeyEncryption(values, ledgerPaths(ctx.dir).signerKey)
+        : undefined);
     if (encryptKey === undefined && values["work-factor"] !== undefined) {
       throw new UsageError("--work-factor goes with --encrypt-key");
     }
@@ -82,11 +84,4 @@ async function importedKey(
     ? state.encryption
     : { ...state.encryption, workFactor };
   return { text: state.text, encryption };
-}
-
-async function newEncryption(values: Values): Promise<KeyEncryption> {
-  return {
-    passphrase: await newPassphraseOf(values),
-    workFactor: parseWorkFactor(values) ?? DEFAULT_KEY_WORK_FACTOR,
-  };
 }

@@ -1,10 +1,15 @@
-import { DEFAULT_KEY_WORK_FACTOR } from "../../core/encrypted_key.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag, type Values } from "../command.ts";
 import { type Context, UsageError } from "../context.ts";
-import { NEW_PASSPHRASE_FLAG, newPassphraseOf, PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
+import {
+  CHANGED_PASSPHRASE,
+  NEW_PASSPHRASE_FLAG,
+  newKeyEncryption,
+  PASSPHRASE_FLAG,
+  signerPassphrase,
+} from "../passphrase.ts";
 import { withLedger } from "../with_ledger.ts";
-import { parseWorkFactor, WORK_FACTOR_FLAG } from "../work_factor.ts";
+import { WORK_FACTOR_FLAG } from "../work_factor.ts";
 
 /** `smem keys list | export | rotate`. */
 export const keys: Command = {
@@ -81,11 +86,13 @@ async function changeEncryption(ledger: Ledger, action: string, values: Values, 
     return;
   }
   const changing = ledger.keyEncrypted;
-  const passphrase = changing
-    ? await newPassphraseOf(values, "new-passphrase-file", false)
-    : await newPassphraseOf(values);
-  const workFactor = parseWorkFactor(values) ?? DEFAULT_KEY_WORK_FACTOR;
-  await ledger.encryptKey({ passphrase, workFactor });
+  const encryption = await newKeyEncryption(
+    values,
+    ledger.paths.signerKey,
+    changing ? CHANGED_PASSPHRASE : undefined,
+  );
+  const workFactor = encryption.workFactor;
+  await ledger.encryptKey(encryption);
   ctx.result(
     { key_encrypted: true, work_factor: workFactor, passphrase_changed: changing },
     `${ledger.paths.signerKey} is now encrypted with ${

@@ -1,13 +1,12 @@
 import { parseCheckpointExtension } from "../../core/checkpoint_extension.ts";
-import { parseCosignerVerifierKey, requireCosignatures } from "../../core/cosignature.ts";
-import type { NoteVerifier } from "../../core/keys.ts";
+import { requireCosignatures } from "../../core/cosignature.ts";
 import { openNote } from "../../core/note.ts";
 import { isHashAlg } from "../../core/hash.ts";
 import { verifyExtensionUnderAlg } from "../../ledger/extension_alg.ts";
 import { replaceFile } from "../../ledger/files.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
-import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
+import { TRUSTED_KEY_FLAG, trustedKeys, witnessKeys } from "../trusted_keys.ts";
 
 /** `smem verify-checkpoint FILE --previous NOTE --key VKEY`: offline, no ledger. */
 export const verifyCheckpointCommand: Command = {
@@ -56,8 +55,10 @@ export const verifyCheckpointCommand: Command = {
     const extension = parseCheckpointExtension(text);
     const witnesses = await witnessKeys(values.witness);
     const { verified, usedAlg } = await verifyExtensionUnderAlg(previousNote, extension, chain, alg);
-    const logKeys = chain.verifiersFor(verified.current.checkpoint.size);
-    requireCosignatures(await openNote(extension.checkpoint, [...logKeys, ...witnesses]), witnesses);
+    if (witnesses.length > 0) {
+      const logKeys = chain.verifiersFor(verified.current.checkpoint.size);
+      requireCosignatures(await openNote(extension.checkpoint, [...logKeys, ...witnesses]), witnesses);
+    }
     const { previous, current } = verified;
     const grew = current.checkpoint.size !== previous.checkpoint.size;
     const advanced = values.advance === true && grew;
@@ -87,11 +88,3 @@ export const verifyCheckpointCommand: Command = {
     );
   },
 };
-
-/** The witness keys of repeated --witness flags. */
-async function witnessKeys(flag: unknown): Promise<NoteVerifier[]> {
-  const files = Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];
-  return await Promise.all(
-    files.map(async (file: string) => await parseCosignerVerifierKey((await Deno.readTextFile(file)).trim())),
-  );
-}

@@ -1,11 +1,10 @@
 import { isHashAlg } from "../../core/hash.ts";
-import { DEFAULT_KEY_WORK_FACTOR } from "../../core/encrypted_key.ts";
 import { Witness, WITNESS_KEY_FILE } from "../../ledger/witness.ts";
 import { type Command, stringFlag, type Values } from "../command.ts";
 import { type Context, UsageError } from "../context.ts";
-import { newPassphraseOf, PASSPHRASE_FLAG, passphraseOf } from "../passphrase.ts";
+import { newKeyEncryption, PASSPHRASE_FLAG, passphraseOf } from "../passphrase.ts";
 import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
-import { parseWorkFactor, WORK_FACTOR_FLAG } from "../work_factor.ts";
+import { WORK_FACTOR_FLAG } from "../work_factor.ts";
 
 /**
  * `smem witness init | key | add-checkpoint`: cosign other logs' checkpoints, offline, after
@@ -55,10 +54,7 @@ async function init(values: Values, ctx: Context): Promise<void> {
   const name = stringFlag(values, "name");
   if (name === undefined) throw new UsageError("give the witness's key name with --name");
   const encryption = values["encrypt-key"] === true
-    ? {
-      passphrase: await newPassphraseOf(values),
-      workFactor: parseWorkFactor(values) ?? DEFAULT_KEY_WORK_FACTOR,
-    }
+    ? await newKeyEncryption(values, `${ctx.dir}/${WITNESS_KEY_FILE}`)
     : undefined;
   const created = await Witness.create(ctx.dir, name, encryption);
   ctx.result(
