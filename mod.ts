@@ -116,6 +116,10 @@ export {
   type NoteSignature,
   type OpenedNote,
   openNote,
+  type ReadNote,
+  readNote,
+  signatureBytes,
+  signatureLine,
   signNote,
   splitNote,
 } from "./core/note.ts";

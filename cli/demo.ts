@@ -2,8 +2,9 @@
  * The demo (`deno task demo`): creates a ledger, ingests a sample AI-agent trace (prompts and
  * outputs as blobs), checkpoints, verifies, writes a receipt and an evidence bundle, checks both
  * with nothing but the verifier key, then tampers a copy and shows the detection, erases a payload,
- * and proves from a checkpoint kept earlier that the log only grew. Everything
- * happens in ./.securamem-demo/, through the same CLI users run.
+ * proves from a checkpoint kept earlier that the log only grew, and has an independent witness
+ * cosign the log, whose cosignature receipts then carry. Everything happens in ./.securamem-demo/,
+ * through the same CLI users run.
  * @module
  */
 import { main } from "./main.ts";
@@ -12,19 +13,28 @@ const ROOT = ".securamem-demo";
 const DIR = `${ROOT}/ledger`;
 const KEY = `${ROOT}/verifier.key`;
 const KEPT = `${ROOT}/auditor-kept.checkpoint`;
+const WITNESS = `${ROOT}/witness`;
 const encoder = new TextEncoder();
 
 function say(text: string): void {
   console.log(`\n\x1b[1m▶ ${text}\x1b[0m`);
 }
 
-async function smem(...args: string[]): Promise<number> {
-  console.log(`  $ smem ${args.join(" ")}`);
-  return await main([...args, "--dir", DIR]);
+function smem(...args: string[]): Promise<number> {
+  return smemIn(DIR, ...args);
 }
 
-async function expectOk(...args: string[]): Promise<void> {
-  const code = await smem(...args);
+async function smemIn(dir: string, ...args: string[]): Promise<number> {
+  console.log(`  $ smem ${args.join(" ")}${dir === DIR ? "" : ` --dir ${dir}`}`);
+  return await main([...args, "--dir", dir]);
+}
+
+function expectOk(...args: string[]): Promise<void> {
+  return expectOkIn(DIR, ...args);
+}
+
+async function expectOkIn(dir: string, ...args: string[]): Promise<void> {
+  const code = await smemIn(dir, ...args);
   if (code !== 0) throw new Error(`demo step failed with exit ${code}: smem ${args.join(" ")}`);
 }
 
@@ -71,6 +81,33 @@ const keptSize = (await Deno.readTextFile(KEPT)).split("\n")[1];
 await expectOk("checkpoint", "--since", keptSize, "--out", `${ROOT}/grown.checkpoint`);
 await expectOk("verify-checkpoint", `${ROOT}/grown.checkpoint`, "--previous", KEPT, "--key", KEY);
 
+say(
+  "9. An independent witness cosigns the checkpoint; the ledger keeps the cosignature and receipts carry it",
+);
+await expectOkIn(WITNESS, "witness", "init", "--name", "witness.auditor.example");
+await expectOk("checkpoint", "--since", "0", "--out", `${ROOT}/witness-request`);
+await expectOkIn(
+  WITNESS,
+  "witness",
+  "add-checkpoint",
+  `${ROOT}/witness-request`,
+  "--log",
+  KEY,
+  "--out",
+  `${ROOT}/witness-answer`,
+);
+await expectOk("cosignature", "add", `${ROOT}/witness-answer`, "--witness", `${WITNESS}/witness.pub`);
+await expectOk("receipt", "6", "--out", `${ROOT}/override.cosigned.json`);
+await expectOk(
+  "verify-receipt",
+  `${ROOT}/override.cosigned.json`,
+  "--key",
+  KEY,
+  "--witness",
+  `${WITNESS}/witness.pub`,
+);
+
 console.log(
-  `\n\x1b[1mDone.\x1b[0m Files are in ${ROOT}/ — the ledger, the verifier key, a receipt, two bundles and two checkpoints.`,
+  `\n\x1b[1mDone.\x1b[0m Files are in ${ROOT}/ — the ledger, the verifier key, receipts, two bundles, checkpoints ` +
+    "and the witness.",
 );

@@ -40,6 +40,7 @@ export const COMMANDS: readonly { readonly name: string; readonly load: () => Pr
   { name: "prove-offline", load: async () => (await import("./commands/prove_offline.ts")).proveOffline },
   { name: "serve", load: async () => (await import("./commands/serve.ts")).serve },
   { name: "witness", load: async () => (await import("./commands/witness.ts")).witness },
+  { name: "cosignature", load: async () => (await import("./commands/cosignature.ts")).cosignature },
 ];
 
 const ALIASES: Record<string, string> = { query: "log" };

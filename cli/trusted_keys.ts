@@ -41,6 +41,14 @@ export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[
   return { first, chain };
 }
 
+/** The repeatable `--witness FILE` flag: a witness's verifier key (`smem witness key`). */
+export const WITNESS_KEY_FLAG: Flag = {
+  type: "string",
+  arg: "FILE",
+  help: "a witness verifier key file (smem witness key) whose cosignature is required (repeatable)",
+  multiple: true,
+};
+
 /** The witness keys (signature type 0x04) named by repeated --witness flags; none when there are none. */
 export async function witnessKeys(flag: unknown): Promise<NoteVerifier[]> {
   return await Promise.all(

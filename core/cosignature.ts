@@ -24,7 +24,7 @@ import {
   signerKeyParts,
   verifierKeyParts,
 } from "./keys.ts";
-import type { NoteSignature, OpenedNote } from "./note.ts";
+import { type NoteSignature, type ReadNote, signatureBytes } from "./note.ts";
 
 const HEADER = "cosignature/v1\n";
 const TIME_BYTES = 8;
@@ -124,22 +124,33 @@ export function cosignatureTime(signature: NoteSignature): number {
 }
 
 /**
- * Checks that every witness in `witnesses` cosigned an opened note (opened with the witnesses'
- * verifiers among its keys, so their signatures were checked); `MISSING_COSIGNATURE` names the
- * first that did not.
+ * Checks that every witness in `witnesses` cosigned a note, whether or not the note was opened
+ * with the witnesses' keys: `MISSING_COSIGNATURE` names the first with no signature line,
+ * `BAD_SIGNATURE` the first whose line does not verify. Returns the witnesses' lines, in order.
  *
  * @example
  * ```ts
  * import { requireCosignatures } from "../mod.ts";
- * requireCosignatures({ text: "t\n", verified: [], unverified: [] }, []); // nothing required, nothing missing
+ * await requireCosignatures({ text: "t\n", signatures: [] }, []); // nothing required: []
  * ```
  */
-export function requireCosignatures(opened: OpenedNote, witnesses: readonly NoteVerifier[]): void {
+export async function requireCosignatures(
+  note: ReadNote,
+  witnesses: readonly NoteVerifier[],
+): Promise<NoteSignature[]> {
+  const message = utf8(note.text);
+  const found: NoteSignature[] = [];
   for (const witness of witnesses) {
-    if (!opened.verified.some((s) => s.name === witness.name && s.keyId === witness.keyId)) {
+    const signature = note.signatures.find((s) => s.name === witness.name && s.keyId === witness.keyId);
+    if (signature === undefined) {
       throw new NoteError("MISSING_COSIGNATURE", `no cosignature by witness ${witness.name}`);
     }
+    if (!(await witness.verify(message, signatureBytes(signature)))) {
+      throw new NoteError("BAD_SIGNATURE", `cosignature by witness ${witness.name} does not verify`);
+    }
+    found.push(signature);
   }
+  return found;
 }
 
 function cosignedMessage(noteText: Uint8Array, time: number): Uint8Array {

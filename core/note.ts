@@ -30,9 +30,15 @@ export interface NoteSignature {
   readonly base64: string;
 }
 
-/** A note whose text was verified by at least one known key. */
-export interface OpenedNote {
+/** A note read strictly, its signatures not yet checked. */
+export interface ReadNote {
   readonly text: string;
+  /** Every signature line, in order. */
+  readonly signatures: readonly NoteSignature[];
+}
+
+/** A note whose text was verified by at least one known key. */
+export interface OpenedNote extends ReadNote {
   readonly verified: readonly NoteSignature[];
   readonly unverified: readonly NoteSignature[];
 }
@@ -65,7 +71,7 @@ export async function signNote(text: string, signers: readonly NoteSigner[]): Pr
     const payload = new Uint8Array(4 + signature.length);
     new DataView(payload.buffer).setUint32(0, signer.keyId);
     payload.set(signature, 4);
-    lines += `${SIG_PREFIX}${signer.name} ${toBase64(payload)}\n`;
+    lines += signatureLine({ name: signer.name, keyId: signer.keyId, base64: toBase64(payload) });
   }
   return `${text}\n${lines}`;
 }
@@ -99,25 +105,17 @@ export async function cosignNote(note: string, signers: readonly NoteSigner[]): 
  * ```
  */
 export async function openNote(note: string, verifiers: readonly NoteVerifier[]): Promise<OpenedNote> {
-  const { text, signatureBlock } = splitNote(note);
+  const { text, signatures } = readNote(note);
   const message = utf8(text);
   const verified: NoteSignature[] = [];
   const unverified: NoteSignature[] = [];
-  const seen = new Set<string>();
-  const lines = signatureBlock.slice(0, -1).split("\n");
-  if (lines.length > MAX_SIGNATURES) {
-    throw new NoteError("MALFORMED_NOTE", `more than ${MAX_SIGNATURES} signatures`);
-  }
-  for (const [i, line] of lines.entries()) {
-    const { signature, bytes } = parseSignatureLine(line, i + 1);
-    const id = `${signature.name}+${keyIdHex(signature.keyId)}`;
-    if (seen.has(id)) throw new NoteError("MALFORMED_NOTE", `key ${id} signs twice`, { line: i + 1 });
-    seen.add(id);
+  for (const [i, signature] of signatures.entries()) {
     const known = verifiers.filter((v) => v.name === signature.name && v.keyId === signature.keyId);
+    const id = `${signature.name}+${keyIdHex(signature.keyId)}`;
     if (known.length > 1) throw new NoteError("AMBIGUOUS_KEY", `more than one trusted key is ${id}`);
     if (known.length === 0) {
       unverified.push(signature);
-    } else if (await known[0].verify(message, bytes.subarray(4))) {
+    } else if (await known[0].verify(message, signatureBytes(signature))) {
       verified.push(signature);
     } else {
       throw new NoteError("BAD_SIGNATURE", `signature by ${id} does not verify`, { line: i + 1 });
@@ -127,7 +125,66 @@ export async function openNote(note: string, verifiers: readonly NoteVerifier[])
     const names = unverified.map((s) => `${s.name}+${keyIdHex(s.keyId)}`).join(", ");
     throw new NoteError("UNVERIFIED_NOTE", `no signature by a trusted key (signed by: ${names})`);
   }
-  return { text, verified, unverified };
+  return { text, signatures, verified, unverified };
+}
+
+/**
+ * Reads a note strictly without checking any signature: its text and its signature lines.
+ *
+ * @example
+ * ```ts
+ * import { readNote } from "../mod.ts";
+ * readNote("text\n\n— k AAAAAAA=\n").signatures[0].name; // "k"
+ * ```
+ */
+export function readNote(note: string): ReadNote {
+  const { text, signatureBlock } = splitNote(note);
+  const lines = signatureBlock.slice(0, -1).split("\n");
+  if (lines.length > MAX_SIGNATURES) {
+    throw new NoteError("MALFORMED_NOTE", `more than ${MAX_SIGNATURES} signatures`);
+  }
+  const seen = new Set<string>();
+  const signatures = lines.map((line, i) => {
+    const signature = parseSignatureLine(line, i + 1);
+    const id = `${signature.name}+${keyIdHex(signature.keyId)}`;
+    if (seen.has(id)) throw new NoteError("MALFORMED_NOTE", `key ${id} signs twice`, { line: i + 1 });
+    seen.add(id);
+    return signature;
+  });
+  return { text, signatures };
+}
+
+/**
+ * The text of a signature line, ending in a newline.
+ *
+ * @example
+ * ```ts
+ * import { signatureLine } from "../mod.ts";
+ * signatureLine({ name: "k", keyId: 0, base64: "AAAAAAE=" }); // "— k AAAAAAE=\n"
+ * ```
+ */
+export function signatureLine(signature: NoteSignature): string {
+  return `${SIG_PREFIX}${signature.name} ${signature.base64}\n`;
+}
+
+/**
+ * The signature bytes of a signature line (after its 4-byte key ID).
+ *
+ * @example
+ * ```ts
+ * import { signatureBytes } from "../mod.ts";
+ * signatureBytes({ name: "k", keyId: 0, base64: "AAAAAAE=" }); // Uint8Array [1]
+ * ```
+ */
+export function signatureBytes(signature: NoteSignature): Uint8Array {
+  const bytes = fromBase64Strict(signature.base64);
+  if (bytes === undefined || bytes.length < 5) {
+    throw new NoteError(
+      "MALFORMED_NOTE",
+      `signature by ${signature.name} is not base64 of key ID || signature`,
+    );
+  }
+  return bytes.subarray(4);
 }
 
 /**
@@ -153,7 +210,7 @@ export function splitNote(note: string): { text: string; signatureBlock: string 
   return { text, signatureBlock };
 }
 
-function parseSignatureLine(line: string, lineNo: number): { signature: NoteSignature; bytes: Uint8Array } {
+function parseSignatureLine(line: string, lineNo: number): NoteSignature {
   const where = { line: lineNo };
   if (!line.startsWith(SIG_PREFIX)) {
     throw new NoteError("MALFORMED_NOTE", "signature line must start with '— '", where);
@@ -167,7 +224,7 @@ function parseSignatureLine(line: string, lineNo: number): { signature: NoteSign
     throw new NoteError("MALFORMED_NOTE", "signature line must be '— <name> <base64>'", where);
   }
   const keyId = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0);
-  return { signature: { name, keyId, base64 }, bytes };
+  return { name, keyId, base64 };
 }
 
 function checkText(text: string): void {

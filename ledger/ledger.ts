@@ -15,7 +15,7 @@ import { formatHash, genesisHash, type HashAlg, type Hasher, isHashAlg } from ".
 import type { JsonObject } from "../core/json.ts";
 import { readJsonText } from "../core/json_reader.ts";
 import { signRotation } from "../core/rotation.ts";
-import { generateKeyPair, type NoteSigner, parseSignerKey } from "../core/keys.ts";
+import { generateKeyPair, type NoteSigner, type NoteVerifier, parseSignerKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree } from "../core/merkle_tree.ts";
 import { formatReceipt } from "../core/receipt.ts";
@@ -50,6 +50,13 @@ import {
   signerKeyFileText,
   type SignerKeyState,
 } from "./signer_key_file.ts";
+import {
+  type AddedCosignature,
+  checkCosignedNote,
+  CosignatureStore,
+  cosignedNoteOf,
+  type StoredCosignature,
+} from "./cosignatures.ts";
 import { ForeignCommits } from "./foreign_commits.ts";
 import { GroupCommitQueue } from "./group_commit.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
@@ -179,6 +186,7 @@ export class Ledger {
   private readonly blooms: SubjectBloomStore;
   private readonly recent: RecentRows;
   private readonly foreign: ForeignCommits;
+  private readonly witnessCosignatures: CosignatureStore;
   /**
    * Chain heads as stored (or as the open transaction leaves them), by `chainKey`; dropped with
    * everything else a writer remembers when another connection commits or a write rolls back.
@@ -229,6 +237,7 @@ export class Ledger {
     this.blooms = new SubjectBloomStore(db);
     this.recent = new RecentRows(db);
     this.foreign = new ForeignCommits(db);
+    this.witnessCosignatures = new CosignatureStore(db);
     this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
     this.keyLocked = key.kind === "locked";
     if (key.kind === "open") {
@@ -357,19 +366,52 @@ export class Ledger {
     return this.mutex.run(() => this.transaction(() => this.checkpointInTransaction()));
   }
 
-  /** The newest stored checkpoint. */
+  /** The newest stored checkpoint, with the witnesses' cosignatures stored for it. */
   latestCheckpoint(): StoredCheckpoint {
     const row = this.statements.latestCheckpoint.get() as { note: string } | undefined;
     if (row === undefined) throw new LedgerError("NOT_A_LEDGER", "the ledger has no checkpoint");
-    return storedCheckpoint(row.note);
+    return this.withCosignatures(storedCheckpoint(row.note));
   }
 
-  /** The stored checkpoint of exactly `size` leaves, if any. */
+  /** The stored checkpoint of exactly `size` leaves, if any, with its witnesses' cosignatures. */
   checkpointAt(size: number): StoredCheckpoint | undefined {
-    const kept = this.newest.checkpointOf(size);
-    if (kept !== undefined) return kept;
-    const row = this.statements.checkpointAt.get(size) as { note: string } | undefined;
-    return row === undefined ? undefined : storedCheckpoint(row.note);
+    const own = this.ownCheckpointAt(size);
+    return own === undefined ? undefined : this.withCosignatures(own);
+  }
+
+  /**
+   * Checks a witness's answer — a cosigned note, a checkpoint extension holding one (`smem witness
+   * add-checkpoint --out`), or bare cosignature lines for the checkpoint of `size` (a C2SP
+   * witness's answer) — against the checkpoint this ledger signed, and stores each witness's line.
+   */
+  async addCosignatures(
+    answer: string,
+    witnesses: readonly NoteVerifier[],
+    size?: number,
+  ): Promise<AddedCosignature[]> {
+    const ownNoteAt = (n: number) => this.ownCheckpointAt(n)?.note;
+    const checked = await checkCosignedNote(cosignedNoteOf(answer, ownNoteAt, size), ownNoteAt, witnesses);
+    return await this.mutex.run(() =>
+      this.transaction(() => {
+        const now = this.options.clock();
+        return Promise.resolve(checked.lines.map(({ witness, line, time }) => ({
+          size: checked.size,
+          witness: witness.name,
+          time,
+          stored: this.witnessCosignatures.add(checked.size, witness.text, line, now),
+        })));
+      })
+    );
+  }
+
+  /** The witnesses' cosignatures stored for the checkpoint of `size`. */
+  cosignaturesAt(size: number): StoredCosignature[] {
+    return this.witnessCosignatures.at(size);
+  }
+
+  /** Every stored witness cosignature, by checkpoint size, one at a time. */
+  allCosignatures(): Generator<StoredCosignature> {
+    return this.witnessCosignatures.all();
   }
 
   /** The record at leaf `index`. */
@@ -706,6 +748,19 @@ export class Ledger {
     this.heads.clear();
     this.recent.forget();
     this.blooms.forget();
+  }
+
+  /** The checkpoint of `size` as this ledger signed it, without cosignatures. */
+  private ownCheckpointAt(size: number): StoredCheckpoint | undefined {
+    const kept = this.newest.checkpointOf(size);
+    if (kept !== undefined) return kept;
+    const row = this.statements.checkpointAt.get(size) as { note: string } | undefined;
+    return row === undefined ? undefined : storedCheckpoint(row.note);
+  }
+
+  private withCosignatures(stored: StoredCheckpoint): StoredCheckpoint {
+    const lines = this.witnessCosignatures.linesAt(stored.checkpoint.size);
+    return lines === "" ? stored : { checkpoint: stored.checkpoint, note: `${stored.note}${lines}` };
   }
 
   private storedAt(size: number): StoredCheckpoint {

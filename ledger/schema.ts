@@ -5,6 +5,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { COSIGNATURES_TABLE_SQL } from "./cosignatures.ts";
 import { LedgerError } from "./errors.ts";
 import { LEAF_NODES_FROM } from "./node_store.ts";
 import { PAGE_ROWS, pagedRows } from "./paged.ts";
@@ -12,7 +13,7 @@ import { RECENT_GUARDS_SQL, RECENT_TABLE_SQL } from "./recent.ts";
 import { SubjectBloomStore, subjectTag } from "./subject_bloom.ts";
 
 /** Schema version this code writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Names of the append-only guard triggers. */
 export const GUARD_TRIGGERS = [
@@ -24,13 +25,15 @@ export const GUARD_TRIGGERS = [
   "checkpoints_no_delete",
   "recent_no_update",
   "recent_no_delete",
+  "cosignatures_no_update",
+  "cosignatures_no_delete",
 ] as const;
 
 /** The guards of the tables schema 1 created. */
 const TABLE_GUARDS_SQL = ["records", "nodes", "checkpoints"].map(guardSql).join("\n");
 
 /** SQL that creates the append-only guard triggers. */
-export const GUARDS_SQL = `${TABLE_GUARDS_SQL}\n${RECENT_GUARDS_SQL}`;
+export const GUARDS_SQL = `${TABLE_GUARDS_SQL}\n${RECENT_GUARDS_SQL}\n${guardSql("cosignatures")}`;
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -162,8 +165,23 @@ function toV5(db: DatabaseSync): void {
   db.exec(`${RECENT_TABLE_SQL}\n${RECENT_GUARDS_SQL}`);
 }
 
+/**
+ * Version 6 adds `cosignatures`: witnesses' cosignatures of stored checkpoints (ledger/cosignatures.ts),
+ * append-only like the checkpoints they sign.
+ */
+function toV6(db: DatabaseSync): void {
+  db.exec(`${COSIGNATURES_TABLE_SQL}\n${guardSql("cosignatures")}`);
+}
+
 /** Forward migrations: index i upgrades version i to version i + 1. */
-const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [(db) => db.exec(V1), toV2, toV3, toV4, toV5];
+const MIGRATIONS: readonly ((db: DatabaseSync) => void)[] = [
+  (db) => db.exec(V1),
+  toV2,
+  toV3,
+  toV4,
+  toV5,
+  toV6,
+];
 
 /** Page size of new ledgers: 8 KiB. 4 KiB pages leave ~20% slack around 1 KiB records; 16 KiB pages save ~0.1× of size but double the bytes each single durable commit writes. */
 export const PAGE_SIZE = 8192;

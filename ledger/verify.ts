@@ -6,7 +6,8 @@
  * `self_hash`; every index column equals what the bytes say; the chain link holds; the Merkle
  * nodes it completes equal the stored ones. At every stored checkpoint size the rebuilt root equals
  * the checkpoint's, and the checkpoint's signature verifies with a trusted key. Then: no
- * checkpoint or node beyond the log, chain heads as derived, guard triggers present, blobs intact.
+ * checkpoint or node beyond the log, chain heads as derived, guard triggers present, blobs intact,
+ * and every stored witness cosignature verifies over the checkpoint it cosigns.
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
@@ -15,12 +16,14 @@ import { SecuraMemError } from "../core/errors.ts";
 import { bytesEqual, toHex } from "../core/encoding.ts";
 import { DIGEST_BYTES, formatHash } from "../core/hash.ts";
 import { readJsonBytes } from "../core/json_reader.ts";
-import { parseVerifierKey } from "../core/keys.ts";
+import { parseCosignerVerifierKey } from "../core/cosignature.ts";
+import { type NoteVerifier, parseVerifierKey } from "../core/keys.ts";
 import { KeyChain } from "../core/rotation.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree, type NodeStore } from "../core/merkle_tree.ts";
 import { verifyInclusion } from "../core/merkle_verify.ts";
 import { type ChainLink, ChainTracker } from "../core/record.ts";
+import { checkStoredCosignature, CosignatureStore } from "./cosignatures.ts";
 import { VerificationError } from "./errors.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import type { Ledger } from "./ledger.ts";
@@ -79,6 +82,8 @@ export interface VerifyReport {
   /** Records checked (all of them, or those after `fromCheckpoint`). */
   readonly recordsChecked: number;
   readonly checkpointsChecked: number;
+  /** Witness cosignatures stored for those checkpoints, each re-checked with its stored witness key. */
+  readonly cosignaturesChecked: number;
   readonly chains: number;
   readonly blobs: { readonly present: number; readonly erased: number };
   /** Workers that checked records (0: all in line). */
@@ -121,6 +126,7 @@ class VerifyState {
   private leafNodesFrom = 0;
   private checked = 0;
   private checkpointsChecked = 0;
+  private cosignaturesChecked = 0;
   private chains = 0;
   private blobs = { present: 0, erased: 0 };
   private workers = 0;
@@ -141,6 +147,7 @@ class VerifyState {
       size: this.size,
       recordsChecked: this.checked,
       checkpointsChecked: this.checkpointsChecked,
+      cosignaturesChecked: this.cosignaturesChecked,
       chains: this.chains,
       blobs: this.blobs,
       workers: this.workers,
@@ -180,6 +187,7 @@ class VerifyState {
       this.checkHeads(tracker);
     }
     this.checkBlobs();
+    await this.checkCosignatures();
   }
 
   /**
@@ -499,6 +507,21 @@ class VerifyState {
         "HEAD_MISMATCH",
         `${tracker.chainCount} chains in the records, ${rows.length} heads stored`,
       );
+    }
+  }
+
+  /** Every stored witness cosignature verifies, with its stored key, over its stored checkpoint. */
+  private async checkCosignatures(): Promise<void> {
+    const noteAt = this.db.prepare("SELECT note FROM checkpoints WHERE size = ?");
+    const witnesses = new Map<string, Promise<NoteVerifier>>();
+    const witnessOf = (key: string) => {
+      if (!witnesses.has(key)) witnesses.set(key, parseCosignerVerifierKey(key));
+      return witnesses.get(key)!;
+    };
+    for (const stored of new CosignatureStore(this.db).all()) {
+      const own = noteAt.get(stored.size) as { note: string } | undefined;
+      await checkStoredCosignature(stored, own?.note, witnessOf);
+      this.cosignaturesChecked++;
     }
   }
 

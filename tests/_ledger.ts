@@ -37,8 +37,17 @@ export async function removeLedger(ledger: Ledger): Promise<void> {
   await Deno.remove(ledger.paths.dir.replace(/\/ledger$/, ""), { recursive: true });
 }
 
+/** Turns a current ledger back into schema 5, which had no `cosignatures` table. */
+export function downgradeToSchema5(dir: string): void {
+  const db = new DatabaseSync(`${dir}/ledger.db`);
+  db.exec(`DROP TABLE cosignatures;
+PRAGMA user_version = 5;`);
+  db.close();
+}
+
 /** Turns a current ledger back into schema 4, which had no `recent` table: its rows go to `records`. */
 export function downgradeToSchema4(dir: string): void {
+  downgradeToSchema5(dir);
   const db = new DatabaseSync(`${dir}/ledger.db`);
   db.exec(`INSERT INTO records (${RECORD_COLUMNS}) SELECT ${RECORD_COLUMNS} FROM recent;
 DROP TABLE recent;

@@ -14,7 +14,7 @@ import {
   requireCosignatures,
 } from "../core/cosignature.ts";
 import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
-import { cosignNote, openNote, splitNote } from "../core/note.ts";
+import { cosignNote, openNote, readNote, splitNote } from "../core/note.ts";
 import { codeOf, failureOf } from "./_codes.ts";
 import { sumdbPasses, sumdbRejects } from "./_sumdb_check.ts";
 
@@ -38,15 +38,25 @@ async function cosignedCheckpoint() {
 Deno.test("cosignature: made with the time, checked beside the log's signature, ignored by the log's key alone", async () => {
   const { note, log, witness, witnessKeys } = await cosignedCheckpoint();
   assert.match(witnessKeys.verifierKey, /^witness\.example\/w1\+[0-9a-f]{8}\+/);
-  assert.equal(Uint8Array.fromBase64(witnessKeys.verifierKey.split("+")[2])[0], 0x04, "signature type 0x04");
+  assert.equal(
+    Uint8Array.fromBase64(witnessKeys.verifierKey.split("+").slice(2).join("+"))[0],
+    0x04,
+    "signature type 0x04",
+  );
   const opened = await openNote(note, [log, witness]);
   assert.deepEqual(opened.verified.map((s) => s.name), ["log.example/l-1", "witness.example/w1"]);
   assert.equal(cosignatureTime(opened.verified[1]), Math.floor(TIME_MS / 1000));
-  requireCosignatures(opened, [witness]);
+  assert.deepEqual(await requireCosignatures(opened, [witness]), [opened.verified[1]]);
   assert.equal((await openCheckpoint(note, [log])).checkpoint.size, 7, "unknown to the log's key: ignored");
   const logOnly = await openNote(note, [log]);
+  assert.deepEqual(
+    await requireCosignatures(logOnly, [witness]),
+    [logOnly.unverified[0]],
+    "checked even when the note was opened without the witness's key",
+  );
+  const uncosigned = await openNote(note.slice(0, note.lastIndexOf("— witness")), [log]);
   assert.equal(
-    (await failureOf(() => Promise.resolve(requireCosignatures(logOnly, [witness])))).code,
+    (await failureOf(() => requireCosignatures(uncosigned, [witness]))).code,
     "MISSING_COSIGNATURE",
   );
   assert.equal(
@@ -78,6 +88,16 @@ Deno.test("cosignature: every byte of the cosignature line altered, or the note 
   const shortened = [...lines.slice(0, line), `${prefix} ${name} ${bytes.subarray(0, 70).toBase64()}`, ""]
     .join("\n");
   assert.equal(await codeOf(() => openNote(shortened, [log, witness])), "BAD_SIGNATURE");
+  const flipped = bytes.slice();
+  flipped[20] ^= 0x01;
+  const unchecked = readNote(
+    [...lines.slice(0, line), `${prefix} ${name} ${flipped.toBase64()}`, ""].join("\n"),
+  );
+  assert.equal(
+    await codeOf(() => requireCosignatures(unchecked, [witness])),
+    "BAD_SIGNATURE",
+    "a note read without checking its signatures",
+  );
 });
 
 Deno.test("cosignature: Go's note.Open, with a cosignature/v1 verifier of its own, opens ours and refuses a flipped byte", async () => {

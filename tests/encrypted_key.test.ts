@@ -26,7 +26,11 @@ Deno.test("encrypted key: round trip, detection, work factor read back", async (
     encrypted,
     /^-----BEGIN AGE ENCRYPTED FILE-----\n[\s\S]+\n-----END AGE ENCRYPTED FILE-----\n$/,
   );
-  assert.equal(encrypted.includes(signerKey.split("+").at(-1)!), false, "the seed is not in the file");
+  assert.equal(
+    encrypted.includes(signerKey.split("+").slice(4).join("+")),
+    false,
+    "the seed is not in the file",
+  );
   assert.equal(isEncryptedKey(utf8(encrypted)), true);
   assert.equal(isEncryptedKey(utf8(signerKey)), false);
   assert.equal(await decryptSignerKey(utf8(encrypted), "correct horse battery staple"), signerKey);

@@ -6,7 +6,7 @@ import { type CommitReport, Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/errors.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { subjectTag } from "../ledger/subject_bloom.ts";
-import { guardSql } from "../ledger/schema.ts";
+import { guardSql, SCHEMA_VERSION } from "../ledger/schema.ts";
 import { agentDraft, assertVerifies, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf } from "./_codes.ts";
 
@@ -359,7 +359,10 @@ for (const version of [1, 2] as const) {
     const reopened = await Ledger.open(dir);
     try {
       const db = reopened.db;
-      assert.equal((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version, 5);
+      assert.equal(
+        (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+        SCHEMA_VERSION,
+      );
       const columns = db.prepare("SELECT name FROM pragma_table_info('records')").all().map((r) => r.name);
       assert.equal(columns.at(-1), "subject_tag");
       assert.ok(!columns.includes("subject_key"));

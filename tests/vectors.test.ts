@@ -72,7 +72,7 @@ Deno.test("vectors: the cosigned checkpoint opens with the log's key and the wit
     await parseVerifierKey(vector.verifier_key),
     witness,
   ]);
-  requireCosignatures(opened, [witness]);
+  assert.deepEqual(await requireCosignatures(opened, [witness]), [opened.verified[1]]);
   assert.equal(cosignatureTime(opened.verified[1]), 1_730_246_400);
   assert.match(vector.witness_verifier_key, /^witness\.example\/w1\+[0-9a-f]{8}\+B/);
 });

@@ -5,33 +5,16 @@
  * A monitor then requires the cosignature with `verify-checkpoint --witness`.
  */
 import assert from "node:assert/strict";
-import { signCheckpoint } from "../core/checkpoint.ts";
 import { parseCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { parseCosignerVerifierKey } from "../core/cosignature.ts";
-import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
+import { generateKeyPair, parseVerifierKey } from "../core/keys.ts";
 import { openNote } from "../core/note.ts";
-import type { Ledger } from "../ledger/ledger.ts";
 import { Witness } from "../ledger/witness.ts";
 import { codeOf, failureOf } from "./_codes.ts";
-import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { removeLedger, tempLedger } from "./_ledger.ts";
 import { expectExit, runSmem } from "./_smem.ts";
 import { sumdbPasses } from "./_sumdb_check.ts";
-
-async function logAndWitness(alg: "b3" | "sha256" = "b3") {
-  const log = await tempLedger({ alg, name: "log.example" });
-  const dir = await Deno.makeTempDir({ prefix: "smem-witness-" });
-  const witness = await Witness.create(dir, "witness.example/w1");
-  const logKeys = [await parseVerifierKey(log.verifierKey!)];
-  const grow = async (n: number) => {
-    for (let i = 0; i < n; i++) await log.append(agentDraft(log.size));
-    return (await log.checkpoint()).checkpoint.size;
-  };
-  const cleanup = async () => {
-    await removeLedger(log);
-    await Deno.remove(dir, { recursive: true });
-  };
-  return { log, witness, logKeys, grow, cleanup };
-}
+import { impostorCheckpoint, logAndWitness } from "./_witness.ts";
 
 Deno.test("witness: first request from 0, then only extensions of what it holds; CONFLICT names the size held", async () => {
   const { log, witness, logKeys, grow, cleanup } = await logAndWitness();
@@ -213,11 +196,3 @@ Deno.test("witness CLI: a log, a witness and a monitor, each under the binary's 
     await Deno.remove(root, { recursive: true });
   }
 });
-
-/** A checkpoint of `size` leaves of another tree, signed with `log`'s own key: what a forking log would sign. */
-async function impostorCheckpoint(impostor: Ledger, log: Ledger, size: number) {
-  for (let i = 0; i < size; i++) await impostor.append(agentDraft(i, { attrs: { forked: i } }));
-  const { signer } = await parseSignerKey(Deno.readTextFileSync(log.paths.signerKey).trim());
-  const root = impostor.rootAt(size);
-  return { note: await signCheckpoint({ origin: log.meta.origin, size, root, extensions: [] }, [signer]) };
-}

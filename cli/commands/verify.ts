@@ -55,12 +55,14 @@ export const verify: Command = {
           size: report.size,
           records_checked: report.recordsChecked,
           checkpoints_checked: report.checkpointsChecked,
+          cosignatures_checked: report.cosignaturesChecked,
           chains: report.chains,
           blobs: report.blobs,
           workers: report.workers,
         },
-        `ok: ${report.recordsChecked} records, ${report.checkpointsChecked} signed checkpoints, ${report.chains} chains, ` +
-          `${report.blobs.present} blobs present, ${report.blobs.erased} erased`,
+        `ok: ${report.recordsChecked} records, ${report.checkpointsChecked} signed checkpoints` +
+          `${cosignaturesText(report.cosignaturesChecked)}, ` +
+          `${report.chains} chains, ${report.blobs.present} blobs present, ${report.blobs.erased} erased`,
       );
       return EXIT.ok;
     } finally {
@@ -69,6 +71,10 @@ export const verify: Command = {
     }
   },
 };
+
+function cosignaturesText(count: number): string {
+  return count === 0 ? "" : ` (${count} witness cosignature${count === 1 ? "" : "s"})`;
+}
 
 function parseRange(text: string | undefined): { from: number; to: number } | undefined {
   if (text === undefined) return undefined;

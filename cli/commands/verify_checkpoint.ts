@@ -1,12 +1,11 @@
 import { parseCheckpointExtension } from "../../core/checkpoint_extension.ts";
 import { requireCosignatures } from "../../core/cosignature.ts";
-import { openNote } from "../../core/note.ts";
 import { isHashAlg } from "../../core/hash.ts";
 import { verifyExtensionUnderAlg } from "../../ledger/extension_alg.ts";
 import { replaceFile } from "../../ledger/files.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
-import { TRUSTED_KEY_FLAG, trustedKeys, witnessKeys } from "../trusted_keys.ts";
+import { TRUSTED_KEY_FLAG, trustedKeys, WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
 
 /** `smem verify-checkpoint FILE --previous NOTE --key VKEY`: offline, no ledger. */
 export const verifyCheckpointCommand: Command = {
@@ -22,13 +21,7 @@ export const verifyCheckpointCommand: Command = {
       help: "the signed checkpoint you kept (what smem checkpoint printed then)",
     },
     key: TRUSTED_KEY_FLAG,
-    witness: {
-      type: "string",
-      arg: "FILE",
-      multiple: true,
-      help:
-        "a witness verifier key (smem witness key); the new checkpoint must carry its cosignature (repeatable)",
-    },
+    witness: { ...WITNESS_KEY_FLAG, help: `${WITNESS_KEY_FLAG.help}: the new checkpoint must carry it` },
     alg: {
       type: "string",
       arg: "ALG",
@@ -55,10 +48,7 @@ export const verifyCheckpointCommand: Command = {
     const extension = parseCheckpointExtension(text);
     const witnesses = await witnessKeys(values.witness);
     const { verified, usedAlg } = await verifyExtensionUnderAlg(previousNote, extension, chain, alg);
-    if (witnesses.length > 0) {
-      const logKeys = chain.verifiersFor(verified.current.checkpoint.size);
-      requireCosignatures(await openNote(extension.checkpoint, [...logKeys, ...witnesses]), witnesses);
-    }
+    await requireCosignatures(verified.current.note, witnesses);
     const { previous, current } = verified;
     const grew = current.checkpoint.size !== previous.checkpoint.size;
     const advanced = values.advance === true && grew;
