@@ -2,8 +2,9 @@
  * `deno task bench:compare` (issue 6): SecuraMem, hypercore and a naive SQLite hash chain, side by
  * side on the same records and machine, with the hashing and SQLite ceilings. Each measurement
  * runs in a fresh process (so peak RSS is its own) and a fresh directory; figures are medians of
- * BENCH_COMPARE_RUNS runs (default 3) for each record size (BENCH_COMPARE_SIZES, default
- * "256,1024") and count (BENCH_COMPARE_COUNTS, default "100000"). hypercore runs under Node from
+ * BENCH_COMPARE_RUNS runs (default 3; BENCH_COMPARE_RUNS_LARGE, default 1, at a million records or
+ * more) for each record size (BENCH_COMPARE_SIZES, default "256,1024") and count
+ * (BENCH_COMPARE_COUNTS, default "100000"). hypercore runs under Node from
  * bench/peers/ (`npm ci` there first; the task does it). Writes the "compare" section of
  * bench/RESULTS.md and the summary table in README.md.
  * @module
@@ -13,6 +14,9 @@ import { sampleDraft } from "./_records.ts";
 import { RUNNER_HEAP_MIB, SINGLE_APPENDS } from "./compare/_common.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_COMPARE_RUNS") ?? "3");
+const RUNS_LARGE = Number(Deno.env.get("BENCH_COMPARE_RUNS_LARGE") ?? "1");
+/** Runs at `count` records: a million-record run of every store takes ~10 minutes here. */
+const runsFor = (count: number) => count >= 1_000_000 ? RUNS_LARGE : RUNS;
 const SIZES = (Deno.env.get("BENCH_COMPARE_SIZES") ?? "256,1024").split(",").map(Number);
 const COUNTS = (Deno.env.get("BENCH_COMPARE_COUNTS") ?? "100000").split(",").map(Number);
 const here = new URL(".", import.meta.url).pathname;
@@ -33,9 +37,9 @@ function medians(runs: Figures[]): Figures {
   return Object.fromEntries(Object.keys(runs[0]).map((key) => [key, median(runs.map((run) => run[key]))]));
 }
 
-async function measure(recordsFile: string): Promise<Record<string, Figures>> {
+async function measure(recordsFile: string, runs: number): Promise<Record<string, Figures>> {
   const collected: Record<string, Figures[]> = { securamem: [], naive: [], hypercore: [], ceilings: [] };
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < runs; run++) {
     const work = () => Deno.makeTempDirSync({ dir: root });
     const deno = (runner: string) =>
       runJson(Deno.execPath(), [
@@ -62,7 +66,7 @@ async function measure(recordsFile: string): Promise<Record<string, Figures>> {
         `${here}peers`,
       ),
     );
-    console.error(`  run ${run + 1}/${RUNS} done`);
+    console.error(`  run ${run + 1}/${runs} done`);
   }
   return Object.fromEntries(Object.entries(collected).map(([name, runs]) => [name, medians(runs)]));
 }
@@ -118,7 +122,9 @@ const ms = (value: number) => value.toFixed(2);
 function section(size: number, count: number, f: Record<string, Figures>): string {
   const { securamem: s, naive: n, hypercore: h, ceilings: c } = f;
   return `
-### ~${Math.round(s.meanRecordBytes)}-byte records (target ${size} B), ${r(count)} records, median of ${RUNS}
+### ~${Math.round(s.meanRecordBytes)}-byte records (target ${size} B), ${r(count)} records, median of ${
+    runsFor(count)
+  }
 
 | measure | SecuraMem | hypercore | naive chain | SecuraMem / hypercore | SecuraMem / naive | target |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
@@ -167,7 +173,7 @@ for (const size of SIZES) {
     const recordsFile = `${root}/records-${size}-${count}.ndjson`;
     writeRecordsFile(recordsFile, count, size);
     console.error(`${size} B × ${count}`);
-    const f = await measure(recordsFile);
+    const f = await measure(recordsFile, runsFor(count));
     await Deno.remove(recordsFile);
     sections.push(section(size, count, f));
     summary.push(

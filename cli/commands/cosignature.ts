@@ -63,7 +63,9 @@ async function add(values: Values, file: string, size: number | undefined, ctx: 
     added.map((a) =>
       `${a.stored ? "stored" : "already held"}: ${a.witness} cosigned the checkpoint of size ${a.size} at ` +
       new Date(a.time * 1000).toISOString()
-    ).join("\n"),
+    ).join("\n") +
+      `\nreceipts and bundles against it carry it: smem receipt IDX --size ${added[0].size}, ` +
+      `smem export --to ${added[0].size}`,
   );
 }
 
