@@ -27,7 +27,8 @@ import { impostorCheckpoint, logAndWitness } from "./_witness.ts";
 
 Deno.test("cosignatures: a cosigned note, an extension or bare lines are stored once and carried by every checkpoint handed out", async () => {
   const { log, witness, logKeys, grow, cleanup } = await logAndWitness();
-  const second = await Witness.create(await Deno.makeTempDir({ prefix: "smem-w2-" }), "witness.example/w2");
+  const secondDir = await Deno.makeTempDir({ prefix: "smem-w2-" });
+  const second = await Witness.create(secondDir, "witness.example/w2");
   try {
     const w1 = await parseCosignerVerifierKey(witness.verifierKey);
     const w2 = await parseCosignerVerifierKey(second.verifierKey);
@@ -94,6 +95,7 @@ Deno.test("cosignatures: a cosigned note, an extension or bare lines are stored 
       reopened.close();
     }
   } finally {
+    await Deno.remove(secondDir, { recursive: true });
     await cleanup();
   }
 });
@@ -101,7 +103,8 @@ Deno.test("cosignatures: a cosigned note, an extension or bare lines are stored 
 Deno.test("cosignatures: a witness that saw another checkpoint of the size, a bad line, a missing witness: refused, nothing stored", async () => {
   const { log, witness, logKeys, grow, cleanup } = await logAndWitness("sha256");
   const impostor = await tempLedger({ alg: "sha256", name: "log.example" });
-  const fooled = await Witness.create(await Deno.makeTempDir({ prefix: "smem-w2-" }), "witness.example/w2");
+  const fooledDir = await Deno.makeTempDir({ prefix: "smem-w2-" });
+  const fooled = await Witness.create(fooledDir, "witness.example/w2");
   try {
     const w1 = await parseCosignerVerifierKey(witness.verifierKey);
     const w2 = await parseCosignerVerifierKey(fooled.verifierKey);
@@ -125,6 +128,7 @@ Deno.test("cosignatures: a witness that saw another checkpoint of the size, a ba
     assert.equal(log.checkpointAt(4)!.note, log.latestCheckpoint().note);
     assert.equal(readNote(log.latestCheckpoint().note).signatures.length, 1);
   } finally {
+    await Deno.remove(fooledDir, { recursive: true });
     await removeLedger(impostor);
     await cleanup();
   }
