@@ -125,6 +125,7 @@ export {
 } from "./core/note.ts";
 export {
   type Checkpoint,
+  checkpointOfNote,
   formatCheckpoint,
   openCheckpoint,
   type OpenedCheckpoint,

@@ -58,6 +58,11 @@ export async function witnessKeys(flag: unknown): Promise<NoteVerifier[]> {
   );
 }
 
+/** What a verifying command adds to its line when witnesses were required: ", cosigned by W1, W2". */
+export function cosignedByText(witnesses: readonly NoteVerifier[]): string {
+  return witnesses.length === 0 ? "" : `, cosigned by ${witnesses.map((w) => w.name).join(", ")}`;
+}
+
 /** The files of a repeatable file flag. */
 function flagFiles(flag: unknown): string[] {
   return Array.isArray(flag) ? flag : typeof flag === "string" ? [flag] : [];

@@ -13,7 +13,7 @@ import { NoteError } from "./errors.ts";
 import { fromBase64Strict, toBase64 } from "./encoding.ts";
 import { DIGEST_BYTES } from "./hash.ts";
 import type { NoteSigner, NoteVerifier } from "./keys.ts";
-import { type OpenedNote, openNote, signNote } from "./note.ts";
+import { type OpenedNote, openNote, signNote, splitNote } from "./note.ts";
 
 /** A tree head. */
 export interface Checkpoint {
@@ -82,6 +82,20 @@ export function parseCheckpoint(text: string): Checkpoint {
     if (line.length === 0) throw malformed("extension lines must be non-empty", 4 + i);
   }
   return { origin, size: Number(sizeText), root, extensions };
+}
+
+/**
+ * The checkpoint a signed note states, read strictly; its signatures are not checked (that is
+ * `openCheckpoint`'s work): for choosing keys by size, or naming the log before opening it.
+ *
+ * @example
+ * ```ts
+ * import { checkpointOfNote } from "../mod.ts";
+ * checkpointOfNote(`audit.example/l-1\n2\n${"A".repeat(43)}=\n\n— k AAAAAAA=\n`).size; // 2
+ * ```
+ */
+export function checkpointOfNote(note: string): Checkpoint {
+  return parseCheckpoint(splitNote(note).text);
 }
 
 /**

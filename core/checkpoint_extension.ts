@@ -12,15 +12,13 @@
  * extension can be posted unchanged to a C2SP witness for its cosignature.
  * @module
  */
-import { openCheckpoint, type OpenedCheckpoint, parseCheckpoint } from "./checkpoint.ts";
+import { checkpointOfNote, openCheckpoint, type OpenedCheckpoint } from "./checkpoint.ts";
 import { NoteError, ProofError } from "./errors.ts";
 import { fromBase64Strict, toBase64 } from "./encoding.ts";
 import { DIGEST_BYTES } from "./hash.ts";
-import type { NoteVerifier } from "./keys.ts";
 import type { MerkleHasher } from "./merkle_hasher.ts";
 import { verifyConsistency } from "./merkle_verify.ts";
-import { splitNote } from "./note.ts";
-import type { KeyChain } from "./rotation.ts";
+import { type LogKeys, verifiersAt } from "./rotation.ts";
 
 /**
  * Most proof lines an extension carries: C2SP tlog-witness's limit, which no SecuraMem log's
@@ -101,7 +99,7 @@ export function parseCheckpointExtension(text: string): CheckpointExtension {
   });
   const checkpoint = text.slice(blank + 2);
   try {
-    parseCheckpoint(splitNote(checkpoint).text);
+    checkpointOfNote(checkpoint);
   } catch (error) {
     const line = error instanceof NoteError ? error.where.line : undefined;
     throw malformed(
@@ -141,11 +139,10 @@ export function parseCheckpointExtension(text: string): CheckpointExtension {
 export async function verifyCheckpointExtension(
   previousNote: string,
   extension: CheckpointExtension,
-  keys: KeyChain | readonly NoteVerifier[],
+  keys: LogKeys,
   mh: MerkleHasher,
 ): Promise<VerifiedExtension> {
-  const verifiersFor = (note: string) =>
-    "verifiersFor" in keys ? keys.verifiersFor(parseCheckpoint(splitNote(note).text).size) : keys;
+  const verifiersFor = (note: string) => verifiersAt(keys, checkpointOfNote(note).size);
   const previous = await openCheckpoint(previousNote, verifiersFor(previousNote));
   const current = await openCheckpoint(
     extension.checkpoint,

@@ -96,6 +96,14 @@ export async function openRotation(note: string): Promise<{ rotation: Rotation; 
   return { rotation, newVerifier };
 }
 
+/** A log's trusted keys: fixed, or a `KeyChain` that follows its rotations. */
+export type LogKeys = KeyChain | readonly NoteVerifier[];
+
+/** The keys of `keys` that may sign a checkpoint of `size` leaves. */
+export function verifiersAt(keys: LogKeys, size: number): readonly NoteVerifier[] {
+  return keys instanceof KeyChain ? keys.verifiersFor(size) : keys;
+}
+
 /**
  * The keys of one log over time, starting from keys the reader trusts.
  *

@@ -9,7 +9,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { parseCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { cosignatureTime, requireCosignatures } from "../core/cosignature.ts";
-import { NoteError } from "../core/errors.ts";
+import { NoteError, SecuraMemError } from "../core/errors.ts";
 import type { NoteVerifier } from "../core/keys.ts";
 import { readNote, signatureLine, splitNote } from "../core/note.ts";
 import { parseCheckpoint } from "../core/checkpoint.ts";
@@ -165,8 +165,8 @@ export async function checkStoredCosignature(
     const witness = await witnessOf(stored.witnessKey);
     await requireCosignatures(readNote(`${ownNote}${stored.line}`), [witness]);
   } catch (error) {
-    if (error instanceof VerificationError) throw error;
-    throw fail(error instanceof Error ? error.message : String(error));
+    if (!(error instanceof SecuraMemError) || error instanceof VerificationError) throw error;
+    throw fail(error.message);
   }
 }
 

@@ -12,15 +12,14 @@ import {
 import { ProofError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
-import type { KeyChain } from "../core/rotation.ts";
-import type { NoteVerifier } from "../core/keys.ts";
+import type { LogKeys } from "../core/rotation.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 
 /** Verifies under `alg`, or when none is given under `b3` and then `sha256`; says which held. */
 export async function verifyExtensionUnderAlg(
   previousNote: string,
   extension: CheckpointExtension,
-  keys: KeyChain | readonly NoteVerifier[],
+  keys: LogKeys,
   alg: HashAlg | undefined,
 ): Promise<{ verified: VerifiedExtension; usedAlg: HashAlg }> {
   const candidates: HashAlg[] = alg === undefined ? ["b3", "sha256"] : [alg];

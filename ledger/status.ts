@@ -4,8 +4,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import { type Checkpoint, parseCheckpoint } from "../core/checkpoint.ts";
-import { splitNote } from "../core/note.ts";
+import { type Checkpoint, checkpointOfNote } from "../core/checkpoint.ts";
 import { parseSignerKey } from "../core/keys.ts";
 import { isEncryptedKey } from "../core/encrypted_key.ts";
 import { LedgerError } from "./errors.ts";
@@ -51,7 +50,7 @@ export async function readLedgerStatus(dir: string): Promise<LedgerStatus> {
       origin: meta.get("origin")!,
       alg: meta.get("alg") ?? "",
       size,
-      checkpoint: parseCheckpoint(splitNote(latest.note).text),
+      checkpoint: checkpointOfNote(latest.note),
       verifierKey: keyFile === undefined
         ? undefined
         : keyEncrypted

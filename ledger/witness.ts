@@ -15,12 +15,12 @@ import {
   formatCheckpointExtension,
   parseCheckpointExtension,
 } from "../core/checkpoint_extension.ts";
-import { openCheckpoint, parseCheckpoint } from "../core/checkpoint.ts";
+import { checkpointOfNote, openCheckpoint } from "../core/checkpoint.ts";
 import { generateCosignerKey, parseCosignerKey } from "../core/cosignature.ts";
 import type { HashAlg } from "../core/hash.ts";
-import type { NoteSigner, NoteVerifier } from "../core/keys.ts";
-import { cosignNote, splitNote } from "../core/note.ts";
-import type { KeyChain } from "../core/rotation.ts";
+import type { NoteSigner } from "../core/keys.ts";
+import { cosignNote } from "../core/note.ts";
+import { type LogKeys, verifiersAt } from "../core/rotation.ts";
 import { LedgerError } from "./errors.ts";
 import { verifyExtensionUnderAlg } from "./extension_alg.ts";
 import {
@@ -116,11 +116,11 @@ export class Witness {
    */
   async addCheckpoint(
     request: string,
-    logKeys: KeyChain | readonly NoteVerifier[],
+    logKeys: LogKeys,
     alg?: HashAlg,
   ): Promise<WitnessResult> {
     const extension = parseCheckpointExtension(request);
-    const origin = parseCheckpoint(splitNote(extension.checkpoint).text).origin;
+    const origin = checkpointOfNote(extension.checkpoint).origin;
     const statePath = await this.statePath(origin);
     return await withLock(`${statePath.slice(0, -".note".length)}.lock`, async () => {
       const heldBytes = readSecretBytes(statePath);
@@ -143,7 +143,7 @@ export class Witness {
   /** A log new to this witness: the request must start from size 0 and carry no proof. */
   private async firstCheckpoint(
     extension: CheckpointExtension,
-    logKeys: KeyChain | readonly NoteVerifier[],
+    logKeys: LogKeys,
   ): Promise<Checked> {
     if (extension.oldSize !== 0 || extension.proof.length > 0) {
       throw new LedgerError(
@@ -151,9 +151,8 @@ export class Witness {
         `this witness holds no checkpoint of this log: send the extension from size 0 (old 0, no proof)`,
       );
     }
-    const size = parseCheckpoint(splitNote(extension.checkpoint).text).size;
-    const verifiers = "verifiersFor" in logKeys ? logKeys.verifiersFor(size) : logKeys;
-    await openCheckpoint(extension.checkpoint, verifiers);
+    const size = checkpointOfNote(extension.checkpoint).size;
+    await openCheckpoint(extension.checkpoint, verifiersAt(logKeys, size));
     return { oldSize: 0, size, alg: null };
   }
 
@@ -161,10 +160,10 @@ export class Witness {
   private async extension(
     held: string,
     extension: CheckpointExtension,
-    logKeys: KeyChain | readonly NoteVerifier[],
+    logKeys: LogKeys,
     alg: HashAlg | undefined,
   ): Promise<Checked> {
-    const heldSize = parseCheckpoint(splitNote(held).text).size;
+    const heldSize = checkpointOfNote(held).size;
     if (extension.oldSize !== heldSize) {
       throw new LedgerError(
         "CONFLICT",

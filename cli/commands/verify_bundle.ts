@@ -2,7 +2,13 @@ import { requireCosignatures } from "../../core/cosignature.ts";
 import { verifyBundleFile } from "../bundle_file.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../context.ts";
-import { TRUSTED_KEY_FLAG, trustedKeys, WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
+import {
+  cosignedByText,
+  TRUSTED_KEY_FLAG,
+  trustedKeys,
+  WITNESS_KEY_FLAG,
+  witnessKeys,
+} from "../trusted_keys.ts";
 
 /** `smem verify-bundle FILE --key VKEY`: offline, streaming. */
 export const verifyBundleCommand: Command = {
@@ -26,7 +32,6 @@ export const verifyBundleCommand: Command = {
       const report = await verifyBundleFile(args[0], keys, (lines) => progress.update(lines));
       const { header, finalCheckpoint } = report;
       await requireCosignatures(finalCheckpoint.note, witnesses);
-      const cosignedBy = witnesses.map((w) => w.name);
       ctx.result(
         {
           ok: true,
@@ -38,11 +43,11 @@ export const verifyBundleCommand: Command = {
           chains: report.chains,
           blobs: report.blobs,
           size: finalCheckpoint.checkpoint.size,
-          cosigned_by: cosignedBy,
+          cosigned_by: witnesses.map((w) => w.name),
         },
         `ok: ${report.records} records (leaves ${header.from}…${header.to - 1}) of ${header.origin}, ` +
           `${report.checkpoints} signed checkpoints, ${report.blobs} blobs, final size ${finalCheckpoint.checkpoint.size}` +
-          (cosignedBy.length > 0 ? `, cosigned by ${cosignedBy.join(", ")}` : ""),
+          cosignedByText(witnesses),
       );
     } finally {
       progress.done();

@@ -5,7 +5,13 @@ import { verifyExtensionUnderAlg } from "../../ledger/extension_alg.ts";
 import { replaceFile } from "../../ledger/files.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
-import { TRUSTED_KEY_FLAG, trustedKeys, WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
+import {
+  cosignedByText,
+  TRUSTED_KEY_FLAG,
+  trustedKeys,
+  WITNESS_KEY_FLAG,
+  witnessKeys,
+} from "../trusted_keys.ts";
 
 /** `smem verify-checkpoint FILE --previous NOTE --key VKEY`: offline, no ledger. */
 export const verifyCheckpointCommand: Command = {
@@ -72,9 +78,9 @@ export const verifyCheckpointCommand: Command = {
         ? `ok: ${current.checkpoint.origin} grew from ${previous.checkpoint.size} to ${current.checkpoint.size} ` +
           `leaves without rewriting them (${shownAlg}, ${extension.proof.length} proof hashes)`
         : `ok: ${current.checkpoint.origin} is unchanged at ${current.checkpoint.size} leaves, same root`) +
-        `, signed by ${signedBy.join(", ")}${
-          witnesses.length > 0 ? `, cosigned by ${witnesses.map((w) => w.name).join(", ")}` : ""
-        }${advanced ? `; ${previousFile} now holds the new checkpoint` : ""}`,
+        `, signed by ${signedBy.join(", ")}${cosignedByText(witnesses)}${
+          advanced ? `; ${previousFile} now holds the new checkpoint` : ""
+        }`,
     );
   },
 };

@@ -1,13 +1,18 @@
 import { requireCosignatures } from "../../core/cosignature.ts";
 import { isHashAlg } from "../../core/hash.ts";
-import { parseCheckpoint } from "../../core/checkpoint.ts";
-import { splitNote } from "../../core/note.ts";
+import { checkpointOfNote } from "../../core/checkpoint.ts";
 import { parseReceipt, receiptFromTlogProof, verifyReceipt } from "../../core/receipt.ts";
 import { TLOG_PROOF_HEADER } from "../../core/tlog_proof.ts";
 import { loadHasher } from "../../wasm/hasher.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../context.ts";
-import { TRUSTED_KEY_FLAG, trustedKeys, WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
+import {
+  cosignedByText,
+  TRUSTED_KEY_FLAG,
+  trustedKeys,
+  WITNESS_KEY_FLAG,
+  witnessKeys,
+} from "../trusted_keys.ts";
 
 /** `smem verify-receipt FILE --key VKEY`: offline, no ledger. */
 export const verifyReceiptCommand: Command = {
@@ -30,14 +35,13 @@ export const verifyReceiptCommand: Command = {
     const receipt = text.startsWith(TLOG_PROOF_HEADER)
       ? receiptFromTlogProof(text)
       : parseReceipt(text.trimEnd());
-    const keys = chain.verifiersFor(parseCheckpoint(splitNote(receipt.checkpoint).text).size);
+    const keys = chain.verifiersFor(checkpointOfNote(receipt.checkpoint).size);
     const selfHash = (receipt.record as { self_hash?: unknown })?.self_hash;
     const alg = typeof selfHash === "string" ? selfHash.slice(0, selfHash.indexOf(":")) : "";
     if (!isHashAlg(alg)) throw new UsageError("the receipt's record has no valid self_hash");
     const verified = await verifyReceipt(receipt, keys, await loadHasher(alg));
     const { record, index, checkpoint } = verified;
     await requireCosignatures(checkpoint.note, witnesses);
-    const cosignedBy = witnesses.map((w) => w.name);
     ctx.result(
       {
         ok: true,
@@ -46,12 +50,12 @@ export const verifyReceiptCommand: Command = {
         checkpoint_size: checkpoint.checkpoint.size,
         origin: checkpoint.checkpoint.origin,
         signed_by: checkpoint.note.verified.map((s) => s.name),
-        cosigned_by: cosignedBy,
+        cosigned_by: witnesses.map((w) => w.name),
       },
       `ok: leaf ${index} (${record.record.writer_id}/${record.record.stream}#${record.record.seq} ${record.record.kind}) ` +
         `is in ${checkpoint.checkpoint.origin} at size ${checkpoint.checkpoint.size}, signed by ${
           checkpoint.note.verified.map((s) => s.name).join(", ")
-        }${cosignedBy.length > 0 ? `, cosigned by ${cosignedBy.join(", ")}` : ""}`,
+        }${cosignedByText(witnesses)}`,
     );
   },
 };
