@@ -97,7 +97,7 @@ await expectOkIn(
   `${ROOT}/witness-answer`,
 );
 await expectOk("cosignature", "add", `${ROOT}/witness-answer`, "--witness", `${WITNESS}/witness.pub`);
-await expectOk("receipt", "6", "--out", `${ROOT}/override.cosigned.json`);
+await expectOk("receipt", "6", "--cosigned", "--out", `${ROOT}/override.cosigned.json`);
 await expectOk(
   "verify-receipt",
   `${ROOT}/override.cosigned.json`,

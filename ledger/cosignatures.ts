@@ -11,7 +11,7 @@ import { parseCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { cosignatureTime, requireCosignatures } from "../core/cosignature.ts";
 import { NoteError, SecuraMemError } from "../core/errors.ts";
 import type { NoteVerifier } from "../core/keys.ts";
-import { readNote, signatureLine, splitNote } from "../core/note.ts";
+import { type ReadNote, readNote, signatureLine, splitNote } from "../core/note.ts";
 import { parseCheckpoint } from "../core/checkpoint.ts";
 import { LedgerError, VerificationError } from "./errors.ts";
 
@@ -75,11 +75,36 @@ export class CosignatureStore {
       .map(fromRow);
   }
 
+  /** The largest checkpoint size holding a cosignature, if any. */
+  newestSize(): number | undefined {
+    const row = this.db.prepare("SELECT MAX(size) AS size FROM cosignatures").get() as {
+      size: number | null;
+    };
+    return row.size ?? undefined;
+  }
+
   /** Every stored cosignature, by size then line, one row at a time. */
   *all(): Generator<StoredCosignature> {
     const rows = this.db.prepare("SELECT * FROM cosignatures ORDER BY size, line").iterate() as Iterable<Row>;
     for (const row of rows) yield fromRow(row);
   }
+}
+
+/** A stored cosignature as JSON (`smem cosignature list --json`, `GET /v1/cosignatures`). */
+export function storedCosignatureJson(stored: StoredCosignature): {
+  size: number;
+  witness_key: string;
+  time: number | null;
+  added_ms: number;
+  line: string;
+} {
+  return {
+    size: stored.size,
+    witness_key: stored.witnessKey,
+    time: stored.time ?? null,
+    added_ms: stored.addedMs,
+    line: stored.line.trimEnd(),
+  };
 }
 
 type Row = { size: number; witness_key: string; line: string; added_ms: number };
@@ -118,17 +143,26 @@ export function cosignedNoteOf(
 }
 
 /**
+ * Which witnesses an answer must carry: `"all"` of those named, or those `"present"` in it (at
+ * least one) — how a server trusting several witnesses takes one witness's answer at a time.
+ */
+export type WitnessesRequired = "all" | "present";
+
+/**
  * Checks that `note` is the checkpoint this ledger signed at its size, word for word, and that
- * every witness cosigned it; returns the size and each witness's line to store. A witness that
- * cosigned another checkpoint of the same size saw a different log: `COSIGNED_OTHER_CHECKPOINT`.
+ * the witnesses `required` cosigned it; returns the size and each witness's line to store. A
+ * witness that cosigned another checkpoint of the same size saw a different log:
+ * `COSIGNED_OTHER_CHECKPOINT`.
  */
 export async function checkCosignedNote(
   note: string,
   ownNoteAt: (size: number) => string | undefined,
-  witnesses: readonly NoteVerifier[],
+  named: readonly NoteVerifier[],
+  required: WitnessesRequired = "all",
 ): Promise<{ size: number; lines: { witness: NoteVerifier; line: string; time: number }[] }> {
-  if (witnesses.length === 0) throw new LedgerError("BAD_COSIGNATURE_INPUT", "name the witness (--witness)");
+  if (named.length === 0) throw new LedgerError("BAD_COSIGNATURE_INPUT", "name the witness (--witness)");
   const read = readNote(note);
+  const witnesses = required === "all" ? named : presentWitnesses(read, named);
   const size = parseCheckpoint(read.text).size;
   const own = ownNoteAt(size);
   if (own === undefined) throw new LedgerError("NOT_FOUND", `no checkpoint of size ${size}`);
@@ -145,6 +179,16 @@ export async function checkCosignedNote(
     time: cosignatureTime(signature),
   }));
   return { size, lines };
+}
+
+/** The witnesses among `named` that sign `note`; `MISSING_COSIGNATURE` when none does. */
+function presentWitnesses(note: ReadNote, named: readonly NoteVerifier[]): NoteVerifier[] {
+  const present = named.filter((w) => note.signatures.some((s) => s.name === w.name && s.keyId === w.keyId));
+  if (present.length > 0) return present;
+  throw new NoteError(
+    "MISSING_COSIGNATURE",
+    `no cosignature by a trusted witness (${named.map((w) => w.name).join(", ")})`,
+  );
 }
 
 /**

@@ -56,6 +56,7 @@ import {
   CosignatureStore,
   cosignedNoteOf,
   type StoredCosignature,
+  type WitnessesRequired,
 } from "./cosignatures.ts";
 import { ForeignCommits } from "./foreign_commits.ts";
 import { GroupCommitQueue } from "./group_commit.ts";
@@ -383,14 +384,17 @@ export class Ledger {
    * Checks a witness's answer — a cosigned note, a checkpoint extension holding one (`smem witness
    * add-checkpoint --out`), or bare cosignature lines for the checkpoint of `size` (a C2SP
    * witness's answer) — against the checkpoint this ledger signed, and stores each witness's line.
+   * `required`: every witness named must have cosigned (`"all"`), or those that did (`"present"`).
    */
   async addCosignatures(
     answer: string,
     witnesses: readonly NoteVerifier[],
     size?: number,
+    required: WitnessesRequired = "all",
   ): Promise<AddedCosignature[]> {
     const ownNoteAt = (n: number) => this.ownCheckpointAt(n)?.note;
-    const checked = await checkCosignedNote(cosignedNoteOf(answer, ownNoteAt, size), ownNoteAt, witnesses);
+    const note = cosignedNoteOf(answer, ownNoteAt, size);
+    const checked = await checkCosignedNote(note, ownNoteAt, witnesses, required);
     return await this.mutex.run(() =>
       this.transaction(() => {
         const now = this.options.clock();
@@ -407,6 +411,11 @@ export class Ledger {
   /** The witnesses' cosignatures stored for the checkpoint of `size`. */
   cosignaturesAt(size: number): StoredCosignature[] {
     return this.witnessCosignatures.at(size);
+  }
+
+  /** The largest checkpoint size a witness cosigned, if any. */
+  newestCosignedSize(): number | undefined {
+    return this.witnessCosignatures.newestSize();
   }
 
   /** Every stored witness cosignature, by checkpoint size, one at a time. */

@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { requireToken } from "./auth.ts";
+import { cosignatureRoutes } from "./cosignatures.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import type { ApiDeps } from "./deps.ts";
 import { errorBody, httpStatusOf, ServerError } from "./errors.ts";
@@ -69,6 +70,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.route("/", probeRoutes(deps));
   app.route("/", dashboardRoutes());
   app.route("/v1/records", recordRoutes(deps));
+  app.route("/v1/cosignatures", cosignatureRoutes(deps));
   app.route("/v1", proofRoutes(deps));
   app.route("/v1", statusRoutes(deps));
   return app;

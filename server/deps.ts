@@ -2,6 +2,7 @@
  * What the routes share: the ledger handles, the intake, metrics and the verifier.
  * @module
  */
+import type { NoteVerifier } from "../core/keys.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Intake } from "./intake.ts";
 import type { ServerMetrics } from "./metrics.ts";
@@ -21,4 +22,6 @@ export interface ApiDeps {
   readonly authReads: boolean;
   /** Largest request body, bytes. */
   readonly maxBodyBytes: number;
+  /** Witnesses whose cosignatures the server takes (none: `POST /v1/cosignatures` is refused). */
+  readonly witnesses: readonly NoteVerifier[];
 }

@@ -12,6 +12,7 @@ import type { AppendResult, StoredRecord } from "../ledger/ledger.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ServerError } from "./errors.ts";
 import { countParam } from "./params.ts";
+import { readBody } from "./body.ts";
 
 /** The record routes. */
 export function recordRoutes(deps: ApiDeps): Hono {
@@ -64,18 +65,6 @@ async function readDrafts(c: Context): Promise<{ drafts: RecordDraft[]; single: 
   if (!Array.isArray(value)) return { drafts: [readDraft(value)], single: true };
   if (value.length === 0) throw new ServerError("EMPTY_BATCH", "the array holds no draft");
   return { drafts: value.map(readBatchItem), single: false };
-}
-
-/** The request body; a client that went away mid-body is `BODY_UNREADABLE`, not a server fault. */
-async function readBody(c: Context): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await c.req.arrayBuffer());
-  } catch (error) {
-    throw new ServerError(
-      "BODY_UNREADABLE",
-      `the request body could not be read (${String(error).split("\n")[0]})`,
-    );
-  }
 }
 
 function readBatchItem(value: JsonValue, item: number): RecordDraft {

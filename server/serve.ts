@@ -3,6 +3,7 @@
  * makes the token, serves, and shuts down without losing anything acknowledged.
  * @module
  */
+import type { NoteVerifier } from "../core/keys.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import type { Passphrase } from "../ledger/signer_key_file.ts";
 import { LedgerError } from "../ledger/errors.ts";
@@ -34,6 +35,8 @@ export interface ServeOptions {
   readonly maxBodyBytes?: number;
   /** Opens an encrypted signer key (see `OpenLedgerOptions.passphrase`). */
   readonly passphrase?: Passphrase;
+  /** Witnesses whose cosignatures `POST /v1/cosignatures` takes. @default none */
+  readonly witnesses?: readonly NoteVerifier[];
 }
 
 /** A running server. */
@@ -89,6 +92,7 @@ export async function openApi(options: ServeOptions): Promise<OpenApi> {
       token: token.token,
       authReads: options.authReads ?? false,
       maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+      witnesses: options.witnesses ?? [],
     };
     return {
       app: createApp(deps),

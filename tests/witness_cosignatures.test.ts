@@ -6,9 +6,15 @@
  * verify re-checks each stored line and catches every tampering with the table through sqlite3.
  */
 import assert from "node:assert/strict";
-import { generateCosignerKey, parseCosignerVerifierKey, requireCosignatures } from "../core/cosignature.ts";
+import {
+  cosignatureTime,
+  generateCosignerKey,
+  parseCosignerKey,
+  parseCosignerVerifierKey,
+  requireCosignatures,
+} from "../core/cosignature.ts";
 import { parseVerifierKey } from "../core/keys.ts";
-import { readNote } from "../core/note.ts";
+import { cosignNote, readNote } from "../core/note.ts";
 import { parseReceipt, verifyReceipt } from "../core/receipt.ts";
 import { COSIGNATURES_TABLE_SQL } from "../ledger/cosignatures.ts";
 import { exportBundle } from "../ledger/export.ts";
@@ -19,7 +25,8 @@ import { Witness } from "../ledger/witness.ts";
 import { verifyBundleFile } from "../cli/bundle_file.ts";
 import { codeOf } from "./_codes.ts";
 import { agentDraft, assertVerifies, downgradeToSchema5, removeLedger, tempLedger } from "./_ledger.ts";
-import { post, removeApi, tempApi } from "./_server.ts";
+import { errorCode, post, removeApi, tempApi } from "./_server.ts";
+import { createApp } from "../server/app.ts";
 import { expectExit, runSmem } from "./_smem.ts";
 import { sumdbPasses } from "./_sumdb_check.ts";
 import { expectFailure, sqlite } from "./_tamper.ts";
@@ -117,10 +124,7 @@ Deno.test("cosignatures: a witness that saw another checkpoint of the size, a ba
     const good = await witness.addCheckpoint(log.checkpointExtension(0), logKeys);
     assert.equal(await codeOf(() => log.addCosignatures(good.note, [w2])), "MISSING_COSIGNATURE");
     assert.equal(await codeOf(() => log.addCosignatures(good.note, [])), "BAD_COSIGNATURE_INPUT");
-    const [prefix, name, encoded] = good.cosignature.trimEnd().split(" ");
-    const flipped = Uint8Array.fromBase64(encoded);
-    flipped[30] ^= 0x04;
-    const badLine = `${prefix} ${name} ${flipped.toBase64()}\n`;
+    const badLine = flipSignatureBit(good.cosignature);
     assert.equal(await codeOf(() => log.addCosignatures(badLine, [w1], 4)), "BAD_SIGNATURE");
     assert.equal(await codeOf(() => log.addCosignatures(good.cosignature, [w1], 9)), "NOT_FOUND");
     assert.equal(await codeOf(() => log.addCosignatures("not a note", [w1])), "MALFORMED_NOTE");
@@ -216,6 +220,115 @@ Deno.test("cosignatures: a running server hands out the cosignature another proc
   }
 });
 
+Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses' answers in every form; refusals store nothing", async () => {
+  const direct = await generateCosignerKey("witness.example/direct");
+  const directKey = await parseCosignerVerifierKey(direct.verifierKey);
+  const witnessDir = await Deno.makeTempDir({ prefix: "smem-w-" });
+  const witness = await Witness.create(witnessDir, "witness.example/w1");
+  const w1 = await parseCosignerVerifierKey(witness.verifierKey);
+  const api = await tempApi({ witnesses: [w1, directKey] });
+  const impostor = await tempLedger({ name: api.deps.reader.meta.origin });
+  const postText = (
+    path: string,
+    body: string | Uint8Array<ArrayBuffer>,
+    type = "text/plain; charset=utf-8",
+  ) =>
+    api.app.request(path, {
+      method: "POST",
+      headers: { "content-type": type, authorization: `Bearer ${api.deps.token}` },
+      body,
+    });
+  const refused = async (response: Response | Promise<Response>, status: number, code: string) => {
+    const answer = await response;
+    assert.equal(answer.status, status, code);
+    assert.equal(await errorCode(answer), code);
+  };
+  const listed = async (query = "") =>
+    await (await api.app.request(`/v1/cosignatures${query}`)).json() as {
+      size: number | null;
+      cosignatures: { witness_key: string }[];
+    };
+  try {
+    assert.deepEqual(await listed(), { size: null, cosignatures: [] });
+    assert.equal((await post(api, "/v1/records", [agentDraft(0), agentDraft(1)])).status, 201);
+    const reader = api.deps.reader;
+    const logKeys = [await parseVerifierKey(reader.verifierKey!)];
+    const answer = await witness.addCheckpoint(reader.checkpointExtension(0, 2), logKeys);
+
+    await refused(post(api, "/v1/cosignatures", answer.note, null), 401, "UNAUTHORIZED");
+    await refused(
+      postText("/v1/cosignatures", answer.note, "application/json"),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    );
+    const untrusting = createApp({ ...api.deps, witnesses: [] });
+    await refused(
+      untrusting.request("/v1/cosignatures", {
+        method: "POST",
+        headers: { "content-type": "text/plain", authorization: `Bearer ${api.deps.token}` },
+        body: answer.note,
+      }),
+      409,
+      "NO_WITNESS",
+    );
+    await refused(postText("/v1/cosignatures", new Uint8Array([0xff, 0x0a])), 400, "BAD_UTF8");
+    await refused(postText("/v1/cosignatures", "not a note"), 400, "MALFORMED_NOTE");
+    const stranger = await parseCosignerKey(
+      (await generateCosignerKey("witness.example/stranger")).signerKey,
+    );
+    const strangers = await cosignNote(reader.checkpointAt(2)!.note, [stranger.cosigner]);
+    await refused(postText("/v1/cosignatures", strangers), 422, "MISSING_COSIGNATURE");
+    const fork = await impostorCheckpoint(impostor, api.deps.writer, 2);
+    const { cosigner } = await parseCosignerKey(direct.signerKey);
+    await refused(
+      postText("/v1/cosignatures", await cosignNote(fork.note, [cosigner])),
+      409,
+      "COSIGNED_OTHER_CHECKPOINT",
+    );
+    const directNote = await cosignNote(reader.checkpointAt(2)!.note, [cosigner]);
+    const directLine = directNote.slice(directNote.lastIndexOf("— "));
+    await refused(postText("/v1/cosignatures", directLine), 400, "BAD_COSIGNATURE_INPUT");
+    await refused(
+      postText("/v1/cosignatures?size=2", flipSignatureBit(directLine)),
+      422,
+      "BAD_SIGNATURE",
+    );
+    assert.deepEqual((await listed()).cosignatures, [], "nothing stored from a refused answer");
+
+    const first = await postText("/v1/cosignatures", answer.extension);
+    assert.equal(first.status, 201);
+    assert.deepEqual(await first.json(), {
+      cosignatures: [{
+        size: 2,
+        witness: "witness.example/w1",
+        time: cosignatureTime(readNote(answer.note).signatures[1]),
+        stored: true,
+      }],
+    });
+    const again = await postText("/v1/cosignatures", answer.note);
+    assert.equal(again.status, 200, "already held");
+    assert.equal(
+      (await postText("/v1/cosignatures?size=2", directLine)).status,
+      201,
+      "bare lines with ?size",
+    );
+    const held = await listed();
+    assert.equal(held.size, 2);
+    assert.deepEqual(
+      held.cosignatures.map((c) => c.witness_key).sort(),
+      [direct.verifierKey, witness.verifierKey].sort(),
+    );
+    assert.deepEqual(await listed("?size=1"), { size: 1, cosignatures: [] });
+    const served = await (await api.app.request("/v1/checkpoint?size=2")).text();
+    assert.equal((await requireCosignatures(readNote(served), [w1, directKey])).length, 2);
+    await assertVerifies(reader);
+  } finally {
+    await removeLedger(impostor);
+    await Deno.remove(witnessDir, { recursive: true });
+    await removeApi(api);
+  }
+});
+
 Deno.test("cosignatures CLI: the log keeps the witness's answer; receipts and bundles then verify with --witness, and Go agrees", async () => {
   const root = await Deno.makeTempDir({ prefix: "smem-cosign-cli-" });
   const allow = [`--allow-read=${root}`, `--allow-write=${root}`];
@@ -240,6 +353,9 @@ Deno.test("cosignatures CLI: the log keeps the witness's answer; receipts and bu
     );
     expectExit(answer, 0, "the witness cosigns");
     const lines = JSON.parse(answer.stdout).cosignature;
+    const none = await smem(["receipt", "0", "--cosigned", ...log]);
+    expectExit(none, 2, "--cosigned before any cosignature is kept");
+    assert.equal(JSON.parse(none.stdout).error.code, "NOT_FOUND");
     const missingSize = await smem(["cosignature", "add", "-", "--witness", `${root}/w.vkey`, ...log], lines);
     expectExit(missingSize, 2, "bare lines without --size");
     assert.equal(JSON.parse(missingSize.stdout).error.code, "BAD_COSIGNATURE_INPUT");
@@ -254,7 +370,15 @@ Deno.test("cosignatures CLI: the log keeps the witness's answer; receipts and bu
     expectExit(await smem(["append", "--kind", "ToolCalled", ...log]), 0, "append after");
 
     const witnessFlags = ["--key", `${root}/log.vkey`, "--witness", `${root}/w.vkey`];
-    expectExit(await smem(["receipt", "0", "--size", "2", "--out", `${root}/r2.json`, ...log]), 0, "receipt");
+    const cosigned = ["--cosigned", ...log];
+    expectExit(await smem(["receipt", "0", "--out", `${root}/r2.json`, ...cosigned]), 0, "receipt");
+    const beyond = await smem(["receipt", "2", ...cosigned]);
+    expectExit(beyond, 2, "leaf 2 is newer than the cosigned checkpoint of size 2");
+    assert.match(
+      JSON.parse(beyond.stdout).error.message,
+      /newest cosigned checkpoint \(size 2\) does not reach leaf 2/,
+    );
+    expectExit(await smem(["receipt", "0", "--size", "3", ...cosigned]), 2, "--size and --cosigned");
     const ok = await smem(["verify-receipt", `${root}/r2.json`, ...witnessFlags]);
     expectExit(ok, 0, "a receipt against the cosigned checkpoint");
     assert.deepEqual(JSON.parse(ok.stdout).cosigned_by, ["witness.example/w1"]);
@@ -263,7 +387,9 @@ Deno.test("cosignatures CLI: the log keeps the witness's answer; receipts and bu
     expectExit(missing, 1, "the newest checkpoint is not cosigned");
     assert.equal(JSON.parse(missing.stdout).error.code, "MISSING_COSIGNATURE");
 
-    expectExit(await smem(["export", "--to", "2", "--out", `${root}/b.smemctx`, ...log]), 0, "export");
+    const exported = await smem(["export", "--out", `${root}/b.smemctx`, ...cosigned]);
+    expectExit(exported, 0, "export");
+    assert.equal(JSON.parse(exported.stdout).to, 2, "up to the cosigned checkpoint");
     const bundle = await smem(["verify-bundle", `${root}/b.smemctx`, ...witnessFlags]);
     expectExit(bundle, 0, "the bundle's final checkpoint is cosigned");
     assert.deepEqual(JSON.parse(bundle.stdout).cosigned_by, ["witness.example/w1"]);
@@ -280,6 +406,14 @@ Deno.test("cosignatures CLI: the log keeps the witness's answer; receipts and bu
     await Deno.remove(root, { recursive: true });
   }
 });
+
+/** A signature line with one bit of its signature flipped: well-formed, but it does not verify. */
+function flipSignatureBit(line: string): string {
+  const [prefix, name, encoded] = line.trimEnd().split(" ");
+  const bytes = Uint8Array.fromBase64(encoded);
+  bytes[30] ^= 0x04;
+  return `${prefix} ${name} ${bytes.toBase64()}\n`;
+}
 
 /** The table as schema 6 creates it, with its guards. */
 const COSIGNATURES_RESTORE = `${COSIGNATURES_TABLE_SQL}\n${guardSql("cosignatures")}`;

@@ -1,4 +1,4 @@
-import type { StoredCosignature } from "../../ledger/cosignatures.ts";
+import { type StoredCosignature, storedCosignatureJson } from "../../ledger/cosignatures.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag, type Values } from "../command.ts";
 import { type Context, UsageError } from "../context.ts";
@@ -64,7 +64,7 @@ async function add(values: Values, file: string, size: number | undefined, ctx: 
       new Date(a.time * 1000).toISOString()
     ).join("\n") +
       `\nreceipts and bundles against it carry it: smem receipt IDX --size ${added[0].size}, ` +
-      `smem export --to ${added[0].size}`,
+      `smem export --to ${added[0].size} (--cosigned picks the newest cosigned checkpoint)`,
   );
 }
 
@@ -74,13 +74,7 @@ function list(ledger: Ledger, size: number | undefined, ctx: Context): void {
     : ledger.cosignaturesAt(size);
   ctx.result(
     {
-      cosignatures: stored.map((c) => ({
-        size: c.size,
-        witness_key: c.witnessKey,
-        time: c.time ?? null,
-        added_ms: c.addedMs,
-        line: c.line.trimEnd(),
-      })),
+      cosignatures: stored.map(storedCosignatureJson),
     },
     stored.length === 0
       ? "no witness cosignatures stored"

@@ -3,16 +3,22 @@ import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
 import { parseOptionalCount } from "../numbers.ts";
+import { COSIGNED_FLAG, cosignedSize } from "../cosigned.ts";
 
 /** `smem export --out FILE.smemctx`. */
 export const exportCommand: Command = {
   name: "export",
   summary: "write an evidence bundle (.smemctx) of a record range, verifiable offline",
-  usage: "smem export --out FILE.smemctx [--from IDX] [--to IDX] [--with-blobs]",
+  usage: "smem export --out FILE.smemctx [--from IDX] [--to IDX | --cosigned] [--with-blobs]",
   flags: {
     out: { type: "string", arg: "FILE", help: "bundle file to write" },
     from: { type: "string", arg: "IDX", help: "first leaf (default 0)" },
     to: { type: "string", arg: "IDX", help: "one past the last leaf (default: newest checkpoint)" },
+    cosigned: {
+      ...COSIGNED_FLAG,
+      help:
+        "up to the newest checkpoint a witness cosigned, so the bundle's final checkpoint carries the witness",
+    },
     "with-blobs": {
       type: "boolean",
       help: "carry the payload blobs the records name (erased ones cannot be)",
@@ -21,6 +27,9 @@ export const exportCommand: Command = {
   async run(values, _args, ctx) {
     const out = stringFlag(values, "out");
     if (out === undefined) throw new UsageError("give the bundle file with --out FILE");
+    const from = parseOptionalCount(stringFlag(values, "from"), "--from") ?? 0;
+    const to = parseOptionalCount(stringFlag(values, "to"), "--to");
+    const withBlobs = values["with-blobs"] === true;
     const ledger = await Ledger.open(ctx.dir);
     const partial = `${out}.partial`;
     const file = await Deno.open(partial, { write: true, create: true, truncate: true });
@@ -32,11 +41,7 @@ export const exportCommand: Command = {
           let written = 0;
           while (written < chunk.length) written += await file.write(chunk.subarray(written));
         },
-        {
-          from: parseOptionalCount(stringFlag(values, "from"), "--from"),
-          to: parseOptionalCount(stringFlag(values, "to"), "--to"),
-          withBlobs: values["with-blobs"] === true,
-        },
+        { from, to: values.cosigned === true ? cosignedSize(ledger, from, to, "--to") : to, withBlobs },
         (done) => progress.update(done),
       );
       await file.sync();

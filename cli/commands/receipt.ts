@@ -3,12 +3,13 @@ import { type Command, stringFlag } from "../command.ts";
 import { withLedger } from "../with_ledger.ts";
 import { UsageError } from "../context.ts";
 import { parseCount, parseOptionalCount } from "../numbers.ts";
+import { COSIGNED_FLAG, cosignedSize } from "../cosigned.ts";
 
 /** `smem receipt IDX --out FILE`. */
 export const receipt: Command = {
   name: "receipt",
   summary: "write the receipt of leaf IDX (JSON, or a C2SP tlog-proof with --tlog-proof)",
-  usage: "smem receipt IDX --out FILE [--size N] [--tlog-proof]",
+  usage: "smem receipt IDX --out FILE [--size N | --cosigned] [--tlog-proof]",
   flags: {
     out: { type: "string", arg: "FILE", help: "where to write the receipt (default: stdout)" },
     size: {
@@ -16,14 +17,17 @@ export const receipt: Command = {
       arg: "N",
       help: "prove against the stored checkpoint of N leaves (default: newest)",
     },
+    cosigned: COSIGNED_FLAG,
     "tlog-proof": { type: "boolean", help: "write the c2sp.org/tlog-proof@v1 text form" },
   },
   async run(values, args, ctx) {
     if (args.length !== 1) throw new UsageError("give one leaf index");
     return await withLedger(ctx, async (ledger) => {
+      const index = parseCount(args[0], "IDX");
+      const size = parseOptionalCount(stringFlag(values, "size"), "--size");
       const text = ledger.receipt(
-        parseCount(args[0], "IDX"),
-        parseOptionalCount(stringFlag(values, "size"), "--size"),
+        index,
+        values.cosigned === true ? cosignedSize(ledger, index + 1, size, "--size") : size,
       );
       const output = values["tlog-proof"] === true ? receiptToTlogProof(parseReceipt(text)) : `${text}\n`;
       const out = stringFlag(values, "out");
@@ -32,7 +36,7 @@ export const receipt: Command = {
         return;
       }
       await Deno.writeTextFile(out, output);
-      ctx.result({ index: Number(args[0]), out }, `wrote receipt of leaf ${args[0]} to ${out}`);
+      ctx.result({ index, out }, `wrote receipt of leaf ${index} to ${out}`);
     });
   },
 };

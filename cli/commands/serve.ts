@@ -2,12 +2,14 @@ import { startServer } from "../../server/serve.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { parseOptionalCount } from "../numbers.ts";
 import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
+import { WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
 
 /** `smem serve`: the loopback HTTP API and dashboard until SIGINT/SIGTERM. */
 export const serve: Command = {
   name: "serve",
   summary: "serve the loopback HTTP API and dashboard (docs/API.md) until SIGINT or SIGTERM",
-  usage: "smem serve [--host 127.0.0.1|::1] [--port 8787] [--token-file FILE] [--auth-reads] [--queue N]",
+  usage: "smem serve [--host 127.0.0.1|::1] [--port 8787] [--token-file FILE] [--auth-reads] [--queue N]\n" +
+    "       [--witness WKEY_FILE …]",
   flags: {
     host: {
       type: "string",
@@ -23,6 +25,11 @@ export const serve: Command = {
     "auth-reads": { type: "boolean", help: "require the token for reads and /metrics too" },
     queue: { type: "string", arg: "N", help: "most drafts in flight before 503 (default 10000)" },
     "max-body": { type: "string", arg: "BYTES", help: "largest request body (default 16777216)" },
+    witness: {
+      ...WITNESS_KEY_FLAG,
+      help:
+        "take cosignatures from this witness at POST /v1/cosignatures (its verifier key file; repeatable)",
+    },
     ...PASSPHRASE_FLAG,
   },
   async run(values, _args, ctx) {
@@ -35,6 +42,7 @@ export const serve: Command = {
       queueCapacity: parseOptionalCount(stringFlag(values, "queue"), "--queue"),
       maxBodyBytes: parseOptionalCount(stringFlag(values, "max-body"), "--max-body"),
       passphrase: signerPassphrase(values, ctx),
+      witnesses: await witnessKeys(values.witness),
     });
     const stopped = Promise.withResolvers<string>();
     for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -1,0 +1,40 @@
+/**
+ * `--cosigned`: evidence against the newest checkpoint a witness cosigned (receipt, export).
+ * @module
+ */
+import type { Ledger } from "../ledger/ledger.ts";
+import { LedgerError } from "../ledger/errors.ts";
+import type { Flag } from "./command.ts";
+import { UsageError } from "./context.ts";
+
+/** The `--cosigned` flag. */
+export const COSIGNED_FLAG: Flag = {
+  type: "boolean",
+  help: "against the newest checkpoint a witness cosigned (smem cosignature add), so it carries the witness",
+};
+
+/**
+ * The size `--cosigned` chooses: the newest cosigned checkpoint's, which must hold `leaves` leaves;
+ * `NOT_FOUND` when no checkpoint is cosigned or the newest is too small. `explicit` is a size the
+ * user gave as well (`--size`, `--to`): a usage error.
+ */
+export function cosignedSize(
+  ledger: Ledger,
+  leaves: number,
+  explicit: number | undefined,
+  flag: string,
+): number {
+  if (explicit !== undefined) throw new UsageError(`give ${flag} or --cosigned, not both`);
+  const size = ledger.newestCosignedSize();
+  if (size === undefined) {
+    throw new LedgerError("NOT_FOUND", "no checkpoint of this ledger is cosigned yet (smem cosignature add)");
+  }
+  if (size < leaves) {
+    throw new LedgerError(
+      "NOT_FOUND",
+      `the newest cosigned checkpoint (size ${size}) does not reach leaf ${leaves - 1}: ` +
+        "have a witness cosign a newer one",
+    );
+  }
+  return size;
+}

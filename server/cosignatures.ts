@@ -1,0 +1,50 @@
+/**
+ * `POST /v1/cosignatures` (a witness's answer, as text: a cosigned note, a checkpoint extension
+ * holding one, or bare cosignature lines with `?size=N`; checked and stored by the ledger) and
+ * `GET /v1/cosignatures` (those of the newest cosigned checkpoint, or of `?size=N`). The server
+ * takes cosignatures only from the witnesses it was started with (`smem serve --witness FILE`).
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { storedCosignatureJson } from "../ledger/cosignatures.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ServerError } from "./errors.ts";
+import { readBody } from "./body.ts";
+import { countParam } from "./params.ts";
+
+/** The cosignature routes. */
+export function cosignatureRoutes(deps: ApiDeps): Hono {
+  const app = new Hono();
+  app.post("/", async (c) => {
+    if (deps.witnesses.length === 0) {
+      throw new ServerError("NO_WITNESS", "this server trusts no witness (start it with --witness FILE)");
+    }
+    const answer = await readAnswer(c);
+    const size = countParam(c.req.query("size"), "size");
+    const added = await deps.writer.addCosignatures(answer, deps.witnesses, size, "present");
+    const body = {
+      cosignatures: added.map((a) => ({ size: a.size, witness: a.witness, time: a.time, stored: a.stored })),
+    };
+    return c.json(body, added.some((a) => a.stored) ? 201 : 200);
+  });
+  app.get("/", (c) => {
+    const size = countParam(c.req.query("size"), "size") ?? deps.reader.newestCosignedSize();
+    const stored = size === undefined ? [] : deps.reader.cosignaturesAt(size);
+    return c.json({ size: size ?? null, cosignatures: stored.map(storedCosignatureJson) });
+  });
+  return app;
+}
+
+/** The request body as UTF-8 text: `BAD_UTF8` when it is not. */
+async function readAnswer(c: Context): Promise<string> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^text\/plain\s*(;|$)/i.test(type)) {
+    throw new ServerError("UNSUPPORTED_MEDIA_TYPE", "send the witness's answer as Content-Type: text/plain");
+  }
+  const bytes = await readBody(c);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new ServerError("BAD_UTF8", "the witness's answer is not UTF-8 text");
+  }
+}
