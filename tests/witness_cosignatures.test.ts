@@ -24,6 +24,9 @@ import { verifyLedger } from "../ledger/verify.ts";
 import { Witness } from "../ledger/witness.ts";
 import { verifyBundleFile } from "../cli/bundle_file.ts";
 import { codeOf } from "./_codes.ts";
+import fc from "fast-check";
+import { fcParams } from "./_fc.ts";
+import { tamperedOrArbitrary } from "./_mutations.ts";
 import { agentDraft, assertVerifies, downgradeToSchema5, removeLedger, tempLedger } from "./_ledger.ts";
 import { errorCode, post, removeApi, tempApi } from "./_server.ts";
 import { createApp } from "../server/app.ts";
@@ -246,7 +249,7 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
   const listed = async (query = "") =>
     await (await api.app.request(`/v1/cosignatures${query}`)).json() as {
       size: number | null;
-      cosignatures: { witness_key: string }[];
+      cosignatures: { witness_key: string; line: string }[];
     };
   try {
     assert.deepEqual(await listed(), { size: null, cosignatures: [] });
@@ -294,7 +297,6 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
       "BAD_SIGNATURE",
     );
     assert.deepEqual((await listed()).cosignatures, [], "nothing stored from a refused answer");
-
     const first = await postText("/v1/cosignatures", answer.extension);
     assert.equal(first.status, 201);
     assert.deepEqual(await first.json(), {
@@ -321,6 +323,37 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
     assert.deepEqual(await listed("?size=1"), { size: 1, cosignatures: [] });
     const served = await (await api.app.request("/v1/checkpoint?size=2")).text();
     assert.equal((await requireCosignatures(readNote(served), [w1, directKey])).length, 2);
+    const forms = [
+      { path: "/v1/cosignatures", text: answer.extension },
+      { path: "/v1/cosignatures?size=2", text: answer.cosignature },
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...forms).chain((form) =>
+          fc.tuple(fc.constant(form.path), tamperedOrArbitrary(form.text))
+        ),
+        async ([path, tampered]) => {
+          const response = await postText(path, tampered);
+          const body = await response.json();
+          if (response.status >= 400) {
+            assert.ok(
+              [400, 404, 409, 422].includes(response.status),
+              `${response.status} ${JSON.stringify(body)}`,
+            );
+            return;
+          }
+          assert.deepEqual(body.cosignatures.map((c: { witness: string }) => c.witness), [
+            "witness.example/w1",
+          ]);
+        },
+      ),
+      fcParams(),
+    );
+    assert.deepEqual(
+      (await listed()).cosignatures.map((c) => c.line).sort(),
+      [answer.cosignature.trimEnd(), directLine.trimEnd()].sort(),
+      "tampered answers store nothing but the witnesses' own lines",
+    );
     await assertVerifies(reader);
   } finally {
     await removeLedger(impostor);
