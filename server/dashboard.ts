@@ -25,6 +25,7 @@ const PAGE = `<!doctype html>
   <div class="card"><h2>Intake queue</h2><p class="big"><span id="queue">–</span></p></div>
   <div class="card"><h2>Verification</h2><p id="verify" class="big">–</p><p id="verify-detail" class="detail"></p>
     <button id="verify-now" type="button">Verify now</button></div>
+  <div class="card"><h2>Witnessed up to</h2><p id="cosigned" class="big">–</p><p id="witnesses" class="detail"></p></div>
 </section>
 <section><h2>Newest signed checkpoint</h2><pre id="checkpoint">–</pre></section>
 <section><h2>Recent records</h2>
@@ -111,6 +112,8 @@ function show(status) {
   previous = status;
   $("queue").textContent = status.queue.depth + " / " + status.queue.capacity;
   $("checkpoint").textContent = status.checkpoint.note;
+  $("cosigned").textContent = status.cosigned ? status.cosigned.size.toLocaleString("en-US") : "none";
+  $("witnesses").textContent = status.cosigned ? "cosigned by " + status.cosigned.witnesses.join(", ") : "";
   showVerify(status.verify);
   showRecent(status.recent);
 }

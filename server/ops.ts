@@ -54,6 +54,7 @@ export function statusRoutes(deps: ApiDeps): Hono {
       alg: deps.reader.meta.alg,
       size,
       checkpoint: { size, note: latest.note },
+      cosigned: newestCosigned(deps),
       queue: { depth: deps.intake.depth, capacity: deps.intake.capacity },
       verify: deps.verifier.status,
       recent: recent.reverse().map((record) => ({
@@ -64,6 +65,16 @@ export function statusRoutes(deps: ApiDeps): Hono {
     });
   });
   return app;
+}
+
+/** The newest checkpoint a witness cosigned and its witnesses' names, or null. */
+function newestCosigned(deps: ApiDeps): { size: number; witnesses: string[] } | null {
+  const size = deps.reader.newestCosignedSize();
+  if (size === undefined) return null;
+  const witnesses = deps.reader.cosignaturesAt(size).map((c) =>
+    c.witnessKey.slice(0, c.witnessKey.indexOf("+"))
+  );
+  return { size, witnesses };
 }
 
 async function writable(deps: ApiDeps): Promise<boolean> {
