@@ -4,7 +4,9 @@
  * talked to over real loopback HTTP, and stopped by a signal under load.
  */
 import assert from "node:assert/strict";
+import { parseVerifierKey } from "../core/keys.ts";
 import { Ledger } from "../ledger/ledger.ts";
+import { Witness } from "../ledger/witness.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { agentDraft, assertVerifies } from "./_ledger.ts";
 import { freePort, serve, serveCommand, type Served } from "./_serve_process.ts";
@@ -13,6 +15,15 @@ async function newLedger(): Promise<{ root: string; dir: string }> {
   const root = await Deno.makeTempDir({ prefix: "smem-serve-" });
   (await Ledger.create(`${root}/ledger`)).close();
   return { root, dir: `${root}/ledger` };
+}
+
+async function logVerifierKey(dir: string): Promise<string> {
+  const ledger = await Ledger.open(dir);
+  try {
+    return ledger.verifierKey!;
+  } finally {
+    ledger.close();
+  }
 }
 
 function postDrafts(served: Served, body: unknown): Promise<Response> {
@@ -35,9 +46,11 @@ Deno.test("serve: refuses a non-loopback address (exit 2) and runs only with its
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("serve: over loopback — token file 0600, append, read back, metrics, dashboard", async () => {
+Deno.test("serve: over loopback — token file 0600, append, read back, metrics, dashboard, a witness's answer", async () => {
   const { root, dir } = await newLedger();
-  const served = await serve(root, dir);
+  const witness = await Witness.create(`${root}/witness`, "witness.example/w1");
+  await Deno.writeTextFile(`${root}/witness.key`, witness.verifierKey);
+  const served = await serve(root, dir, ["--witness", `${root}/witness.key`]);
   assert.equal((await Deno.stat(`${dir}/api.token`)).mode! & 0o777, 0o600);
   const appended = await postDrafts(served, [agentDraft(0), agentDraft(1)]);
   assert.equal(appended.status, 201);
@@ -55,6 +68,15 @@ Deno.test("serve: over loopback — token file 0600, append, read back, metrics,
   });
   assert.equal(unauthorized.status, 401);
   await unauthorized.body?.cancel();
+  const logKeys = [await parseVerifierKey(await logVerifierKey(dir))];
+  const request = await (await fetch(`${served.url}/v1/checkpoint?since=0`)).text();
+  const kept = await fetch(`${served.url}/v1/cosignatures`, {
+    method: "POST",
+    headers: { "content-type": "text/plain", authorization: `Bearer ${served.token}` },
+    body: (await witness.addCheckpoint(request, logKeys)).extension,
+  });
+  assert.equal(kept.status, 201, await kept.clone().text());
+  assert.deepEqual((await kept.json()).cosignatures.map((c: { size: number }) => c.size), [2]);
   served.child.kill("SIGINT");
   const status = await served.child.status;
   assert.equal(status.code, 0);
