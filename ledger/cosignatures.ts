@@ -31,6 +31,8 @@ export interface StoredCosignature {
   readonly size: number;
   /** The witness's verifier key text (signature type 0x04). */
   readonly witnessKey: string;
+  /** The witness's name (the key text's first field). */
+  readonly witness: string;
   /** The signature line, ending in a newline. */
   readonly line: string;
   /** When the witness says it cosigned (POSIX seconds, from the line; none if the line is malformed). */
@@ -51,12 +53,16 @@ export interface AddedCosignature {
 export class CosignatureStore {
   private readonly linesOf: StatementSync;
   private readonly insert: StatementSync;
+  private readonly rowsOf: StatementSync;
+  private readonly newest: StatementSync;
 
   constructor(private readonly db: DatabaseSync) {
     this.linesOf = db.prepare("SELECT line FROM cosignatures WHERE size = ? ORDER BY line");
     this.insert = db.prepare(
       "INSERT OR IGNORE INTO cosignatures (size, witness_key, line, added_ms) VALUES (?, ?, ?, ?)",
     );
+    this.rowsOf = db.prepare("SELECT * FROM cosignatures WHERE size = ? ORDER BY line");
+    this.newest = db.prepare("SELECT MAX(size) AS size FROM cosignatures");
   }
 
   /** The lines cosigning the checkpoint of `size`, sorted, joined ("" when none). */
@@ -71,16 +77,12 @@ export class CosignatureStore {
 
   /** The stored cosignatures of the checkpoint of `size`, sorted by line. */
   at(size: number): StoredCosignature[] {
-    return (this.db.prepare("SELECT * FROM cosignatures WHERE size = ? ORDER BY line").all(size) as Row[])
-      .map(fromRow);
+    return (this.rowsOf.all(size) as Row[]).map(fromRow);
   }
 
   /** The largest checkpoint size holding a cosignature, if any. */
   newestSize(): number | undefined {
-    const row = this.db.prepare("SELECT MAX(size) AS size FROM cosignatures").get() as {
-      size: number | null;
-    };
-    return row.size ?? undefined;
+    return (this.newest.get() as { size: number | null }).size ?? undefined;
   }
 
   /** Every stored cosignature, by size then line, one row at a time. */
@@ -113,6 +115,7 @@ function fromRow(row: Row): StoredCosignature {
   return {
     size: row.size,
     witnessKey: row.witness_key,
+    witness: row.witness_key.slice(0, row.witness_key.indexOf("+")),
     line: row.line,
     time: lineTime(row.line),
     addedMs: row.added_ms,

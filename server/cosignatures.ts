@@ -37,11 +37,7 @@ export function cosignatureRoutes(deps: ApiDeps): Hono {
 
 /** The request body as UTF-8 text: `BAD_UTF8` when it is not. */
 async function readAnswer(c: Context): Promise<string> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^text\/plain\s*(;|$)/i.test(type)) {
-    throw new ServerError("UNSUPPORTED_MEDIA_TYPE", "send the witness's answer as Content-Type: text/plain");
-  }
-  const bytes = await readBody(c);
+  const bytes = await readBody(c, "text/plain", "the witness's answer");
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {

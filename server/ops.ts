@@ -71,10 +71,7 @@ export function statusRoutes(deps: ApiDeps): Hono {
 function newestCosigned(deps: ApiDeps): { size: number; witnesses: string[] } | null {
   const size = deps.reader.newestCosignedSize();
   if (size === undefined) return null;
-  const witnesses = deps.reader.cosignaturesAt(size).map((c) =>
-    c.witnessKey.slice(0, c.witnessKey.indexOf("+"))
-  );
-  return { size, witnesses };
+  return { size, witnesses: deps.reader.cosignaturesAt(size).map((c) => c.witness) };
 }
 
 async function writable(deps: ApiDeps): Promise<boolean> {

@@ -56,11 +56,7 @@ export function recordRoutes(deps: ApiDeps): Hono {
 
 /** The drafts of a write request: a JSON object (one draft) or a non-empty array of them. */
 async function readDrafts(c: Context): Promise<{ drafts: RecordDraft[]; single: boolean }> {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new ServerError("UNSUPPORTED_MEDIA_TYPE", "send the draft(s) as Content-Type: application/json");
-  }
-  const bytes = await readBody(c);
+  const bytes = await readBody(c, "application/json", "the draft(s)");
   const value: JsonValue = readJsonBytes(bytes);
   if (!Array.isArray(value)) return { drafts: [readDraft(value)], single: true };
   if (value.length === 0) throw new ServerError("EMPTY_BATCH", "the array holds no draft");

@@ -235,8 +235,9 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
     path: string,
     body: string | Uint8Array<ArrayBuffer>,
     type = "text/plain; charset=utf-8",
+    app = api.app,
   ) =>
-    api.app.request(path, {
+    app.request(path, {
       method: "POST",
       headers: { "content-type": type, authorization: `Bearer ${api.deps.token}` },
       body,
@@ -265,15 +266,7 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
       "UNSUPPORTED_MEDIA_TYPE",
     );
     const untrusting = createApp({ ...api.deps, witnesses: [] });
-    await refused(
-      untrusting.request("/v1/cosignatures", {
-        method: "POST",
-        headers: { "content-type": "text/plain", authorization: `Bearer ${api.deps.token}` },
-        body: answer.note,
-      }),
-      409,
-      "NO_WITNESS",
-    );
+    await refused(postText("/v1/cosignatures", answer.note, "text/plain", untrusting), 409, "NO_WITNESS");
     await refused(postText("/v1/cosignatures", new Uint8Array([0xff, 0x0a])), 400, "BAD_UTF8");
     await refused(postText("/v1/cosignatures", "not a note"), 400, "MALFORMED_NOTE");
     const stranger = await parseCosignerKey(

@@ -79,7 +79,7 @@ function list(ledger: Ledger, size: number | undefined, ctx: Context): void {
     stored.length === 0
       ? "no witness cosignatures stored"
       : stored.map((c) =>
-        `size ${c.size}  ${c.witnessKey.slice(0, c.witnessKey.indexOf("+"))}  cosigned ${
+        `size ${c.size}  ${c.witness}  cosigned ${
           c.time === undefined ? "?" : new Date(c.time * 1000).toISOString()
         }`
       ).join("\n"),
