@@ -5,6 +5,7 @@
  */
 import { SecuraMemError } from "../core/errors.ts";
 import { LedgerError, VerificationError } from "../ledger/errors.ts";
+import { isDiskFull } from "../ledger/files.ts";
 
 /** Exit codes of SPEC §9. */
 export const EXIT = { ok: 0, verification: 1, usage: 2, io: 3, conflict: 4 } as const;
@@ -38,6 +39,7 @@ const LEDGER_IO = new Set([
   "NOT_A_LEDGER",
   "READ_ONLY",
   "IO_ERROR",
+  "DISK_FULL",
   "LOCKED",
   "DATABASE_CORRUPT",
   "NO_SIGNER_KEY",
@@ -66,7 +68,7 @@ export function errorCodeOf(error: unknown): string {
     return "PERMISSION_DENIED";
   }
   if (error instanceof Deno.errors.NotFound) return "NOT_FOUND";
-  return "IO_ERROR";
+  return isDiskFull(error) ? "DISK_FULL" : "IO_ERROR";
 }
 
 /** One line describing an error. */

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Command, Flag } from "./command.ts";
+import { SecuraMemError } from "../core/errors.ts";
 import { errorCodeOf, errorMessageOf, EXIT, exitCodeOf, makeContext, UsageError } from "./context.ts";
 
 /**
@@ -105,7 +106,10 @@ function parseArgsOption(flag: Flag): { type: "string" | "boolean"; short?: stri
 function fail(error: unknown, verifying: boolean, json: boolean): number {
   const code = errorCodeOf(error);
   const message = errorMessageOf(error);
-  if (json) console.log(JSON.stringify({ error: { code, message } }));
+  const where = error instanceof SecuraMemError && Object.keys(error.where).length > 0
+    ? { where: error.where }
+    : {};
+  if (json) console.log(JSON.stringify({ error: { code, message, ...where } }));
   else console.error(`smem: ${code}: ${message}`);
   return exitCodeOf(error, verifying);
 }

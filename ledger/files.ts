@@ -49,16 +49,17 @@ export function exists(path: string): boolean {
  */
 export function writeSecretFile(path: string, content: string | Uint8Array): void {
   const bytes = typeof content === "string" ? new TextEncoder().encode(`${content}\n`) : content;
+  let file: Deno.FsFile;
   try {
-    const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
-    try {
-      Deno.chmodSync(path, 0o600);
-      writeAllSync(file, bytes);
-      file.syncSync();
-    } finally {
-      file.close();
-    }
+    file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
   } catch (error) {
+    throw ioError(error, path);
+  }
+  try {
+    Deno.chmodSync(path, 0o600);
+    writeWholeSync(file, bytes);
+  } catch (error) {
+    removeQuietly(path);
     throw ioError(error, path);
   }
 }
@@ -66,27 +67,80 @@ export function writeSecretFile(path: string, content: string | Uint8Array): voi
 /**
  * Writes `text` to `path` whole or not at all: `<path>.partial` is written and synced, then
  * renamed over `path`, so a crash leaves the old file or the new one, never a mix. With `mode`
- * (e.g. 0600 for a key) the file has that mode before it takes the name.
+ * (e.g. 0600 for a key) the file has that mode before it takes the name. A failed write (a full
+ * disk) removes the partial file.
  */
 export function replaceFile(path: string, text: string, mode?: number): void {
   const partial = `${path}.partial`;
   try {
     const file = Deno.openSync(partial, { write: true, create: true, truncate: true, mode });
-    try {
-      if (mode !== undefined) Deno.chmodSync(partial, mode);
-      writeAllSync(file, new TextEncoder().encode(text));
-      file.syncSync();
-    } finally {
-      file.close();
-    }
+    if (mode !== undefined) Deno.chmodSync(partial, mode);
+    writeWholeSync(file, new TextEncoder().encode(text));
     Deno.renameSync(partial, path);
   } catch (error) {
+    removeQuietly(partial);
     throw ioError(error, path);
   }
 }
 
-function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
-  for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+/** True when `error` says there is no room left: ENOSPC or EDQUOT from the OS, SQLITE_FULL from SQLite. */
+export function isDiskFull(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  if (code === "ENOSPC" || code === "EDQUOT") return true;
+  // node:sqlite gives statements' errors SQLite's result code, and `exec`'s (a COMMIT) only its text.
+  return code === "ERR_SQLITE_ERROR" &&
+    ((typeof errcode === "number" && (errcode & 0xff) === SQLITE_FULL) || error.message === SQLITE_FULL_TEXT);
+}
+
+/**
+ * Whether the disk holding `dir` has room for `bytes` more: writes, syncs and removes a scratch
+ * file of that size there. False when the disk is full; other failures are thrown.
+ */
+export async function hasRoomFor(dir: string, bytes: number): Promise<boolean> {
+  const path = `${dir}/${ROOM_PROBE_FILE}`;
+  try {
+    const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+    try {
+      const zeros = new Uint8Array(bytes);
+      for (let written = 0; written < bytes;) written += await file.write(zeros.subarray(written));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    return true;
+  } catch (error) {
+    if (isDiskFull(error)) return false;
+    throw ioError(error, path);
+  } finally {
+    await Deno.remove(path).catch(() => {});
+  }
+}
+
+/** The scratch file of `hasRoomFor`, removed before it returns. */
+const ROOM_PROBE_FILE = "room.probe";
+
+/** SQLite's primary result code for a write that found the disk full, and its fixed text. */
+const SQLITE_FULL = 13;
+const SQLITE_FULL_TEXT = "database or disk is full";
+
+/** Writes all of `bytes`, syncs and closes `file` (closed on failure too). */
+function writeWholeSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  try {
+    for (let written = 0; written < bytes.length;) written += file.writeSync(bytes.subarray(written));
+    file.syncSync();
+  } finally {
+    file.close();
+  }
+}
+
+/** Removes a file this process made when what it was for failed; a failure to remove it changes nothing. */
+export function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // The write's own error is the one to report.
+  }
 }
 
 /** Reads a secret file's bytes, or `undefined` when the file is absent. */
@@ -118,9 +172,18 @@ export function ensureDir(path: string): void {
   }
 }
 
-/** Maps a file-system error to a LedgerError (`READ_ONLY` for permissions, else `IO_ERROR`). */
+/**
+ * Maps a file-system or SQLite error to a LedgerError: `DISK_FULL` when the disk (or the owner's
+ * quota) has no room, `READ_ONLY` for permissions, else `IO_ERROR`.
+ */
 export function ioError(error: unknown, path: string): LedgerError {
   if (error instanceof LedgerError) return error;
+  if (isDiskFull(error)) {
+    return new LedgerError(
+      "DISK_FULL",
+      `${path}: the disk is full; nothing of this write was kept (free space, then retry)`,
+    );
+  }
   const message = error instanceof Error ? error.message : String(error);
   const denied = error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable ||
     /readonly|read-only|permission/i.test(message);

@@ -39,6 +39,7 @@ import {
   type LedgerPaths,
   ledgerPaths,
   readSecretBytes,
+  removeQuietly,
   replaceFile,
   writeSecretFile,
 } from "./files.ts";
@@ -267,28 +268,34 @@ export class Ledger {
       );
     }
     writeSecretFile(paths.signerKey, await signerKeyFileText(keyText, options.encryptKey));
-    const db = openDatabase(paths.db, options);
-    const bounds = options.bounds ?? DEFAULT_BOUNDS;
-    const now = (options.clock ?? Date.now)();
-    db.exec("BEGIN IMMEDIATE");
-    const setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-    for (
-      const [key, value] of Object.entries({
-        format: "securamem-ledger/1",
-        origin,
-        ledger_id: ledgerId,
-        alg,
-        max_record_bytes: String(bounds.maxRecordBytes),
-        max_attrs_bytes: String(bounds.maxAttrsBytes),
-        created_ms: String(now),
-      })
-    ) setMeta.run(key, value);
-    db.prepare("INSERT INTO keys (verifier_key, added_ms) VALUES (?, ?)").run(verifierKey, now);
-    db.exec("COMMIT");
-    db.close();
-    const ledger = await Ledger.open(dir, { ...options, passphrase: options.encryptKey?.passphrase });
-    await ledger.checkpoint();
-    return ledger;
+    // From here on a failure (a full disk, say) removes what this call made: a ledger is created
+    // whole, with its first checkpoint, or not at all, and `init` can simply be run again.
+    try {
+      const db = openDatabase(paths.db, options);
+      try {
+        writeMeta(db, {
+          origin,
+          ledgerId,
+          alg,
+          verifierKey,
+          bounds: options.bounds,
+          now: (options.clock ?? Date.now)(),
+        });
+      } finally {
+        db.close();
+      }
+      const ledger = await Ledger.open(dir, { ...options, passphrase: options.encryptKey?.passphrase });
+      await ledger.checkpoint().catch((error) => {
+        ledger.close();
+        throw error;
+      });
+      return ledger;
+    } catch (error) {
+      for (const path of [paths.db, `${paths.db}-wal`, `${paths.db}-shm`, paths.signerKey]) {
+        removeQuietly(path);
+      }
+      throw error instanceof SecuraMemError ? error : sqliteError(error, paths.db);
+    }
   }
 
   /** Opens an existing ledger; `NOT_A_LEDGER` when `dir` holds none. */
@@ -1110,6 +1117,36 @@ async function finishRotation(db: DatabaseSync, paths: LedgerPaths, passphrase?:
   const listed = db.prepare("SELECT 1 FROM keys WHERE verifier_key = ?").get(verifierKey) !== undefined;
   if (listed) Deno.renameSync(`${paths.signerKey}.next`, paths.signerKey);
   else Deno.removeSync(`${paths.signerKey}.next`);
+}
+
+/** What a new ledger's `meta` and `keys` tables start with. */
+interface InitialMeta {
+  readonly origin: string;
+  readonly ledgerId: string;
+  readonly alg: HashAlg;
+  readonly verifierKey: string;
+  readonly bounds?: RecordBounds;
+  readonly now: number;
+}
+
+/** Fills a new database's `meta` and `keys` tables in one transaction. */
+function writeMeta(db: DatabaseSync, initial: InitialMeta): void {
+  const bounds = initial.bounds ?? DEFAULT_BOUNDS;
+  db.exec("BEGIN IMMEDIATE");
+  const setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+  for (
+    const [key, value] of Object.entries({
+      format: "securamem-ledger/1",
+      origin: initial.origin,
+      ledger_id: initial.ledgerId,
+      alg: initial.alg,
+      max_record_bytes: String(bounds.maxRecordBytes),
+      max_attrs_bytes: String(bounds.maxAttrsBytes),
+      created_ms: String(initial.now),
+    })
+  ) setMeta.run(key, value);
+  db.prepare("INSERT INTO keys (verifier_key, added_ms) VALUES (?, ?)").run(initial.verifierKey, initial.now);
+  db.exec("COMMIT");
 }
 
 function readMeta(db: DatabaseSync): LedgerMeta {

@@ -202,7 +202,8 @@ export function migrate(db: DatabaseSync): void {
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {
-    db.exec("ROLLBACK");
+    // A COMMIT that failed (a full disk) may have rolled back already.
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw error;
   }
 }

@@ -50,6 +50,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   BACKPRESSURE: 503,
   SHUTTING_DOWN: 503,
   LOCKED: 503,
+  // The ledger's disk is full: nothing of the request was stored; it can be retried once space is freed.
+  DISK_FULL: 507,
 };
 
 /** The HTTP status of an error: its code's, else 422 for other record rules, else 500. */

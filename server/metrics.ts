@@ -17,6 +17,7 @@ export type DropReason =
   | "invalid"
   | "conflict"
   | "ledger_busy"
+  | "disk_full"
   | "io_error";
 
 /** Every metric the server exports. */

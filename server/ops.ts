@@ -24,6 +24,7 @@ export function probeRoutes(deps: ApiDeps): Hono {
       queue_bounded: deps.intake.depth < deps.intake.capacity,
       database_writable: await writable(deps),
       key_loaded: deps.writer.canSign,
+      disk_has_room: await deps.intake.hasRoom(),
     };
     const ready = Object.values(checks).every((ok) => ok === true);
     return c.json({ ready, checks }, ready ? 200 : 503);

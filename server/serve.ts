@@ -141,9 +141,11 @@ function closeOnce(deps: ApiDeps): () => Promise<number> {
   return () =>
     done ??= (async () => {
       await deps.intake.close();
-      const final = await deps.writer.checkpoint();
-      deps.reader.close();
-      deps.writer.close();
-      return final.checkpoint.size;
+      try {
+        return (await deps.writer.checkpoint()).checkpoint.size;
+      } finally {
+        deps.reader.close();
+        deps.writer.close();
+      }
     })();
 }

@@ -4,6 +4,8 @@
  * and the load bench, so both run the server the way users do.
  */
 
+import type { ProcessPlace } from "./_small_disk.ts";
+
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 const DENY = [
   "--no-prompt",
@@ -39,9 +41,12 @@ export function serveCommand(
   args: string[],
   net: string[],
   env?: Record<string, string>,
+  place?: ProcessPlace,
 ): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
+  const [program, ...prefix] = [...(place?.wrapper ?? []), Deno.execPath()];
+  return new Deno.Command(program, {
     args: [
+      ...prefix,
       "run",
       "--quiet",
       ...DENY,
@@ -59,17 +64,27 @@ export function serveCommand(
   });
 }
 
-/** Starts `smem serve --json` on a free port for the ledger in `dir` (inside `root`); waits until it listens. */
+/**
+ * Starts `smem serve --json` on a free port for the ledger in `dir` (inside `root`), here or in
+ * `place`; waits until it listens.
+ */
 export async function serve(
   root: string,
   dir: string,
   extra: string[] = [],
   env?: Record<string, string>,
+  place?: ProcessPlace,
 ): Promise<Served> {
   const port = freePort();
-  const child = serveCommand(root, ["--dir", dir, "--port", String(port), "--json", ...extra], [
-    `--allow-net=127.0.0.1:${port}`,
-  ], env).spawn();
+  const child = serveCommand(
+    root,
+    ["--dir", dir, "--port", String(port), "--json", ...extra],
+    [
+      `--allow-net=127.0.0.1:${port}`,
+    ],
+    env,
+    place,
+  ).spawn();
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
@@ -91,6 +106,6 @@ export async function serve(
     output,
     stderr,
     url: started.listening,
-    token: (await Deno.readTextFile(started.token_file)).trim(),
+    token: (await Deno.readTextFile(place?.hostPath(started.token_file) ?? started.token_file)).trim(),
   };
 }

@@ -3,6 +3,7 @@
  * compiled binary carries (`deno task compile`), plus the read/write grants a test gives it.
  */
 import assert from "node:assert/strict";
+import type { ProcessPlace } from "./_small_disk.ts";
 
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 
@@ -28,12 +29,15 @@ export interface RunOptions {
   readonly stdin?: string;
   readonly allow: readonly string[];
   readonly env?: Record<string, string>;
+  /** Where it runs (a namespace with a small disk, say); here by default. */
+  readonly place?: ProcessPlace;
 }
 
 /** Runs `smem ARGS` to its end. */
 export async function runSmem(args: readonly string[], options: RunOptions): Promise<Run> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...BINARY_FLAGS, ...options.allow, MAIN, ...args],
+  const [program, ...prefix] = [...(options.place?.wrapper ?? []), Deno.execPath()];
+  const child = new Deno.Command(program, {
+    args: [...prefix, "run", "--quiet", ...BINARY_FLAGS, ...options.allow, MAIN, ...args],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

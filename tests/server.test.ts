@@ -258,6 +258,7 @@ Deno.test("server: healthz, readyz, and refusal after shutdown began", async () 
     queue_bounded: true,
     database_writable: true,
     key_loaded: true,
+    disk_has_room: true,
   });
   const closing = api.deps.intake.close();
   await closing;

@@ -1,11 +1,13 @@
 import type { JsonValue } from "../../core/json.ts";
 import { readJsonText } from "../../core/json_reader.ts";
 import { readDraft as checkDraft, readDraftText, type RecordDraft } from "../../core/record.ts";
+import { LedgerError } from "../../ledger/errors.ts";
 import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
 import { parseOptionalCount } from "../numbers.ts";
 import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
+import { writeOutFile } from "../out_file.ts";
 
 /** `smem append`: appends one record from flags or a JSON draft on stdin. */
 export const append: Command = {
@@ -42,7 +44,7 @@ export const append: Command = {
       const result = await ledger.append(draft);
       const receipt = ledger.receipt(result.index, result.checkpointSize);
       const file = stringFlag(values, "receipt");
-      if (file !== undefined) await Deno.writeTextFile(file, `${receipt}\n`);
+      if (file !== undefined) await writeReceiptOf(result.index, file, `${receipt}\n`);
       ctx.result(
         { ...result, receipt: JSON.parse(receipt) },
         `${
@@ -74,4 +76,20 @@ async function readDraft(values: Record<string, unknown>): Promise<RecordDraft> 
   }
   for (const name of Object.keys(fields)) if (fields[name] === undefined) delete fields[name];
   return checkDraft(fields);
+}
+
+/**
+ * Writes the receipt of a record already appended: when that fails, the error says the record is
+ * durable, so the user fetches its receipt rather than appending it again.
+ */
+async function writeReceiptOf(index: number, file: string, receipt: string): Promise<void> {
+  try {
+    await writeOutFile(file, receipt);
+  } catch (error) {
+    if (!(error instanceof LedgerError)) throw error;
+    throw new LedgerError(
+      error.code,
+      `leaf ${index} was appended, but its receipt was not written: ${error.message} (smem receipt ${index} --out ${file})`,
+    );
+  }
 }

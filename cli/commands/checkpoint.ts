@@ -3,6 +3,7 @@ import type { Command } from "../command.ts";
 import { parseOptionalCount } from "../numbers.ts";
 import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 import { withLedger } from "../with_ledger.ts";
+import { writeOutFile } from "../out_file.ts";
 
 /** `smem checkpoint`: the newest signed checkpoint (signing one if the tree grew). */
 export const checkpoint: Command = {
@@ -36,7 +37,7 @@ export const checkpoint: Command = {
         ctx.result(value, text.trimEnd());
         return;
       }
-      await Deno.writeTextFile(out, text);
+      await writeOutFile(out, text);
       ctx.result(
         { ...value, out },
         `wrote the checkpoint of size ${size}${since === undefined ? "" : ` (since ${since})`} to ${out}`,

@@ -1,4 +1,6 @@
+import { SecuraMemError } from "../../core/errors.ts";
 import { exportBundle } from "../../ledger/export.ts";
+import { ioError } from "../../ledger/files.ts";
 import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
@@ -38,8 +40,7 @@ export const exportCommand: Command = {
       const summary = await exportBundle(
         ledger,
         async (chunk) => {
-          let written = 0;
-          while (written < chunk.length) written += await file.write(chunk.subarray(written));
+          for (let written = 0; written < chunk.length;) written += await file.write(chunk.subarray(written));
         },
         { from, to: values.cosigned === true ? cosignedSize(ledger, from, to, "--to") : to, withBlobs },
         (done) => progress.update(done),
@@ -58,7 +59,8 @@ export const exportCommand: Command = {
         file.close();
       } catch { /* already closed */ }
       await Deno.remove(partial).catch(() => {});
-      throw error;
+      // The bundle's own writes (a full disk, say) are named by the file they were for.
+      throw error instanceof SecuraMemError ? error : ioError(error, out);
     } finally {
       progress.done();
       ledger.close();

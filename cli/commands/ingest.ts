@@ -100,8 +100,10 @@ export const ingest: Command = {
 
 /**
  * Commits a batch. When the ledger refuses a draft, the drafts before it are committed and the
- * error names the draft's line (the caller counts only what it is told was committed; the
- * summary after an error is printed by the error path).
+ * error names the draft's line; when it refuses the batch as a whole (a full disk, a lock held too
+ * long), the error names the batch's first line: every line before it is stored, none from it on. The
+ * caller counts only what it is told was committed; the summary after an error is printed by the
+ * error path.
  */
 async function commit(
   ledger: Ledger,
@@ -112,7 +114,7 @@ async function commit(
   try {
     committed(await ledger.appendBatch(withPayloads(ledger, batch)));
   } catch (error) {
-    if (!(error instanceof SecuraMemError) || error.where.item === undefined && batch.length > 1) throw error;
+    if (!(error instanceof SecuraMemError)) throw error;
     const item = error.where.item ?? 0;
     if (item > 0) committed(await ledger.appendBatch(withPayloads(ledger, batch.slice(0, item))));
     throw relocate(error, { item: undefined, line: batch[item].line });

@@ -10,6 +10,7 @@ import {
 } from "../passphrase.ts";
 import { withLedger } from "../with_ledger.ts";
 import { WORK_FACTOR_FLAG } from "../work_factor.ts";
+import { writeOutFile } from "../out_file.ts";
 
 /** `smem keys list | export | rotate`. */
 export const keys: Command = {
@@ -65,7 +66,7 @@ export const keys: Command = {
         ? [key, ...ledger.rotations().map((statement) => `rotation ${JSON.stringify(statement)}`)]
         : [key];
       const out = stringFlag(values, "out");
-      if (out !== undefined) await Deno.writeTextFile(out, `${lines.join("\n")}\n`);
+      if (out !== undefined) await writeOutFile(out, `${lines.join("\n")}\n`);
       ctx.result(
         { verifier_key: key, chain: lines, out: out ?? null },
         out === undefined ? lines.join("\n") : `wrote ${out}`,

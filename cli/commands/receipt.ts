@@ -4,6 +4,7 @@ import { withLedger } from "../with_ledger.ts";
 import { UsageError } from "../context.ts";
 import { parseCount, parseOptionalCount } from "../numbers.ts";
 import { COSIGNED_FLAG, cosignedSize } from "../cosigned.ts";
+import { writeOutFile } from "../out_file.ts";
 
 /** `smem receipt IDX --out FILE`. */
 export const receipt: Command = {
@@ -35,7 +36,7 @@ export const receipt: Command = {
         ctx.result(JSON.parse(text), output.trimEnd());
         return;
       }
-      await Deno.writeTextFile(out, output);
+      await writeOutFile(out, output);
       ctx.result({ index, out }, `wrote receipt of leaf ${index} to ${out}`);
     });
   },

@@ -5,6 +5,7 @@ import { type Context, UsageError } from "../context.ts";
 import { newKeyEncryption, PASSPHRASE_FLAG, passphraseOf } from "../passphrase.ts";
 import { TRUSTED_KEY_FLAG, trustedKeys } from "../trusted_keys.ts";
 import { WORK_FACTOR_FLAG } from "../work_factor.ts";
+import { writeOutFile } from "../out_file.ts";
 
 /**
  * `smem witness init | key | add-checkpoint`: cosign other logs' checkpoints, offline, after
@@ -78,7 +79,7 @@ async function addCheckpoint(values: Values, args: string[], ctx: Context): Prom
   const opened = await Witness.open(ctx.dir, passphraseOf(values, `${ctx.dir}/${WITNESS_KEY_FILE}`));
   const result = await opened.addCheckpoint(request, chain, alg);
   const out = stringFlag(values, "out");
-  if (out !== undefined) await Deno.writeTextFile(out, result.extension);
+  if (out !== undefined) await writeOutFile(out, result.extension);
   ctx.result(
     {
       origin: result.origin,
