@@ -32,6 +32,7 @@ export const COMMANDS: readonly { readonly name: string; readonly load: () => Pr
     load: async () => (await import("./commands/verify_checkpoint.ts")).verifyCheckpointCommand,
   },
   { name: "export", load: async () => (await import("./commands/export.ts")).exportCommand },
+  { name: "backup", load: async () => (await import("./commands/backup.ts")).backup },
   {
     name: "verify-bundle",
     load: async () => (await import("./commands/verify_bundle.ts")).verifyBundleCommand,
