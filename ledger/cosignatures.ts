@@ -55,6 +55,7 @@ export class CosignatureStore {
   private readonly insert: StatementSync;
   private readonly rowsOf: StatementSync;
   private readonly newest: StatementSync;
+  private readonly newestOf: StatementSync;
 
   constructor(private readonly db: DatabaseSync) {
     this.linesOf = db.prepare("SELECT line FROM cosignatures WHERE size = ? ORDER BY line");
@@ -63,6 +64,7 @@ export class CosignatureStore {
     );
     this.rowsOf = db.prepare("SELECT * FROM cosignatures WHERE size = ? ORDER BY line");
     this.newest = db.prepare("SELECT MAX(size) AS size FROM cosignatures");
+    this.newestOf = db.prepare("SELECT MAX(size) AS size FROM cosignatures WHERE witness_key = ?");
   }
 
   /** The lines cosigning the checkpoint of `size`, sorted, joined ("" when none). */
@@ -83,6 +85,11 @@ export class CosignatureStore {
   /** The largest checkpoint size holding a cosignature, if any. */
   newestSize(): number | undefined {
     return (this.newest.get() as { size: number | null }).size ?? undefined;
+  }
+
+  /** The largest checkpoint size the witness of `witnessKey` (its verifier key text) cosigned, if any. */
+  newestSizeOf(witnessKey: string): number | undefined {
+    return (this.newestOf.get(witnessKey) as { size: number | null }).size ?? undefined;
   }
 
   /** Every stored cosignature, by size then line, one row at a time. */

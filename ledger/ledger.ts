@@ -425,6 +425,11 @@ export class Ledger {
     return this.witnessCosignatures.newestSize();
   }
 
+  /** The largest checkpoint size the witness of `witnessKey` (its verifier key text) cosigned, if any. */
+  newestCosignedSizeOf(witnessKey: string): number | undefined {
+    return this.witnessCosignatures.newestSizeOf(witnessKey);
+  }
+
   /** Every stored witness cosignature, by checkpoint size, one at a time. */
   allCosignatures(): Generator<StoredCosignature> {
     return this.witnessCosignatures.all();

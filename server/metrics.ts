@@ -20,6 +20,16 @@ export type DropReason =
   | "disk_full"
   | "io_error";
 
+/** What the gauges read at each scrape. */
+export interface GaugeSources {
+  /** Drafts accepted and not yet durable. */
+  queueDepth(): number;
+  /** Size of the newest signed checkpoint. */
+  logSize(): number;
+  /** Each trusted witness's name and the largest size it cosigned (0 when none). */
+  witnessSizes(): readonly { readonly witness: string; readonly size: number }[];
+}
+
 /** Every metric the server exports. */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -63,14 +73,32 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  /** `queueDepth` is read at each scrape. */
-  constructor(queueDepth: () => number) {
+  /** `gauges` are read at each scrape. */
+  constructor(gauges: GaugeSources) {
     new Gauge({
       name: "audit_queue_depth",
       help: "Records accepted by the intake and not yet durable.",
       registers: [this.registry],
       collect() {
-        this.set(queueDepth());
+        this.set(gauges.queueDepth());
+      },
+    });
+    new Gauge({
+      name: "audit_log_size",
+      help: "Size of the log's newest signed checkpoint.",
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.logSize());
+      },
+    });
+    new Gauge({
+      name: "audit_witness_cosigned_size",
+      help:
+        "Largest checkpoint size each trusted witness (smem serve --witness) has cosigned; 0 before its first.",
+      labelNames: ["witness"] as const,
+      registers: [this.registry],
+      collect() {
+        for (const { witness, size } of gauges.witnessSizes()) this.set({ witness }, size);
       },
     });
     this.drops.inc({ reason: "audit_backpressure" }, 0);

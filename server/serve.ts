@@ -64,12 +64,18 @@ export interface OpenApi {
 /** Opens the ledger (a writer handle and a reader handle), the token and the app. */
 export async function openApi(options: ServeOptions): Promise<OpenApi> {
   let intake: Intake | undefined;
-  const metrics = new ServerMetrics(() => intake?.depth ?? 0);
+  let reader: Ledger | undefined;
+  const witnesses = options.witnesses ?? [];
+  const metrics = new ServerMetrics({
+    queueDepth: () => intake?.depth ?? 0,
+    logSize: () => reader?.latestCheckpoint().checkpoint.size ?? 0,
+    witnessSizes: () =>
+      witnesses.map((w) => ({ witness: w.name, size: reader?.newestCosignedSizeOf(w.text) ?? 0 })),
+  });
   const writer = await Ledger.open(options.dir, {
     onCommit: (commit) => metrics.observeCommit(commit),
     passphrase: options.passphrase,
   });
-  let reader: Ledger | undefined;
   try {
     if (writer.keyLocked) {
       throw new LedgerError(
@@ -92,7 +98,7 @@ export async function openApi(options: ServeOptions): Promise<OpenApi> {
       token: token.token,
       authReads: options.authReads ?? false,
       maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
-      witnesses: options.witnesses ?? [],
+      witnesses,
     };
     return {
       app: createApp(deps),

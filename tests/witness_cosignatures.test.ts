@@ -252,9 +252,20 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
       size: number | null;
       cosignatures: { witness_key: string; line: string }[];
     };
+  /** The log size and each trusted witness's newest cosigned size, as `/metrics` reports them. */
+  const gauges = async () => {
+    const text = await (await api.app.request("/metrics")).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+    return {
+      log: value(/^audit_log_size (\d+)$/m),
+      w1: value(/^audit_witness_cosigned_size\{witness="witness\.example\/w1"\} (\d+)$/m),
+      direct: value(/^audit_witness_cosigned_size\{witness="witness\.example\/direct"\} (\d+)$/m),
+    };
+  };
   try {
     assert.deepEqual(await listed(), { size: null, cosignatures: [] });
     assert.equal((await post(api, "/v1/records", [agentDraft(0), agentDraft(1)])).status, 201);
+    assert.deepEqual(await gauges(), { log: 2, w1: 0, direct: 0 });
     const reader = api.deps.reader;
     const logKeys = [await parseVerifierKey(reader.verifierKey!)];
     const answer = await witness.addCheckpoint(reader.checkpointExtension(0, 2), logKeys);
@@ -300,6 +311,7 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
         stored: true,
       }],
     });
+    assert.deepEqual(await gauges(), { log: 2, w1: 2, direct: 0 });
     const again = await postText("/v1/cosignatures", answer.note);
     assert.equal(again.status, 200, "already held");
     assert.equal(
@@ -307,6 +319,7 @@ Deno.test("cosignatures over HTTP: POST /v1/cosignatures takes trusted witnesses
       201,
       "bare lines with ?size",
     );
+    assert.deepEqual(await gauges(), { log: 2, w1: 2, direct: 2 });
     const held = await listed();
     assert.equal(held.size, 2);
     assert.deepEqual(
