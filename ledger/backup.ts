@@ -59,6 +59,8 @@ export async function backupLedger(
     }
   }
   const partial = `${target.db}.partial`;
+  // A partial copy left by a backup that was killed is never a ledger: replace it.
+  removeQuietly(partial);
   try {
     await snapshot(source.db, partial);
     Deno.renameSync(partial, target.db);

@@ -106,11 +106,18 @@ Deno.test("smem backup: the signer key only with --with-key (owner-only), never 
     assert.equal(JSON.parse(again.stdout).error.code, "LEDGER_EXISTS");
     expectExit(await runSmem(["verify", "--dir", `${root}/public`], { allow }), 0, "the copy is untouched");
 
+    // A backup killed part-way leaves its partial file (here the start of a database); the next one replaces it.
+    await Deno.mkdir(`${root}/full`);
+    await Deno.writeFile(
+      `${root}/full/ledger.db.partial`,
+      (await Deno.readFile(`${dir}/ledger.db`)).subarray(0, 20000),
+    );
     expectExit(
       await runSmem(["backup", "--dir", dir, "--out", `${root}/full`, "--with-key"], { allow }),
       0,
       "backup",
     );
+    await assert.rejects(Deno.stat(`${root}/full/ledger.db.partial`), Deno.errors.NotFound);
     assert.equal((await Deno.stat(`${root}/full/signer.key`)).mode! & 0o777, 0o600);
     assert.deepEqual(
       await Deno.readFile(`${root}/full/signer.key`),
