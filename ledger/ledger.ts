@@ -9,7 +9,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { DEFAULT_BOUNDS, type RecordBounds } from "../core/canonical.ts";
 import { type Checkpoint, parseCheckpoint, signCheckpoint } from "../core/checkpoint.ts";
 import { formatCheckpointExtension } from "../core/checkpoint_extension.ts";
-import { relocate, SecuraMemError } from "../core/errors.ts";
+import { ProofError, relocate, SecuraMemError } from "../core/errors.ts";
 import { fromUtf8 } from "../core/encoding.ts";
 import { formatHash, genesisHash, type HashAlg, type Hasher, isHashAlg } from "../core/hash.ts";
 import type { JsonObject } from "../core/json.ts";
@@ -31,7 +31,7 @@ import {
   splitChainKey,
 } from "./chain_sealer.ts";
 import { type QueryFilter, type QueryPage, queryRecords } from "./query.ts";
-import { LedgerError } from "./errors.ts";
+import { LedgerError, VerificationError } from "./errors.ts";
 import {
   ensureDir,
   exists,
@@ -183,6 +183,8 @@ export class Ledger {
   private readonly mh: MerkleHasher;
   private readonly nodes: SqliteNodeStore;
   private tree: MerkleTree;
+  /** Set when the stored records outrun their Merkle nodes (rows added outside SecuraMem): writes refuse. */
+  private damage: VerificationError | undefined;
   private readonly statements: Statements;
   private readonly blobs: BlobStore;
   private readonly blooms: SubjectBloomStore;
@@ -240,7 +242,7 @@ export class Ledger {
     this.recent = new RecentRows(db);
     this.foreign = new ForeignCommits(db);
     this.witnessCosignatures = new CosignatureStore(db);
-    this.tree = new MerkleTree(this.mh, this.nodes, this.storedSize());
+    this.tree = this.openTree();
     this.keyLocked = key.kind === "locked";
     if (key.kind === "open") {
       this.signer = key.key.signer;
@@ -746,10 +748,29 @@ export class Ledger {
   }
 
   /**
+   * The tree of the stored records. When their newest leaves lack their Merkle nodes (a database
+   * altered outside SecuraMem), the ledger still opens, so `verify` can say what is wrong and
+   * where, but it refuses every write with the node that is missing.
+   */
+  private openTree(): MerkleTree {
+    try {
+      return new MerkleTree(this.mh, this.nodes, this.storedSize());
+    } catch (error) {
+      if (!(error instanceof ProofError)) throw error;
+      this.damage = new VerificationError(
+        error.code,
+        `${error.detail}: the log holds records SecuraMem did not append; it refuses to write (run smem verify)`,
+      );
+      return new MerkleTree(this.mh, this.nodes, 0);
+    }
+  }
+
+  /**
    * Takes the write lock (`BEGIN IMMEDIATE`). When another connection has committed since this one
    * last wrote, what this handle remembers of the database is dropped and the tree reloaded.
    */
   private beginWrite(): void {
+    if (this.damage !== undefined) throw this.damage;
     this.db.exec("BEGIN IMMEDIATE");
     if (this.foreign.noneSinceLastWrite()) return;
     this.forgetWriteState();
@@ -802,7 +823,7 @@ export class Ledger {
       this.beginWrite();
     } catch (error) {
       this.rollbackWrite();
-      throw sqliteError(error, this.paths.db);
+      throw error instanceof SecuraMemError ? error : sqliteError(error, this.paths.db);
     }
     this.uncommitted = { records: [], sealedInWorker: 0 };
     this.newest.begin();

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { signCheckpoint } from "../core/checkpoint.ts";
 import { generateKeyPair, parseSignerKey } from "../core/keys.ts";
+import type { SecuraMemError } from "../core/errors.ts";
 import { LedgerError } from "../ledger/errors.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { nodeId } from "../ledger/node_store.ts";
@@ -153,6 +154,48 @@ Deno.test("tamper: swapped rows, a deleted row, a truncated log", async () => {
     "CHECKPOINT_BEYOND_LOG",
     9,
   );
+});
+
+/** Adds the chain's true next record (leaf 12) as SecuraMem would store it, without its Merkle node or checkpoint. */
+async function addNextRecordRow(db: string): Promise<void> {
+  const forger = await Deno.makeTempDir({ prefix: "smem-forger-" });
+  try {
+    for (const name of ["ledger.db", "signer.key"]) {
+      await Deno.copyFile(`${templateDir}/${name}`, `${forger}/${name}`);
+    }
+    const ledger = await Ledger.open(forger);
+    await ledger.append(agentDraft(12));
+    ledger.close();
+    sqlite(
+      db,
+      unguarded(`ATTACH '${forger}/ledger.db' AS forged;
+        INSERT INTO recent SELECT * FROM forged.records WHERE leaf = 12 UNION ALL SELECT * FROM forged.recent WHERE leaf = 12;`),
+    );
+  } finally {
+    await Deno.remove(forger, { recursive: true });
+  }
+}
+
+Deno.test("tamper: a valid next record added without its Merkle node is NODE_MISMATCH at its leaf; appends then refuse", async () => {
+  expectFailure(await tampered((_, db) => addNextRecordRow(db)), "NODE_MISMATCH", 12);
+  const dir = await Deno.makeTempDir({ prefix: "smem-tamper-" });
+  try {
+    for (const name of ["ledger.db", "signer.key"]) {
+      await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
+    }
+    await addNextRecordRow(`${dir}/ledger.db`);
+    const ledger = await Ledger.open(dir);
+    try {
+      await assert.rejects(
+        ledger.append(agentDraft(13)),
+        (error: SecuraMemError) => error.code === "MISSING_NODE",
+      );
+    } finally {
+      ledger.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("tamper: dropped guard triggers are TRIGGERS_MISSING", async () => {

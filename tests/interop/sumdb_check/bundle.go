@@ -413,6 +413,12 @@ func (c *bundleChecker) readCheckpoint(text string) error {
 	if err != nil {
 		return err
 	}
+	return c.checkCheckpoint(msg)
+}
+
+// checkCheckpoint opens a signed checkpoint note with the keys trusted at the tree's size and
+// compares its origin, size and root with the tree rebuilt so far.
+func (c *bundleChecker) checkCheckpoint(msg string) error {
 	var trusted []note.Verifier
 	for _, w := range c.windows {
 		if w.from <= c.size && c.size <= w.to {

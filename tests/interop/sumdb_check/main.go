@@ -17,6 +17,8 @@
 //	                                           extra data is the sealed record
 //	sumdb_check bundle VKEYS FILE              verify an evidence bundle (.smemctx) line by line
 //	                                           (bundle.go); errors name the line
+//	sumdb_check ledger VKEYS DUMP_DIR          verify a ledger database as the sqlite3 tool dumps it
+//	                                           (ledger.go): every record, chain link and stored checkpoint
 //	sumdb_check canonical RECEIPT              print the receipt record's canonical bytes, re-derived here
 //	sumdb_check consistency VKEYS OLD NEW PROOF [ALG]  verify a consistency proof between two
 //	                                           checkpoints (ALG: sha256, the default, or b3)
@@ -66,7 +68,7 @@ func main() {
 	var err error
 	twoFiles := map[string]func(string, string) error{
 		"open": openCommand, "receipt": receiptCommand, "tlogproof": tlogProofCommand,
-		"bundle": bundleCommand, "sign": signCommand, "cosigned": cosignedCommand,
+		"bundle": bundleCommand, "sign": signCommand, "cosigned": cosignedCommand, "ledger": ledgerCommand,
 	}
 	args := os.Args[2:]
 	if command, ok := twoFiles[os.Args[1]]; ok {
