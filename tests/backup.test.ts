@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
 import { expectExit, runSmem } from "./_smem.ts";
 import { SmallDisk } from "./_small_disk.ts";
-
-const WRITER = new URL("./_writer.ts", import.meta.url).pathname;
+import { spawnWriter } from "./_writer_process.ts";
 
 /** A ledger with `count` records of ~1 KiB, in a new temporary root; the CLI may read and write the root. */
 async function sourceLedger(count: number): Promise<{ root: string; dir: string; allow: string[] }> {
@@ -33,22 +32,7 @@ Deno.test("smem backup: one consistent snapshot while another process appends, v
       0,
       "key",
     );
-    const writer = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        `--allow-read=${dir}`,
-        `--allow-write=${dir}`,
-        WRITER,
-        dir,
-        "20000",
-        "50",
-        "w2",
-        "live",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const writer = spawnWriter(dir, 20000, 50, "w2", "live");
     const acknowledged = writer.stdout.pipeThrough(new TextDecoderStream()).getReader();
     // The backup starts once the writer is committing.
     while (!(await acknowledged.read()).value?.includes("ack ")) { /* its first batch */ }

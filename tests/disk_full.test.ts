@@ -26,15 +26,30 @@ function batchOf(stream: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function mountDisk(): Promise<{ disk: SmallDisk; root: string; dir: string }> {
+type Smem = (args: string[], stdin?: string) => Promise<Run>;
+
+/** Runs `body` with the path of a ledger directory (not made yet) on a new small disk, then unmounts it. */
+async function onSmallDisk(body: (disk: SmallDisk, dir: string, smem: Smem) => Promise<void>): Promise<void> {
   const root = await Deno.makeTempDir({ prefix: "smem-disk-full-" });
   const disk = await SmallDisk.mount(`${root}/disk`, DISK_KIB);
-  return { disk, root, dir: `${disk.dir}/ledger` };
+  try {
+    const dir = `${disk.dir}/ledger`;
+    await body(disk, dir, smemOn(disk, dir));
+  } finally {
+    await disk[Symbol.asyncDispose]();
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** Makes the ledger, then takes FILLER_BYTES of the disk, to be freed once it is full. */
+async function initWithFiller(disk: SmallDisk, smem: Smem): Promise<void> {
+  expectExit(await smem(["init", "--name", "full.example"]), 0, "init");
+  await disk.fill("filler", FILLER_BYTES);
 }
 
 /** `smem ARGS --dir DIR` inside the disk's namespace, with read/write of the disk only. */
-function smemOn(disk: SmallDisk, dir: string) {
-  return (args: string[], stdin?: string): Promise<Run> =>
+function smemOn(disk: SmallDisk, dir: string): Smem {
+  return (args, stdin) =>
     runSmem([...args, "--dir", dir], {
       allow: [`--allow-read=${disk.dir}`, `--allow-write=${disk.dir}`],
       stdin,
@@ -47,11 +62,8 @@ function errorOf(run: Run): { code: string; message: string; where?: { line?: nu
 }
 
 Deno.test("a full disk: ingest refuses the batch whole (DISK_FULL, exit 3, the first line not stored), keeps what was acknowledged, and goes on once space is freed", async () => {
-  const { disk, root, dir } = await mountDisk();
-  try {
-    const smem = smemOn(disk, dir);
-    expectExit(await smem(["init", "--name", "full.example"]), 0, "init");
-    await disk.fill("filler", FILLER_BYTES);
+  await onSmallDisk(async (disk, dir, smem) => {
+    await initWithFiller(disk, smem);
     let acknowledged = 0;
     let refused: { run: Run; stream: string } | undefined;
     for (let batch = 0; refused === undefined && batch < MOST_BATCHES; batch++) {
@@ -95,18 +107,12 @@ Deno.test("a full disk: ingest refuses the batch whole (DISK_FULL, exit 3, the f
     const after = await smem(["verify", "--json"]);
     expectExit(after, 0, "verify after the disk had room again");
     assert.equal(JSON.parse(after.stdout).records_checked, acknowledged + BATCH);
-  } finally {
-    await disk[Symbol.asyncDispose]();
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a full disk: the server answers 507 DISK_FULL, is not ready until space is freed, stays up, and loses nothing acknowledged", async () => {
-  const { disk, root, dir } = await mountDisk();
-  try {
-    const smem = smemOn(disk, dir);
-    expectExit(await smem(["init", "--name", "full.example"]), 0, "init");
-    await disk.fill("filler", FILLER_BYTES);
+  await onSmallDisk(async (disk, dir, smem) => {
+    await initWithFiller(disk, smem);
     const served = await serve(disk.dir, dir, [], undefined, disk);
     const post = (body: string) =>
       fetch(`${served.url}/v1/records?receipts=none`, {
@@ -167,16 +173,11 @@ Deno.test("a full disk: the server answers 507 DISK_FULL, is not ready until spa
     const after = await smem(["verify", "--json"]);
     expectExit(after, 0, "verify after the server stopped");
     assert.equal(JSON.parse(after.stdout).records_checked, acknowledged + BATCH);
-  } finally {
-    await disk[Symbol.asyncDispose]();
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a full disk: init makes nothing (no key, no database) and succeeds once space is freed", async () => {
-  const { disk, root, dir } = await mountDisk();
-  try {
-    const smem = smemOn(disk, dir);
+  await onSmallDisk(async (disk, dir, smem) => {
     await Deno.mkdir(disk.hostPath(dir));
     // Room for the signer key file and not for the database: the key written first must go too.
     await disk.fill("room", 8192);
@@ -194,8 +195,5 @@ Deno.test("a full disk: init makes nothing (no key, no database) and succeeds on
     await disk.remove("rest");
     expectExit(await smem(["init", "--name", "full.example"]), 0, "init once space is freed");
     expectExit(await smem(["verify"]), 0, "verify the new ledger");
-  } finally {
-    await disk[Symbol.asyncDispose]();
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });

@@ -6,27 +6,7 @@ import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { assertVerifies, tempLedger } from "./_ledger.ts";
-
-const WRITER = new URL("./_writer.ts", import.meta.url).pathname;
-
-function writer(dir: string, count: number, batch: number, id: string, stream: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      `--allow-read=${dir}`,
-      `--allow-write=${dir}`,
-      WRITER,
-      dir,
-      String(count),
-      String(batch),
-      id,
-      stream,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
+import { spawnWriter } from "./_writer_process.ts";
 
 interface Ack {
   index: number;
@@ -48,7 +28,7 @@ Deno.test("processes: 4 writers × 5,000 records on one chain never fork or gap 
   const dir = ledger.paths.dir;
   ledger.close();
   // Batches of 50 go to `records` (moving the tail first); batches of 10 go to the tail.
-  const children = [50, 10, 50, 10].map((batch) => writer(dir, 5000, batch, "shared-agent", "shared"));
+  const children = [50, 10, 50, 10].map((batch) => spawnWriter(dir, 5000, batch, "shared-agent", "shared"));
   const outputs = await Promise.all(children.map((child) => child.output()));
   for (const out of outputs) assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const all = outputs.flatMap((out) => acks(out.stdout));
@@ -74,7 +54,7 @@ Deno.test("processes: SIGKILL at 20 random moments loses nothing acknowledged", 
   let seed = 0x5eed;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let round = 0; round < 20; round++) {
-    const child = writer(dir, 1_000_000, 1 + Math.floor(random() * 20), "crash-writer", "crash");
+    const child = spawnWriter(dir, 1_000_000, 1 + Math.floor(random() * 20), "crash-writer", "crash");
     await new Promise((resolve) => setTimeout(resolve, 150 + random() * 350));
     child.kill("SIGKILL");
     const out = await child.output();
