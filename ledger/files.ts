@@ -102,8 +102,7 @@ export async function hasRoomFor(dir: string, bytes: number): Promise<boolean> {
   try {
     const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
     try {
-      const zeros = new Uint8Array(bytes);
-      for (let written = 0; written < bytes;) written += await file.write(zeros.subarray(written));
+      await writeAll(file, new Uint8Array(bytes));
       await file.sync();
     } finally {
       file.close();
@@ -123,6 +122,11 @@ const ROOM_PROBE_FILE = "room.probe";
 /** SQLite's primary result code for a write that found the disk full, and its fixed text. */
 const SQLITE_FULL = 13;
 const SQLITE_FULL_TEXT = "database or disk is full";
+
+/** Writes all of `bytes` to `file` (a write may take fewer than it is given). */
+export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
+}
 
 /** Writes all of `bytes`, syncs and closes `file` (closed on failure too). */
 function writeWholeSync(file: Deno.FsFile, bytes: Uint8Array): void {

@@ -1,6 +1,6 @@
 import { SecuraMemError } from "../../core/errors.ts";
 import { exportBundle } from "../../ledger/export.ts";
-import { ioError } from "../../ledger/files.ts";
+import { ioError, writeAll } from "../../ledger/files.ts";
 import { Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
@@ -39,9 +39,7 @@ export const exportCommand: Command = {
     try {
       const summary = await exportBundle(
         ledger,
-        async (chunk) => {
-          for (let written = 0; written < chunk.length;) written += await file.write(chunk.subarray(written));
-        },
+        (chunk) => writeAll(file, chunk),
         { from, to: values.cosigned === true ? cosignedSize(ledger, from, to, "--to") : to, withBlobs },
         (done) => progress.update(done),
       );
