@@ -6,6 +6,7 @@
 import { SecuraMemError } from "../core/errors.ts";
 import { LedgerError, VerificationError } from "../ledger/errors.ts";
 import { isDiskFull } from "../ledger/files.ts";
+import { ServerError } from "../server/errors.ts";
 
 /** Exit codes of SPEC §9. */
 export const EXIT = { ok: 0, verification: 1, usage: 2, io: 3, conflict: 4 } as const;
@@ -57,6 +58,8 @@ export function exitCodeOf(error: unknown, verifying: boolean): number {
     return LEDGER_IO.has(error.code) ? EXIT.io : EXIT.usage;
   }
   if (error instanceof VerificationError) return EXIT.verification;
+  // A server refusing its own options (a non-loopback address, a bad port) in any command.
+  if (error instanceof ServerError) return EXIT.usage;
   if (error instanceof SecuraMemError) return verifying ? EXIT.verification : EXIT.usage;
   return EXIT.io;
 }

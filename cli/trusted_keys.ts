@@ -41,6 +41,19 @@ export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[
   return { first, chain };
 }
 
+/**
+ * The logs named by repeated --log flags, one log per file (its key and rotation chain, as `--key`
+ * reads them): each known by its origin, which is the name of its key (docs/FORMAT.md §5).
+ */
+export async function logsOf(flag: unknown): Promise<{ origin: string; keys: KeyChain }[]> {
+  const files = flagFiles(flag);
+  if (files.length === 0) throw new UsageError("give each log's verifier key file with --log FILE");
+  return await Promise.all(files.map(async (file) => {
+    const { first, chain } = await trustedKeys(file);
+    return { origin: first[0].name, keys: chain };
+  }));
+}
+
 /** The repeatable `--witness FILE` flag: a witness's verifier key (`smem witness key`). */
 export const WITNESS_KEY_FLAG: Flag = {
   type: "string",

@@ -17,6 +17,7 @@ import {
 } from "../core/checkpoint_extension.ts";
 import { checkpointOfNote, openCheckpoint } from "../core/checkpoint.ts";
 import { generateCosignerKey, parseCosignerKey } from "../core/cosignature.ts";
+import { ProofError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
 import type { NoteSigner } from "../core/keys.ts";
 import { cosignNote } from "../core/note.ts";
@@ -112,7 +113,10 @@ export class Witness {
 
   /**
    * Checks an add-checkpoint request (a checkpoint extension) from a log trusted under `logKeys`
-   * and cosigns it. `alg` is the log's hash; without it the proof is tried under each.
+   * and cosigns it. `alg` is the log's hash; without it the proof is tried under each. The checks
+   * run in the order C2SP tlog-witness states them, so each refusal is the one a witness gives:
+   * the log's signature (`UNVERIFIED_NOTE`, `BAD_SIGNATURE`), `old` no larger than the checkpoint
+   * (`SIZE_OUT_OF_RANGE`), `old` the size held (`WitnessConflictError`), then the proof.
    */
   async addCheckpoint(
     request: string,
@@ -120,13 +124,19 @@ export class Witness {
     alg?: HashAlg,
   ): Promise<WitnessResult> {
     const extension = parseCheckpointExtension(request);
-    const origin = checkpointOfNote(extension.checkpoint).origin;
+    const { origin, size } = checkpointOfNote(extension.checkpoint);
+    await openCheckpoint(extension.checkpoint, verifiersAt(logKeys, size));
+    if (extension.oldSize > size) {
+      throw new ProofError(
+        "SIZE_OUT_OF_RANGE",
+        `the request starts at size ${extension.oldSize}, beyond the checkpoint's size ${size}`,
+      );
+    }
     const statePath = await this.statePath(origin);
     return await withLock(`${statePath.slice(0, -".note".length)}.lock`, async () => {
-      const heldBytes = readSecretBytes(statePath);
-      const held = heldBytes === undefined ? undefined : new TextDecoder().decode(heldBytes);
+      const held = this.held(statePath);
       const checked = held === undefined
-        ? await this.firstCheckpoint(extension, logKeys)
+        ? firstCheckpoint(extension, size)
         : await this.extension(held, extension, logKeys, alg);
       const note = await cosignNote(extension.checkpoint, [this.cosigner]);
       if (held === undefined || checked.size > checked.oldSize) replaceFile(statePath, note, 0o600);
@@ -140,20 +150,15 @@ export class Witness {
     });
   }
 
-  /** A log new to this witness: the request must start from size 0 and carry no proof. */
-  private async firstCheckpoint(
-    extension: CheckpointExtension,
-    logKeys: LogKeys,
-  ): Promise<Checked> {
-    if (extension.oldSize !== 0 || extension.proof.length > 0) {
-      throw new LedgerError(
-        "CONFLICT",
-        `this witness holds no checkpoint of this log: send the extension from size 0 (old 0, no proof)`,
-      );
-    }
-    const size = checkpointOfNote(extension.checkpoint).size;
-    await openCheckpoint(extension.checkpoint, verifiersAt(logKeys, size));
-    return { oldSize: 0, size, alg: null };
+  /** The size of the newest checkpoint of `origin` this witness cosigned; 0 when none. */
+  async heldSize(origin: string): Promise<number> {
+    const held = this.held(await this.statePath(origin));
+    return held === undefined ? 0 : checkpointOfNote(held).size;
+  }
+
+  private held(statePath: string): string | undefined {
+    const bytes = readSecretBytes(statePath);
+    return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
   }
 
   /** A log seen before: the request must extend the checkpoint held. */
@@ -165,8 +170,8 @@ export class Witness {
   ): Promise<Checked> {
     const heldSize = checkpointOfNote(held).size;
     if (extension.oldSize !== heldSize) {
-      throw new LedgerError(
-        "CONFLICT",
+      throw new WitnessConflictError(
+        heldSize,
         `this witness holds size ${heldSize} of this log; send the extension from size ${heldSize}`,
       );
     }
@@ -180,6 +185,30 @@ export class Witness {
     ensureDir(`${this.dir}/${STATE_DIR}`);
     return `${this.dir}/${STATE_DIR}/${digest.subarray(0, 16).toHex()}.note`;
   }
+}
+
+/**
+ * A request whose `old` is not the size this witness holds for the log (0 for a log it never
+ * cosigned): code `CONFLICT`, with the size held, which a tlog-witness answers 409 with.
+ */
+export class WitnessConflictError extends LedgerError {
+  constructor(readonly heldSize: number, message: string) {
+    super("CONFLICT", message);
+  }
+}
+
+/** A log new to this witness: the request must start from size 0, and a proof from 0 is empty. */
+function firstCheckpoint(extension: CheckpointExtension, size: number): Checked {
+  if (extension.oldSize !== 0) {
+    throw new WitnessConflictError(
+      0,
+      "this witness holds no checkpoint of this log: send the extension from size 0 (old 0, no proof)",
+    );
+  }
+  if (extension.proof.length > 0) {
+    throw new ProofError("PROOF_TOO_LONG", "a consistency proof from size 0 must be empty");
+  }
+  return { oldSize: 0, size, alg: null };
 }
 
 /** Runs `action` holding an exclusive lock on `path` (made if absent), so concurrent requests take turns. */

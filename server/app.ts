@@ -12,7 +12,7 @@ import { cosignatureRoutes } from "./cosignatures.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import type { ApiDeps } from "./deps.ts";
 import { errorBody, httpStatusOf, ServerError } from "./errors.ts";
-import { isLoopbackHostHeader } from "./loopback.ts";
+import { requireLoopbackHost } from "./loopback.ts";
 import { probeRoutes, statusRoutes } from "./ops.ts";
 import { proofRoutes } from "./proofs.ts";
 import { recordRoutes } from "./records.ts";
@@ -30,17 +30,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.notFound((c) =>
     c.json(errorBody(new ServerError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`)), 404)
   );
-  app.use(async (c, next) => {
-    // A browser page on another site can reach loopback by DNS rebinding; its Host header (from
-    // which the request URL is built) gives it away.
-    if (!isLoopbackHostHeader(new URL(c.req.url).host)) {
-      throw new ServerError(
-        "FORBIDDEN_HOST",
-        "requests must name a loopback host (127.0.0.1, ::1, localhost)",
-      );
-    }
-    await next();
-  });
+  app.use(requireLoopbackHost);
   app.use(secureHeaders({
     strictTransportSecurity: false,
     contentSecurityPolicy: {

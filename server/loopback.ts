@@ -3,6 +3,7 @@
  * name.
  * @module
  */
+import type { Context, Next } from "hono";
 import { ServerError } from "./errors.ts";
 
 /** True for a literal loopback address: 127.0.0.0/8 or ::1. */
@@ -31,4 +32,16 @@ export function isLoopbackHostHeader(header: string | undefined): boolean {
     ? header.slice(0, header.indexOf("]") + 1)
     : header.replace(/:[0-9]*$/, "");
   return host.toLowerCase() === "localhost" || isLoopbackAddress(host);
+}
+
+/**
+ * Refuses (`FORBIDDEN_HOST`) a request whose Host header names no loopback host: a browser page on
+ * another site can reach loopback by DNS rebinding, and its Host header (from which the request URL
+ * is built) gives it away.
+ */
+export async function requireLoopbackHost(c: Context, next: Next): Promise<void> {
+  if (!isLoopbackHostHeader(new URL(c.req.url).host)) {
+    throw new ServerError("FORBIDDEN_HOST", "requests must name a loopback host (127.0.0.1, ::1, localhost)");
+  }
+  await next();
 }

@@ -11,9 +11,8 @@ import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import type { ApiDeps } from "./deps.ts";
 import { loadToken } from "./auth.ts";
-import { ServerError } from "./errors.ts";
 import { Intake } from "./intake.ts";
-import { checkBindAddress } from "./loopback.ts";
+import { checkListenAddress, listenOnLoopback } from "./listen.ts";
 import { ServerMetrics } from "./metrics.ts";
 import { VerifyRunner } from "./verify_runner.ts";
 
@@ -115,19 +114,15 @@ export async function openApi(options: ServeOptions): Promise<OpenApi> {
 
 /** Starts the API on loopback; resolves once it listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const host = checkBindAddress(options.host ?? "127.0.0.1");
+  const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8787;
-  if (!Number.isSafeInteger(port) || port < 0 || port > 65535) {
-    throw new ServerError("BAD_PARAM", `port must be 0…65535, not ${port}`);
-  }
+  checkListenAddress(host, port);
   const api = await openApi(options);
   try {
-    const listening = Promise.withResolvers<Deno.NetAddr>();
-    const server = Deno.serve({ hostname: host, port, onListen: listening.resolve }, api.app.fetch);
-    const address = await listening.promise;
+    const { url, server } = await listenOnLoopback(host, port, api.app.fetch);
     let stopped: Promise<number> | undefined;
     return {
-      url: `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`,
+      url,
       token: api.token,
       shutdown: () =>
         stopped ??= (async () => {

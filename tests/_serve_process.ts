@@ -43,6 +43,17 @@ export function serveCommand(
   env?: Record<string, string>,
   place?: ProcessPlace,
 ): Deno.Command {
+  return serverCommand(root, ["serve", ...args], net, env, place);
+}
+
+/** `smem ARGS` (a server command: `serve`, `witness serve`) with a server's permissions: read/write of `root`, network `net`. */
+export function serverCommand(
+  root: string,
+  args: string[],
+  net: string[],
+  env?: Record<string, string>,
+  place?: ProcessPlace,
+): Deno.Command {
   const [program, ...prefix] = [...(place?.wrapper ?? []), Deno.execPath()];
   return new Deno.Command(program, {
     args: [
@@ -54,7 +65,6 @@ export function serveCommand(
       `--allow-read=${root}`,
       `--allow-write=${root}`,
       MAIN,
-      "serve",
       ...args,
     ],
     stdin: "null",

@@ -2,6 +2,7 @@ import { startServer } from "../../server/serve.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { parseOptionalCount } from "../numbers.ts";
 import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
+import { stopSignal } from "../stop_signal.ts";
 import { WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
 
 /** `smem serve`: the loopback HTTP API and dashboard until SIGINT/SIGTERM. */
@@ -44,16 +45,13 @@ export const serve: Command = {
       passphrase: signerPassphrase(values, ctx),
       witnesses: await witnessKeys(values.witness),
     });
-    const stopped = Promise.withResolvers<string>();
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.addSignalListener(signal, () => stopped.resolve(signal));
-    }
+    const stopped = stopSignal();
     ctx.result(
       { listening: server.url, token_file: server.token.file, token_generated: server.token.generated },
       `smem serve: listening on ${server.url} (dashboard ${server.url}/)\n` +
         `bearer token for writes: ${server.token.file}${server.token.generated ? " (generated now)" : ""}`,
     );
-    const signal = await stopped.promise;
+    const signal = await stopped;
     ctx.info(`smem serve: ${signal}: draining and writing a final checkpoint`);
     const size = await server.shutdown();
     ctx.result(

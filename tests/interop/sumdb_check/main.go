@@ -24,6 +24,9 @@
 //	                                           checkpoints (ALG: sha256, the default, or b3)
 //	sumdb_check witness VKEYS OLD REQUEST [ALG]  check a C2SP tlog-witness add-checkpoint body as a
 //	                                           witness holding the checkpoint OLD would (witness.go)
+//	sumdb_check ask-witness URL VKEYS WKEY REQUEST  POST a tlog-witness add-checkpoint body to
+//	                                           URL/add-checkpoint (ask_witness.go); print the answer,
+//	                                           the cosignature checked against the checkpoint sent
 //	sumdb_check genkey NAME                    print a new signer key and verifier key, one per line
 //	sumdb_check sign SKEY TEXT                 print TEXT signed as a note
 //
@@ -104,13 +107,16 @@ func otherCommand(name string, args []string) error {
 	case "genkey":
 		need(args, 1)
 		return genkeyCommand(args[0])
+	case "ask-witness":
+		need(args, 4)
+		return askWitnessCommand(args[0], args[1], args[2], args[3])
 	}
 	usage()
 	return nil
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|bundle|canonical|consistency|witness|genkey|sign|cosigned ARGS (see the source)")
+	fmt.Fprintln(os.Stderr, "usage: sumdb_check open|receipt|tlogproof|bundle|ledger|canonical|consistency|witness|ask-witness|genkey|sign|cosigned ARGS (see the source)")
 	os.Exit(2)
 }
 
