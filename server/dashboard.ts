@@ -19,6 +19,8 @@ const PAGE = `<!doctype html>
 <body>
 <header><h1>SecuraMem</h1><span id="origin">…</span><span id="conn" class="badge">connecting</span></header>
 <main>
+<p id="disk-full" class="alert" hidden>The ledger's disk is full: appends are refused (507 DISK_FULL) and nothing of
+them is kept. Everything acknowledged before is safe; free space and they are taken again.</p>
 <section class="cards">
   <div class="card"><h2>Records</h2><p id="size" class="big">–</p></div>
   <div class="card"><h2>Rate</h2><p class="big"><span id="rate">–</span> <small>records/s</small></p></div>
@@ -51,6 +53,7 @@ main { padding: 1rem 1.5rem; }
 .big { font-size: 1.8rem; margin: 0; font-variant-numeric: tabular-nums; }
 .detail { margin: .2rem 0; color: #5a6270; font-size: .8rem; }
 .ok { color: #2a9d4b; } .failed { color: #c0392b; }
+.alert { margin: 0 0 1rem; padding: .7rem 1rem; border-radius: .5rem; background: #c0392b; color: #fff; }
 section { margin-top: 1.2rem; }
 pre { background: #fff; padding: .8rem; border-radius: .5rem; overflow-x: auto; }
 table { width: 100%; border-collapse: collapse; background: #fff; border-radius: .5rem; }
@@ -111,6 +114,7 @@ function show(status) {
   }
   previous = status;
   $("queue").textContent = status.queue.depth + " / " + status.queue.capacity;
+  $("disk-full").hidden = status.disk_has_room !== false;
   $("checkpoint").textContent = status.checkpoint.note;
   $("cosigned").textContent = status.cosigned ? status.cosigned.size.toLocaleString("en-US") : "none";
   $("witnesses").textContent = status.cosigned ? "cosigned by " + status.cosigned.witnesses.join(", ") : "";

@@ -43,7 +43,7 @@ export function statusRoutes(deps: ApiDeps): Hono {
     const status = await deps.verifier.run();
     return c.json(status);
   });
-  app.get("/status", (c) => {
+  app.get("/status", async (c) => {
     const latest = deps.reader.latestCheckpoint();
     const size = latest.checkpoint.size;
     const recent = size === 0
@@ -57,6 +57,7 @@ export function statusRoutes(deps: ApiDeps): Hono {
       checkpoint: { size, note: latest.note },
       cosigned: newestCosigned(deps),
       queue: { depth: deps.intake.depth, capacity: deps.intake.capacity },
+      disk_has_room: await deps.intake.hasRoom(),
       verify: deps.verifier.status,
       recent: recent.reverse().map((record) => ({
         index: record.index,

@@ -5,15 +5,13 @@
  * Set SMEM_SCREENSHOT=path to keep a screenshot (docs/dashboard.png is made so).
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
 import { parseCosignerVerifierKey } from "../core/cosignature.ts";
 import { parseVerifierKey } from "../core/keys.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { Witness } from "../ledger/witness.ts";
 import { startServer } from "../server/serve.ts";
+import { type OpenDashboard, openDashboard, waitForText } from "./_dashboard.ts";
 import { agentDraft } from "./_ledger.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 Deno.test("dashboard: renders in Chromium, shows the new size after appends, verifies, no console errors", async () => {
   const root = await Deno.makeTempDir({ prefix: "smem-dashboard-" });
@@ -38,18 +36,13 @@ Deno.test("dashboard: renders in Chromium, shows the new size after appends, ver
     assert.equal(response.status, 201);
     await response.body?.cancel();
   };
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  let dashboard: OpenDashboard | undefined;
   try {
     await append(0, 3);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    const problems: string[] = [];
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(message.text());
-    });
-    page.on("pageerror", (error) => problems.push(error.message));
-    await page.goto(`${server.url}/#token=${token}`);
-    await page.waitForSelector("#conn.live", { timeout: 10_000 });
+    dashboard = await openDashboard(server.url, token);
+    const { page, problems } = dashboard;
     assert.equal(await page.textContent("#size"), "3");
+    assert.equal(await page.isVisible("#disk-full"), false, "no disk-full alert while there is room");
     await append(3, 1234);
     await waitForText(page, "#size", "1,237");
     assert.equal(await page.locator("#recent tr").count(), 10);
@@ -74,18 +67,8 @@ Deno.test("dashboard: renders in Chromium, shows the new size after appends, ver
     if (screenshot) await page.screenshot({ path: screenshot });
     assert.deepEqual(problems, [], "no console errors");
   } finally {
-    await browser.close();
+    await dashboard?.browser.close();
     await server.shutdown();
     await Deno.remove(root, { recursive: true });
   }
 });
-
-/** Polls `selector`'s text until it is `expected` (the page's CSP forbids evaluated predicates). */
-async function waitForText(page: Page, selector: string, expected: string): Promise<void> {
-  let text: string | null = null;
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await page.waitForTimeout(100)) {
-    text = await page.textContent(selector);
-    if (text === expected) return;
-  }
-  assert.fail(`${selector} shows ${JSON.stringify(text)}, not ${JSON.stringify(expected)}`);
-}

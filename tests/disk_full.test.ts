@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { expectExit, type Run, runSmem } from "./_smem.ts";
 import { SmallDisk } from "./_small_disk.ts";
 import { serve } from "./_serve_process.ts";
+import { openDashboard, waitForVisible } from "./_dashboard.ts";
 
 const DISK_KIB = 3072;
 /** Freed once the disk is full, so the ledger has room again. */
@@ -110,7 +111,7 @@ Deno.test("a full disk: ingest refuses the batch whole (DISK_FULL, exit 3, the f
   });
 });
 
-Deno.test("a full disk: the server answers 507 DISK_FULL, is not ready until space is freed, stays up, and loses nothing acknowledged", async () => {
+Deno.test("a full disk: the server answers 507 DISK_FULL, is not ready and its dashboard says so until space is freed, stays up, and loses nothing acknowledged", async () => {
   await onSmallDisk(async (disk, dir, smem) => {
     await initWithFiller(disk, smem);
     const served = await serve(disk.dir, dir, [], undefined, disk);
@@ -146,11 +147,22 @@ Deno.test("a full disk: the server answers 507 DISK_FULL, is not ready until spa
     const notReady = await ready();
     assert.equal(notReady.ready, false);
     assert.equal(notReady.checks.disk_has_room, false);
+    const status = async () => (await fetch(`${served.url}/v1/status`)).json();
+    assert.equal((await status()).disk_has_room, false);
+    const dashboard = await openDashboard(served.url, served.token);
     const metrics = await (await fetch(`${served.url}/metrics`)).text();
     assert.match(metrics, new RegExp(`audit_drop_total\\{reason="disk_full"\\} ${2 * BATCH}\\b`));
     assert.equal((await (await fetch(`${served.url}/healthz`)).json()).ok, true, "the server is still up");
 
-    await disk.remove("filler");
+    try {
+      assert.equal(await dashboard.page.isVisible("#disk-full"), true, "the dashboard says the disk is full");
+      await disk.remove("filler");
+      await waitForVisible(dashboard.page, "#disk-full", false);
+      assert.deepEqual(dashboard.problems, [], "no console errors");
+    } finally {
+      await dashboard.browser.close();
+    }
+    assert.equal((await status()).disk_has_room, true);
     assert.equal((await ready()).ready, true, "ready again once space is freed");
     const resumed = await post(batchBody(refused.stream));
     assert.equal(resumed.status, 201);
