@@ -4,10 +4,10 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { requireToken } from "./auth.ts";
+import { limitBody } from "./body.ts";
 import { cosignatureRoutes } from "./cosignatures.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -47,15 +47,7 @@ export function createApp(deps: ApiDeps): Hono {
   if (deps.authReads) app.use("/metrics", auth);
   app.use(
     "/v1/*",
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new ServerError(
-          "BODY_TOO_LARGE",
-          `the request body is over the limit of ${deps.maxBodyBytes} bytes`,
-        );
-      },
-    }),
+    limitBody(deps.maxBodyBytes),
   );
   app.route("/", probeRoutes(deps));
   app.route("/", dashboardRoutes());

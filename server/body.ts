@@ -1,9 +1,11 @@
 /**
  * Reading a request body of one media type: another type is `UNSUPPORTED_MEDIA_TYPE`, and a client
- * that went away mid-body is `BODY_UNREADABLE`, not a server fault.
+ * that went away mid-body is `BODY_UNREADABLE`, not a server fault; a body over the limit is
+ * `BODY_TOO_LARGE`.
  * @module
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { ServerError } from "./errors.ts";
 
 /** The request body's bytes, sent as `mediaType` (e.g. "application/json"); `what` names it in the error. */
@@ -20,4 +22,14 @@ export async function readBody(c: Context, mediaType: string, what: string): Pro
       `the request body could not be read (${String(error).split("\n")[0]})`,
     );
   }
+}
+
+/** Refuses a request body over `maxBytes` with `BODY_TOO_LARGE` (413), before it is read whole. */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ServerError("BODY_TOO_LARGE", `the request body is over the limit of ${maxBytes} bytes`);
+    },
+  });
 }

@@ -7,13 +7,13 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { parseCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { checkpointOfNote } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
 import type { LogKeys } from "../core/rotation.ts";
 import { type Witness, WitnessConflictError } from "../ledger/witness.ts";
+import { limitBody } from "./body.ts";
 import { ServerError } from "./errors.ts";
 import { requireLoopbackHost } from "./loopback.ts";
 
@@ -75,15 +75,7 @@ export function createWitnessApp(deps: WitnessApiDeps): Hono {
   app.get("/healthz", (c) => c.text("ok\n"));
   app.post(
     "/add-checkpoint",
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new ServerError(
-          "BODY_TOO_LARGE",
-          `the request body is over the limit of ${deps.maxBodyBytes} bytes`,
-        );
-      },
-    }),
+    limitBody(deps.maxBodyBytes),
     async (c) => {
       const request = await readText(c.req.raw);
       const log = logOf(deps.logs, request);

@@ -86,36 +86,54 @@ export async function serve(
   place?: ProcessPlace,
 ): Promise<Served> {
   const port = freePort();
-  const child = serveCommand(
-    root,
-    ["--dir", dir, "--port", String(port), "--json", ...extra],
-    [
-      `--allow-net=127.0.0.1:${port}`,
-    ],
-    env,
-    place,
-  ).spawn();
+  const { child, output, stderr, started } = await startServerProcess(
+    serveCommand(
+      root,
+      ["--dir", dir, "--port", String(port), "--json", ...extra],
+      [
+        `--allow-net=127.0.0.1:${port}`,
+      ],
+      env,
+      place,
+    ),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  if (started.listening !== url) throw new Error(`serve listens on ${started.listening}`);
+  const tokenFile = String(started.token_file);
+  return {
+    child,
+    output,
+    stderr,
+    url,
+    token: (await Deno.readTextFile(place?.hostPath(tokenFile) ?? tokenFile)).trim(),
+  };
+}
+
+/** A server subprocess that printed its start line. */
+export interface StartedProcess {
+  readonly child: Deno.ChildProcess;
+  /** The start line, parsed (the server runs with `--json`). */
+  readonly started: Record<string, unknown>;
+  /** stdout after the start line, once the process ends. */
+  readonly output: Promise<string>;
+  /** All of stderr, once the process ends (drained as it comes). */
+  readonly stderr: Promise<string>;
+}
+
+/** Spawns `command` (a server run with `--json`) and waits for its first stdout line. */
+export async function startServerProcess(command: Deno.Command): Promise<StartedProcess> {
+  const child = command.spawn();
   const stderr = new Response(child.stderr).text();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (!text.includes("\n")) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited before listening: ${await stderr}`);
+    if (done) throw new Error(`the server exited before listening: ${await stderr}`);
     text += value;
   }
   const output = (async () => {
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
     return text.slice(text.indexOf("\n") + 1);
   })();
-  const started = JSON.parse(text.split("\n")[0]);
-  if (started.listening !== `http://127.0.0.1:${port}`) {
-    throw new Error(`serve listens on ${started.listening}`);
-  }
-  return {
-    child,
-    output,
-    stderr,
-    url: started.listening,
-    token: (await Deno.readTextFile(place?.hostPath(started.token_file) ?? started.token_file)).trim(),
-  };
+  return { child, started: JSON.parse(text.split("\n")[0]), output, stderr };
 }

@@ -12,10 +12,10 @@ import { openNote } from "../core/note.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { createWitnessApp, TLOG_SIZE_TYPE, WITNESS_MAX_BODY_BYTES } from "../server/witness_app.ts";
 import { removeLedger, tempLedger } from "./_ledger.ts";
-import { freePort, serverCommand } from "./_serve_process.ts";
+import { freePort, serverCommand, startServerProcess } from "./_serve_process.ts";
 import { expectExit, runSmem } from "./_smem.ts";
 import { sumdbPasses } from "./_sumdb_check.ts";
-import { impostorCheckpoint, logAndWitness } from "./_witness.ts";
+import { impostorCheckpoint, type LogAndWitness, logAndWitness } from "./_witness.ts";
 
 /** Posts an add-checkpoint body to the app; status, content type and body text. */
 async function ask(
@@ -44,14 +44,19 @@ async function foreignSigned(log: Ledger, size: number): Promise<string> {
   ]);
 }
 
+/** The witness app for the one log of `logAndWitness`. */
+function appFor(
+  { log, witness, logKeys }: Pick<LogAndWitness, "log" | "witness" | "logKeys">,
+  maxBodyBytes = WITNESS_MAX_BODY_BYTES,
+): ReturnType<typeof createWitnessApp> {
+  const logs = new Map([[log.meta.origin, { origin: log.meta.origin, keys: logKeys }]]);
+  return createWitnessApp({ witness, logs, maxBodyBytes });
+}
+
 Deno.test("witness server: add-checkpoint answers as tlog-witness does, 200 with the cosignature line, 409 with the size held", async () => {
   const { log, witness, logKeys, grow, cleanup } = await logAndWitness();
   try {
-    const app = createWitnessApp({
-      witness,
-      logs: new Map([[log.meta.origin, { origin: log.meta.origin, keys: logKeys }]]),
-      maxBodyBytes: WITNESS_MAX_BODY_BYTES,
-    });
+    const app = appFor({ log, witness, logKeys });
     await grow(4);
     const first = log.checkpointExtension(0);
     const cosigned = await ask(app, first);
@@ -82,11 +87,7 @@ Deno.test("witness server: unknown log 404, foreign signature 403, bad sizes 400
   const other = await tempLedger({ name: "other.example" });
   const impostor = await tempLedger({ name: "log.example" });
   try {
-    const app = createWitnessApp({
-      witness,
-      logs: new Map([[log.meta.origin, { origin: log.meta.origin, keys: logKeys }]]),
-      maxBodyBytes: 4096,
-    });
+    const app = appFor({ log, witness, logKeys }, 4096);
     await grow(6);
     assert.equal((await ask(app, log.checkpointExtension(0))).status, 200);
     await grow(3);
@@ -140,11 +141,7 @@ Deno.test("witness server: unknown log 404, foreign signature 403, bad sizes 400
 Deno.test("witness server: two requests racing from the size held: one is cosigned, the other told the winner's size", async () => {
   const { log, witness, logKeys, grow, cleanup } = await logAndWitness();
   try {
-    const app = createWitnessApp({
-      witness,
-      logs: new Map([[log.meta.origin, { origin: log.meta.origin, keys: logKeys }]]),
-      maxBodyBytes: WITNESS_MAX_BODY_BYTES,
-    });
+    const app = appFor({ log, witness, logKeys });
     await grow(3);
     await ask(app, log.checkpointExtension(0));
     const smaller = await grow(2);
@@ -206,26 +203,17 @@ Deno.test("witness serve: a subprocess with loopback network and its own directo
     assert.match(denied.stderr, /PERMISSION_DENIED.*--allow-net/);
 
     const port = freePort();
-    const child = serverCommand(
+    const { child, started: listening, output } = await startServerProcess(serverCommand(
       witnessDir,
       ["witness", "serve", "-d", witnessDir, "--log", logKey, "--port", String(port), "--json"],
       [`--allow-net=127.0.0.1:${port}`],
-    ).spawn();
-    const stderr = new Response(child.stderr).text();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let started = "";
-    while (!started.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`witness serve exited before listening: ${await stderr}`);
-      started += value;
-    }
-    const listening = JSON.parse(started.split("\n")[0]);
+    ));
     assert.equal(listening.listening, `http://127.0.0.1:${port}`);
-    await Deno.writeTextFile(`${root}/witness.pub`, listening.verifier_key);
-    const asked = (...args: string[]) => sumdbPasses("ask-witness", listening.listening, ...args);
+    await Deno.writeTextFile(`${root}/witness.pub`, String(listening.verifier_key));
+    const asked = (...args: string[]) => sumdbPasses("ask-witness", String(listening.listening), ...args);
     const first = JSON.parse(await asked(`${root}/log.pub`, `${root}/witness.pub`, request));
     assert.equal(first.status, 200);
-    assert.deepEqual(first.signers.sort(), [listening.logs[0], "witness.example/w1"].sort());
+    assert.deepEqual(first.signers.sort(), [...(listening.logs as string[]), "witness.example/w1"].sort());
     assert.ok(first.cosigned_at > 1_700_000_000, "the cosignature carries its time");
     const again = JSON.parse(await asked(`${root}/log.pub`, `${root}/witness.pub`, request));
     assert.deepEqual(
@@ -235,11 +223,8 @@ Deno.test("witness serve: a subprocess with loopback network and its own directo
     );
 
     child.kill("SIGTERM");
-    const status = await child.status;
-    assert.equal(status.code, 0, await stderr);
-    let rest = "";
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += chunk.value;
-    assert.match(rest, /"stopped":"SIGTERM"/);
+    assert.equal((await child.status).code, 0);
+    assert.match(await output, /"stopped":"SIGTERM"/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
