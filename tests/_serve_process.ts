@@ -35,17 +35,6 @@ export function freePort(): number {
   return port;
 }
 
-/** `smem serve ARGS` with read/write of `root`, the network flags `net` and extra environment variables. */
-export function serveCommand(
-  root: string,
-  args: string[],
-  net: string[],
-  env?: Record<string, string>,
-  place?: ProcessPlace,
-): Deno.Command {
-  return serverCommand(root, ["serve", ...args], net, env, place);
-}
-
 /** `smem ARGS` (a server command: `serve`, `witness serve`) with a server's permissions: read/write of `root`, network `net`. */
 export function serverCommand(
   root: string,
@@ -87,9 +76,9 @@ export async function serve(
 ): Promise<Served> {
   const port = freePort();
   const { child, output, stderr, started } = await startServerProcess(
-    serveCommand(
+    serverCommand(
       root,
-      ["--dir", dir, "--port", String(port), "--json", ...extra],
+      ["serve", "--dir", dir, "--port", String(port), "--json", ...extra],
       [
         `--allow-net=127.0.0.1:${port}`,
       ],

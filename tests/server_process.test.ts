@@ -9,7 +9,7 @@ import { Ledger } from "../ledger/ledger.ts";
 import { Witness } from "../ledger/witness.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { agentDraft, assertVerifies } from "./_ledger.ts";
-import { freePort, serve, serveCommand, type Served } from "./_serve_process.ts";
+import { freePort, serve, type Served, serverCommand } from "./_serve_process.ts";
 
 async function newLedger(): Promise<{ root: string; dir: string }> {
   const root = await Deno.makeTempDir({ prefix: "smem-serve-" });
@@ -36,11 +36,13 @@ function postDrafts(served: Served, body: unknown): Promise<Response> {
 
 Deno.test("serve: refuses a non-loopback address (exit 2) and runs only with its network permission (exit 3)", async () => {
   const { root, dir } = await newLedger();
-  const exposed = await serveCommand(root, ["--dir", dir, "--host", "0.0.0.0"], ["--allow-net"]).output();
+  const exposed = await serverCommand(root, ["serve", "--dir", dir, "--host", "0.0.0.0"], ["--allow-net"])
+    .output();
   assert.equal(exposed.code, 2);
   assert.match(new TextDecoder().decode(exposed.stderr), /NOT_LOOPBACK: refusing to listen on "0\.0\.0\.0"/);
   const port = freePort();
-  const denied = await serveCommand(root, ["--dir", dir, "--port", String(port)], ["--deny-net"]).output();
+  const denied = await serverCommand(root, ["serve", "--dir", dir, "--port", String(port)], ["--deny-net"])
+    .output();
   assert.equal(denied.code, 3);
   assert.match(new TextDecoder().decode(denied.stderr), /PERMISSION_DENIED.*--allow-net/);
   await Deno.remove(root, { recursive: true });
@@ -90,7 +92,7 @@ Deno.test("serve: an encrypted signer key is opened with SMEM_PASSPHRASE before 
   const encryption = { passphrase: "serve pass", workFactor: 10 };
   (await Ledger.create(dir, { encryptKey: encryption })).close();
   const port = freePort();
-  const locked = await serveCommand(root, ["--dir", dir, "--port", String(port)], [
+  const locked = await serverCommand(root, ["serve", "--dir", dir, "--port", String(port)], [
     `--allow-net=127.0.0.1:${port}`,
   ]).output();
   assert.equal(locked.code, 2);
