@@ -7,6 +7,9 @@ import type { NoteVerifier } from "../core/keys.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { readLines } from "./lines.ts";
 
+/** Lines between two progress reports. */
+const PROGRESS_EVERY = 1024;
+
 /** Verifies the bundle at `path`; throws the first failure, located by line. */
 export async function verifyBundleFile(
   path: string,
@@ -15,9 +18,12 @@ export async function verifyBundleFile(
 ): Promise<BundleReport> {
   const file = await Deno.open(path, { read: true });
   const verifier = new BundleVerifier(trusted, loadHasher);
+  let lines = 0;
   for await (const line of readLines(file.readable)) {
     await verifier.line(line.text, line.terminated);
-    if (line.number % 8192 === 0) onProgress?.(line.number);
+    lines = line.number;
+    if (lines % PROGRESS_EVERY === 0) onProgress?.(lines);
   }
+  onProgress?.(lines);
   return verifier.finish();
 }

@@ -7,6 +7,7 @@ import { SecuraMemError } from "../core/errors.ts";
 import { LedgerError, VerificationError } from "../ledger/errors.ts";
 import { isDiskFull } from "../ledger/files.ts";
 import { ServerError } from "../server/errors.ts";
+import { type Progress, progressBar } from "./progress.ts";
 
 /** Exit codes of SPEC §9. */
 export const EXIT = { ok: 0, verification: 1, usage: 2, io: 3, conflict: 4 } as const;
@@ -28,12 +29,6 @@ export interface Context {
   info(text: string): void;
   /** A progress reporter; draws only on a terminal and not under --json. */
   progress(label: string, total?: number): Progress;
-}
-
-/** A progress bar on stderr. */
-export interface Progress {
-  update(done: number): void;
-  done(): void;
 }
 
 const LEDGER_IO = new Set([
@@ -87,41 +82,23 @@ export function errorMessageOf(error: unknown): string {
 
 /** Makes the context of one invocation. */
 export function makeContext(json: boolean, dir: string): Context {
-  const encoder = new TextEncoder();
   const terminal = !json && Deno.stderr.isTerminal();
+  // The bar drawn last: cleared before anything else prints, so a line never starts behind it.
+  let bar: Progress | undefined;
   return {
     json,
     dir,
     result(value, text) {
+      bar?.done();
       console.log(json ? JSON.stringify(value) : text);
     },
     info(text) {
+      bar?.done();
       if (!json) console.error(text);
     },
     progress(label, total) {
-      let last = 0;
-      const draw = (done: number) => {
-        const now = performance.now();
-        if (!terminal || now - last < 100) return;
-        last = now;
-        const share = total ? Math.min(1, done / total) : 0;
-        const bar = total
-          ? `[${"#".repeat(Math.round(share * 30)).padEnd(30)}] ${Math.round(share * 100)}% `
-          : "";
-        Deno.stderr.writeSync(
-          encoder.encode(
-            `\r${label} ${bar}${done.toLocaleString("en-US")}${
-              total ? `/${total.toLocaleString("en-US")}` : ""
-            }`,
-          ),
-        );
-      };
-      return {
-        update: draw,
-        done() {
-          if (terminal) Deno.stderr.writeSync(encoder.encode("\r\x1b[K"));
-        },
-      };
+      bar = progressBar(label, total, terminal);
+      return bar;
     },
   };
 }

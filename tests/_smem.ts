@@ -58,6 +58,28 @@ export function smemCommandLine(args: readonly string[], allow: readonly string[
   return [Deno.execPath(), "run", "--quiet", ...BINARY_FLAGS, ...allow, MAIN, ...args];
 }
 
+/**
+ * Runs `argv` on a terminal (`script`, util-linux) that types `typed`, a line at a time; `output`
+ * is what the terminal showed of both its standard output and its standard error.
+ */
+export async function onTerminal(argv: string[], typed: string): Promise<{ code: number; output: string }> {
+  const quoted = argv.map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(" ");
+  const child = new Deno.Command("script", {
+    args: ["--quiet", "--return", "--command", quoted, "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  for (const line of typed.split(/(?<=[\r\n])/)) {
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let the program turn echo off first
+    await writer.write(new TextEncoder().encode(line));
+  }
+  await writer.close();
+  const out = await child.output();
+  return { code: out.code, output: new TextDecoder().decode(out.stdout) };
+}
+
 /** Asserts the exit code, showing both outputs when it differs. */
 export function expectExit(run: Run, code: number, what: string): void {
   assert.equal(run.code, code, `${what}: exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);

@@ -4,10 +4,16 @@
  * existing ledger, and nothing left behind when the target disk fills.
  */
 import assert from "node:assert/strict";
+import { backupLedger } from "../ledger/backup.ts";
 import { Ledger } from "../ledger/ledger.ts";
+import { assertVerifies } from "./_ledger.ts";
 import { expectExit, runSmem } from "./_smem.ts";
 import { SmallDisk } from "./_small_disk.ts";
 import { spawnWriter } from "./_writer_process.ts";
+
+/** Records in the ledger the live-writer tests back up, before the writer adds WRITER_RECORDS. */
+const SOURCE_RECORDS = 2000;
+const WRITER_RECORDS = 20000;
 
 /** A ledger with `count` records of ~1 KiB, in a new temporary root; the CLI may read and write the root. */
 async function sourceLedger(count: number): Promise<{ root: string; dir: string; allow: string[] }> {
@@ -24,41 +30,62 @@ async function sourceLedger(count: number): Promise<{ root: string; dir: string;
   return { root, dir, allow: [`--allow-read=${root}`, `--allow-write=${root}`] };
 }
 
+/**
+ * Runs `body` once a writer process is committing to `dir` (WRITER_RECORDS records, 50 a commit),
+ * and waits for the writer to end.
+ */
+async function whileWriting<T>(dir: string, body: () => Promise<T>): Promise<T> {
+  const writer = spawnWriter(dir, WRITER_RECORDS, 50, "w2", "live");
+  const acknowledged = writer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  while (!(await acknowledged.read()).value?.includes("ack ")) { /* its first batch */ }
+  const result = await body();
+  for (let chunk = await acknowledged.read(); !chunk.done; chunk = await acknowledged.read()) {
+    /* drain */
+  }
+  assert.equal((await writer.status).code, 0);
+  return result;
+}
+
+/**
+ * Asserts that a backup of `size` records with checkpoint `checkpoint` is a snapshot of the
+ * ledger in `dir` (SOURCE_RECORDS records before the writer) taken while the writer was appending.
+ */
+async function assertMidIngestSnapshot(
+  dir: string,
+  size: number,
+  checkpoint: { size: number; root: string },
+): Promise<void> {
+  assert.ok(
+    size > SOURCE_RECORDS && size < SOURCE_RECORDS + WRITER_RECORDS,
+    `a snapshot taken mid-ingest: ${size}`,
+  );
+  assert.equal((size - SOURCE_RECORDS) % 50, 0, "a commit boundary: the writer commits 50 at a time");
+  assert.equal(checkpoint.size, size);
+  const source = await Ledger.open(dir);
+  try {
+    const signed = source.checkpointAt(size);
+    assert.ok(signed !== undefined);
+    assert.equal(checkpoint.root, signed.checkpoint.root.toBase64(), "the source's checkpoint of that size");
+  } finally {
+    source.close();
+  }
+}
+
 Deno.test("smem backup: one consistent snapshot while another process appends, verified with the trusted key alone", async () => {
-  const { root, dir, allow } = await sourceLedger(2000);
+  const { root, dir, allow } = await sourceLedger(SOURCE_RECORDS);
   try {
     expectExit(
       await runSmem(["keys", "export", "--dir", dir, "--out", `${root}/verifier.key`], { allow }),
       0,
       "key",
     );
-    const writer = spawnWriter(dir, 20000, 50, "w2", "live");
-    const acknowledged = writer.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    // The backup starts once the writer is committing.
-    while (!(await acknowledged.read()).value?.includes("ack ")) { /* its first batch */ }
-    const backedUp = await runSmem(["backup", "--dir", dir, "--out", `${root}/copy`, "--json"], { allow });
-    for (let chunk = await acknowledged.read(); !chunk.done; chunk = await acknowledged.read()) {
-      /* drain */
-    }
-    assert.equal((await writer.status).code, 0);
+    const backedUp = await whileWriting(
+      dir,
+      () => runSmem(["backup", "--dir", dir, "--out", `${root}/copy`, "--json"], { allow }),
+    );
     expectExit(backedUp, 0, "backup under a live writer");
     const summary = JSON.parse(backedUp.stdout);
-
-    const source = await Ledger.open(dir);
-    try {
-      assert.ok(summary.size > 2000 && summary.size < 22000, `a snapshot taken mid-ingest: ${summary.size}`);
-      assert.equal((summary.size - 2000) % 50, 0, "a commit boundary: the writer commits 50 at a time");
-      assert.equal(summary.checkpoint.size, summary.size);
-      const signed = source.checkpointAt(summary.size);
-      assert.ok(signed !== undefined);
-      assert.equal(
-        summary.checkpoint.root,
-        signed.checkpoint.root.toBase64(),
-        "the source's checkpoint of that size",
-      );
-    } finally {
-      source.close();
-    }
+    await assertMidIngestSnapshot(dir, summary.size, summary.checkpoint);
     const verified = await runSmem([
       "verify",
       "--dir",
@@ -71,6 +98,41 @@ Deno.test("smem backup: one consistent snapshot while another process appends, v
     });
     expectExit(verified, 0, "verify the copy");
     assert.equal(JSON.parse(verified.stdout).records_checked, summary.size);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("backupLedger in small steps: a writer's commits between the steps neither restart the copy nor reach it", async () => {
+  const { root, dir } = await sourceLedger(SOURCE_RECORDS);
+  try {
+    const steps: Array<[copied: number, total: number]> = [];
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const summary = await whileWriting(dir, () =>
+      backupLedger(dir, `${root}/copy`, {
+        pagesPerStep: 16,
+        onProgress(copied, total) {
+          steps.push([copied, total]);
+          // Each step waits 2 ms, so the writer commits while the copy is half made.
+          Atomics.wait(pause, 0, 0, 2);
+        },
+      }));
+    const total = steps[0][1];
+    assert.ok(steps.length >= total / 16, `a step at a time: ${steps.length} reports for ${total} pages`);
+    const copied = steps.map(([pages]) => pages);
+    assert.deepEqual(copied, copied.toSorted((a, b) => a - b), "the copy never restarted");
+    assert.ok(steps.every(([, pages]) => pages === total), "one snapshot: its page count never changed");
+    assert.deepEqual(steps.at(-1), [total, total]);
+    await assertMidIngestSnapshot(dir, summary.status.size, {
+      size: summary.status.checkpoint.size,
+      root: summary.status.checkpoint.root.toBase64(),
+    });
+    const copy = await Ledger.open(`${root}/copy`);
+    try {
+      assert.equal((await assertVerifies(copy)).recordsChecked, summary.status.size);
+    } finally {
+      copy.close();
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { parseSignerKey } from "../core/keys.ts";
-import { expectExit, runSmem, smemCommandLine } from "./_smem.ts";
+import { expectExit, onTerminal, runSmem, smemCommandLine } from "./_smem.ts";
 
 const root = await Deno.makeTempDir({ prefix: "smem-keyenc-" });
 const allow = [`--allow-read=${root}`, `--allow-write=${root}`];
@@ -14,25 +14,6 @@ const PASSPHRASE = "correct horse battery staple";
 
 function smem(dir: string, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
   return runSmem([...args, "--dir", dir], { ...options, allow });
-}
-
-/** Runs `argv` with a terminal as its standard input, the terminal typing `typed`. */
-async function onTerminal(argv: string[], typed: string): Promise<{ code: number; output: string }> {
-  const quoted = argv.map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(" ");
-  const child = new Deno.Command("script", {
-    args: ["--quiet", "--return", "--command", quoted, "/dev/null"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  for (const line of typed.split(/(?<=[\r\n])/)) {
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the program turn echo off first
-    await writer.write(new TextEncoder().encode(line));
-  }
-  await writer.close();
-  const out = await child.output();
-  return { code: out.code, output: new TextDecoder().decode(out.stdout) };
 }
 
 Deno.test("cli encrypted key: init --encrypt-key, then only a passphrase signs; reads need none", async () => {

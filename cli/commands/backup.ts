@@ -21,7 +21,11 @@ export const backup: Command = {
     const out = stringFlag(values, "out");
     if (out === undefined) throw new UsageError("give the backup directory with --out DIR");
     ctx.info(`backup: copying about ${mebibytes(sourceBytes(ctx.dir))} MiB in one snapshot`);
-    const summary = await backupLedger(ctx.dir, out, { withKey: values["with-key"] === true });
+    const progress = ctx.progress("backup: pages");
+    const summary = await backupLedger(ctx.dir, out, {
+      withKey: values["with-key"] === true,
+      onProgress: (copied, total) => progress.update(copied, total),
+    }).finally(() => progress.done());
     const { status } = summary;
     ctx.result(
       {

@@ -79,6 +79,7 @@ export const ingest: Command = {
         }
       }
       await commit(ledger, batch, count);
+      progress.update(summary.lines);
       completed = true;
     } finally {
       progress.done();
