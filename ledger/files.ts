@@ -189,6 +189,13 @@ export function ioError(error: unknown, path: string): LedgerError {
     );
   }
   const message = error instanceof Error ? error.message : String(error);
+  if (/disk I\/O error/i.test(message)) {
+    return new LedgerError(
+      "IO_ERROR",
+      `${path}: disk I/O error (the disk failed a write or a sync); this write was not acknowledged ` +
+        "(check the disk, then retry)",
+    );
+  }
   const denied = error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable ||
     /readonly|read-only|permission/i.test(message);
   return new LedgerError(denied ? "READ_ONLY" : "IO_ERROR", `${path}: ${message.split("\n")[0]}`);

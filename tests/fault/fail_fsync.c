@@ -1,0 +1,76 @@
+/*
+ * A fault for tests: loaded with LD_PRELOAD, it makes fsync(2) and fdatasync(2) fail with EIO, as a
+ * dying disk or a lost network volume does, on the files whose path ends with the text held in the
+ * file named by $SMEM_FAULT_FILE (read at every call, so a test turns the fault on and off while
+ * the process runs; absent or empty: no fault). Each failed call appends the file's path to
+ * $SMEM_FAULT_FILE.log, so a test can tell the fault fired.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads the suffix to fail into `suffix`; its length, or 0 when there is no fault. */
+static size_t fault_suffix(char *suffix, size_t size) {
+  const char *control = getenv("SMEM_FAULT_FILE");
+  if (control == NULL) return 0;
+  int fd = open(control, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, suffix, size - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  while (n > 0 && (suffix[n - 1] == '\n' || suffix[n - 1] == '\r')) n--;
+  suffix[n] = '\0';
+  return (size_t)n;
+}
+
+/* Appends `path` to $SMEM_FAULT_FILE.log. */
+static void log_failure(const char *path) {
+  char log[4096];
+  snprintf(log, sizeof log, "%s.log", getenv("SMEM_FAULT_FILE"));
+  int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  char line[4200];
+  int n = snprintf(line, sizeof line, "%s\n", path);
+  if (n > 0 && write(fd, line, (size_t)n) < 0) { /* the log is best effort */ }
+  close(fd);
+}
+
+/* True when `fd`'s file is one the fault names (and then logs it). */
+static int fails(int fd) {
+  char suffix[512];
+  size_t length = fault_suffix(suffix, sizeof suffix);
+  if (length == 0) return 0;
+  char link[64], path[4096];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, path, sizeof path - 1);
+  if (n < 0 || (size_t)n < length) return 0;
+  path[n] = '\0';
+  if (strcmp(path + n - length, suffix) != 0) return 0;
+  log_failure(path);
+  return 1;
+}
+
+int fsync(int fd) {
+  static int (*real)(int);
+  if (fails(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+  return real(fd);
+}
+
+int fdatasync(int fd) {
+  static int (*real)(int);
+  if (fails(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+  return real(fd);
+}

@@ -1,0 +1,214 @@
+/**
+ * A disk that fails to sync: fsync and fdatasync return EIO (tests/_fsync_fault.ts) while the CLI
+ * or the server writes. Nothing is acknowledged that was not made durable, nothing acknowledged is
+ * lost, the refusal is `IO_ERROR` naming the file (exit 3, HTTP 500), the ledger verifies, and it
+ * goes on once the disk recovers: in the same server process, and in the next CLI run.
+ */
+import assert from "node:assert/strict";
+import { Ledger } from "../ledger/ledger.ts";
+import { agentDraft, assertVerifies } from "./_ledger.ts";
+import { FsyncFault } from "./_fsync_fault.ts";
+import { serve, type Served } from "./_serve_process.ts";
+import { expectExit, type Run, runSmem } from "./_smem.ts";
+
+/** NDJSON of `count` drafts on `stream`. */
+function drafts(stream: string, count: number): string {
+  return Array.from(
+    { length: count },
+    (_, n) => `${JSON.stringify({ kind: "ToolCalled", stream, attrs: { n } })}\n`,
+  )
+    .join("");
+}
+
+function errorOf(run: Run): { code: string; message: string } {
+  return JSON.parse(run.stdout).error;
+}
+
+/** Records of `stream` in the ledger in `dir`. */
+async function countOf(dir: string, stream: string): Promise<number> {
+  const ledger = await Ledger.open(dir);
+  try {
+    return ledger.query({ stream, limit: 10_000 }).records.length;
+  } finally {
+    ledger.close();
+  }
+}
+
+Deno.test("fsync EIO on the WAL: ingest and append exit 3 (IO_ERROR, the file named), keep what was acknowledged, and the next run goes on", async () => {
+  await using fault = await FsyncFault.build();
+  const root = await Deno.makeTempDir({ prefix: "smem-fsync-" });
+  const dir = `${root}/ledger`;
+  const smem = (args: string[], stdin?: string) =>
+    runSmem([...args, "--dir", dir, "--json"], {
+      allow: [`--allow-read=${root}`, `--allow-write=${root}`],
+      stdin,
+      env: fault.env,
+    });
+  try {
+    expectExit(await smem(["init", "--name", "fsync.example"]), 0, "init");
+    const first = await smem(["ingest", "--batch", "100"], drafts("before", 300));
+    expectExit(first, 0, "ingest with a healthy disk");
+    assert.equal(JSON.parse(first.stdout).appended, 300);
+
+    await fault.failOn("/ledger.db-wal");
+    const ingest = await smem(["ingest", "--batch", "100"], drafts("during", 300));
+    expectExit(ingest, 3, "ingest while the WAL cannot be synced");
+    assert.equal(errorOf(ingest).code, "IO_ERROR");
+    assert.match(errorOf(ingest).message, /ledger\.db: disk I\/O error .*not acknowledged/);
+    const append = await smem(["append", "--kind", "ModelInvoked", "--stream", "during"]);
+    expectExit(append, 3, "append while the WAL cannot be synced");
+    assert.equal(errorOf(append).code, "IO_ERROR");
+    const failed = await fault.failures();
+    assert.ok(failed.includes(`${dir}/ledger.db-wal`), `the fault fired on the WAL: ${failed.join(", ")}`);
+
+    await fault.clear();
+    assert.equal(await countOf(dir, "before"), 300, "everything acknowledged is there");
+    assert.equal(await countOf(dir, "during"), 0, "no refused commit reached the log");
+    const after = await smem(["ingest", "--batch", "100"], drafts("after", 200));
+    expectExit(after, 0, "ingest once the disk recovers");
+    assert.deepEqual(
+      [JSON.parse(after.stdout).first_index, JSON.parse(after.stdout).last_index],
+      [300, 499],
+      "the log goes on from the last acknowledged record, no gap",
+    );
+    const verified = await smem(["verify"]);
+    expectExit(verified, 0, "verify");
+    assert.equal(JSON.parse(verified.stdout).records_checked, 500);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("fsync EIO on a backup's copy: IO_ERROR (exit 3) and no copy, whole or partial, left behind", async () => {
+  await using fault = await FsyncFault.build();
+  const root = await Deno.makeTempDir({ prefix: "smem-fsync-backup-" });
+  const dir = `${root}/ledger`;
+  try {
+    const ledger = await Ledger.create(dir, { name: "fsync.example" });
+    await ledger.appendBatch(Array.from({ length: 500 }, (_, n) => ({ kind: "ModelInvoked", attrs: { n } })));
+    await assertVerifies(ledger);
+    ledger.close();
+    await fault.failOn("/ledger.db.partial");
+    const refused = await runSmem(["backup", "--dir", dir, "--out", `${root}/copy`, "--json"], {
+      allow: [`--allow-read=${root}`, `--allow-write=${root}`],
+      env: fault.env,
+    });
+    expectExit(refused, 3, "backup onto a disk that cannot sync");
+    assert.equal(errorOf(refused).code, "IO_ERROR");
+    assert.ok((await fault.failures()).includes(`${root}/copy/ledger.db.partial`));
+    assert.deepEqual(
+      await Promise.all(["ledger.db", "ledger.db.partial"].map((f) => exists(`${root}/copy/${f}`))),
+      [false, false],
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** What the clients of the server test saw. */
+interface Seen {
+  acknowledged: { index: number; selfHash: string }[];
+  /** Acknowledged after the fault was cleared. */
+  acknowledgedAfter: number;
+  /** Requests refused with 500 IO_ERROR, and their drafts. */
+  refusedRequests: number;
+  refusedDrafts: number;
+}
+
+/** A client posting singles and batches of 10 (receipts on every other request) until `stop()`. */
+async function postUntil(served: Served, id: number, seen: Seen, phase: () => string): Promise<void> {
+  for (let n = 0; phase() !== "stop"; n++) {
+    const drafts = Array.from(
+      { length: n % 3 === 0 ? 10 : 1 },
+      (_, k) => agentDraft(k, { stream: `c${id}` }),
+    );
+    const during = phase();
+    const response = await fetch(`${served.url}/v1/records${n % 2 === 0 ? "?receipts=none" : ""}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${served.token}` },
+      body: JSON.stringify(drafts.length === 1 ? drafts[0] : drafts),
+    });
+    const body = await response.json();
+    if (response.status === 201) {
+      const results = body.results ?? [body];
+      seen.acknowledged.push(...results.map(({ index, selfHash }: { index: number; selfHash: string }) => ({
+        index,
+        selfHash,
+      })));
+      if (during === "after") seen.acknowledgedAfter += results.length;
+    } else {
+      assert.equal(response.status, 500, JSON.stringify(body));
+      assert.equal(body.error.code, "IO_ERROR", JSON.stringify(body));
+      assert.match(body.error.message, /ledger\.db: disk I\/O error/);
+      seen.refusedRequests++;
+      seen.refusedDrafts += drafts.length;
+    }
+  }
+}
+
+/** The value of the metric line `name` in Prometheus text. */
+function metric(text: string, name: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(name.length + 1));
+}
+
+Deno.test("fsync EIO under load in a running server: 500 IO_ERROR while the disk fails, nothing acknowledged lost, and the same process goes on once it recovers", async () => {
+  await using fault = await FsyncFault.build();
+  const root = await Deno.makeTempDir({ prefix: "smem-fsync-serve-" });
+  const dir = `${root}/ledger`;
+  try {
+    (await Ledger.create(dir, { name: "fsync.example" })).close();
+    const served = await serve(root, dir, [], fault.env);
+    const seen: Seen = { acknowledged: [], acknowledgedAfter: 0, refusedRequests: 0, refusedDrafts: 0 };
+    let phase = "before";
+    const clients = Array.from({ length: 4 }, (_, id) => postUntil(served, id, seen, () => phase));
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await wait(500);
+    await fault.failOn("/ledger.db-wal");
+    phase = "during";
+    await wait(500);
+    await fault.clear();
+    phase = "after";
+    await wait(500);
+    phase = "stop";
+    await Promise.all(clients);
+    const metrics = await (await fetch(`${served.url}/metrics`)).text();
+    served.child.kill("SIGTERM");
+    const status = await served.child.status;
+    assert.equal(status.code, 0, await served.stderr);
+
+    assert.ok(seen.refusedRequests > 0, "requests were refused while the disk failed");
+    assert.ok((await fault.failures()).length > 0, "the fault fired");
+    assert.ok(seen.acknowledgedAfter > 0, "the same server acknowledged records once the disk recovered");
+    assert.equal(
+      metric(metrics, 'audit_drop_total{reason="io_error"}'),
+      seen.refusedDrafts,
+      "every refused draft counted as an io_error drop",
+    );
+    const ledger = await Ledger.open(dir);
+    try {
+      for (const ack of seen.acknowledged) assert.equal(ledger.record(ack.index).selfHash, ack.selfHash);
+      assert.equal(ledger.size, seen.acknowledged.length, "no refused draft in the log");
+      assert.equal(ledger.latestCheckpoint().checkpoint.size, ledger.size);
+      await assertVerifies(ledger);
+    } finally {
+      ledger.close();
+    }
+    console.log(
+      `  ${seen.acknowledged.length} acknowledged (${seen.acknowledgedAfter} after the fault), ` +
+        `${seen.refusedRequests} requests refused with IO_ERROR`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
