@@ -2,7 +2,9 @@
  * A disk that fails to sync: fsync and fdatasync return EIO (tests/_fsync_fault.ts) while the CLI
  * or the server writes. Nothing is acknowledged that was not made durable, nothing acknowledged is
  * lost, the refusal is `IO_ERROR` naming the file (exit 3, HTTP 500), the ledger verifies, and it
- * goes on once the disk recovers: in the same server process, and in the next CLI run.
+ * goes on once the disk recovers: in the same server process, and in the next CLI run. A refused
+ * commit can come back after a crash (its frames reached the WAL before the sync failed): whole,
+ * with its checkpoint, never half.
  */
 import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
@@ -208,6 +210,53 @@ Deno.test("fsync EIO under load in a running server: 500 IO_ERROR while the disk
       `  ${seen.acknowledged.length} acknowledged (${seen.acknowledgedAfter} after the fault), ` +
         `${seen.refusedRequests} requests refused with IO_ERROR`,
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("fsync EIO, then SIGKILL before any other commit: the refused batch is back whole or absent, and the ledger verifies", async () => {
+  await using fault = await FsyncFault.build();
+  const root = await Deno.makeTempDir({ prefix: "smem-fsync-kill-" });
+  const dir = `${root}/ledger`;
+  try {
+    (await Ledger.create(dir, { name: "fsync.example" })).close();
+    const served = await serve(root, dir, [], fault.env);
+    const post = (drafts: unknown[]) =>
+      fetch(`${served.url}/v1/records?receipts=none`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${served.token}` },
+        body: JSON.stringify(drafts),
+      });
+    const acknowledged = await post(Array.from({ length: 20 }, (_, k) => agentDraft(k)));
+    assert.equal(acknowledged.status, 201);
+    await acknowledged.body?.cancel();
+    await fault.failOn("/ledger.db-wal");
+    const refused = await post(Array.from({ length: 10 }, (_, k) => agentDraft(k, { stream: "refused" })));
+    assert.equal(refused.status, 500);
+    assert.equal((await refused.json()).error.code, "IO_ERROR");
+    served.child.kill("SIGKILL");
+    await served.child.status;
+    await served.stderr;
+    await fault.clear();
+
+    const ledger = await Ledger.open(dir);
+    try {
+      // The refused commit's frames reached the WAL before its sync failed; SQLite's recovery takes
+      // them when the disk kept them (docs/FORMAT.md §8, "A disk that fails to sync").
+      assert.ok([20, 30].includes(ledger.size), `the refused batch whole or absent: size ${ledger.size}`);
+      assert.equal(ledger.latestCheckpoint().checkpoint.size, ledger.size, "covered by its own checkpoint");
+      await assertVerifies(ledger);
+      const next = await ledger.append(agentDraft(0, { stream: "refused" }));
+      assert.equal(next.seq, ledger.size === 31 ? 11 : 1, "the chain goes on from what recovery found");
+      console.log(
+        `  after the kill: ${ledger.size - 1} records (the refused batch ${
+          ledger.size === 31 ? "back" : "absent"
+        })`,
+      );
+    } finally {
+      ledger.close();
+    }
   } finally {
     await Deno.remove(root, { recursive: true });
   }
