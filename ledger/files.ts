@@ -93,12 +93,15 @@ export function isDiskFull(error: unknown): boolean {
     ((typeof errcode === "number" && (errcode & 0xff) === SQLITE_FULL) || error.message === SQLITE_FULL_TEXT);
 }
 
+/** What a disk probe found: room and a working sync, no room, or a write or sync that failed. */
+export type DiskProbe = "ok" | "full" | "failing";
+
 /**
- * Whether the disk holding `dir` has room for `bytes` more: writes, syncs and removes a scratch
- * file of that size there. False when the disk is full; other failures are thrown.
+ * Whether the disk holding `dir` takes `bytes` more and syncs them: writes, syncs and removes a
+ * scratch file of that size there. Other failures (permissions, say) are thrown.
  */
-export async function hasRoomFor(dir: string, bytes: number): Promise<boolean> {
-  const path = `${dir}/${ROOM_PROBE_FILE}`;
+export async function probeDisk(dir: string, bytes: number): Promise<DiskProbe> {
+  const path = `${dir}/${DISK_PROBE_FILE}`;
   try {
     const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
     try {
@@ -107,17 +110,19 @@ export async function hasRoomFor(dir: string, bytes: number): Promise<boolean> {
     } finally {
       file.close();
     }
-    return true;
+    return "ok";
   } catch (error) {
-    if (isDiskFull(error)) return false;
-    throw ioError(error, path);
+    if (isDiskFull(error)) return "full";
+    const mapped = ioError(error, path);
+    if (mapped.code === "IO_ERROR") return "failing";
+    throw mapped;
   } finally {
     await Deno.remove(path).catch(() => {});
   }
 }
 
-/** The scratch file of `hasRoomFor`, removed before it returns. */
-const ROOM_PROBE_FILE = "room.probe";
+/** The scratch file of `probeDisk`, removed before it returns. */
+const DISK_PROBE_FILE = "room.probe";
 
 /** SQLite's primary result code for a write that found the disk full, and its fixed text. */
 const SQLITE_FULL = 13;

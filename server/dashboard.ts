@@ -21,6 +21,8 @@ const PAGE = `<!doctype html>
 <main>
 <p id="disk-full" class="alert" hidden>The ledger's disk is full: appends are refused (507 DISK_FULL) and nothing of
 them is kept. Everything acknowledged before is safe; free space and they are taken again.</p>
+<p id="disk-failing" class="alert" hidden>The ledger's disk fails to write or sync (I/O error): appends are refused
+(500 IO_ERROR) and none is acknowledged. Everything acknowledged before is safe; check the disk.</p>
 <section class="cards">
   <div class="card"><h2>Records</h2><p id="size" class="big">–</p></div>
   <div class="card"><h2>Rate</h2><p class="big"><span id="rate">–</span> <small>records/s</small></p></div>
@@ -115,6 +117,7 @@ function show(status) {
   previous = status;
   $("queue").textContent = status.queue.depth + " / " + status.queue.capacity;
   $("disk-full").hidden = status.disk_has_room !== false;
+  $("disk-failing").hidden = status.disk_syncs !== false;
   $("checkpoint").textContent = status.checkpoint.note;
   $("cosigned").textContent = status.cosigned ? status.cosigned.size.toLocaleString("en-US") : "none";
   $("witnesses").textContent = status.cosigned ? "cosigned by " + status.cosigned.witnesses.join(", ") : "";

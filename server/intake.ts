@@ -7,20 +7,29 @@
 import { SecuraMemError } from "../core/errors.ts";
 import type { RecordDraft } from "../core/record.ts";
 import { LedgerError } from "../ledger/errors.ts";
-import { hasRoomFor } from "../ledger/files.ts";
+import { type DiskProbe, probeDisk } from "../ledger/files.ts";
 import type { AppendResult, Ledger } from "../ledger/ledger.ts";
 import { ServerError } from "./errors.ts";
 import type { DropReason, ServerMetrics } from "./metrics.ts";
 
-/** Bytes `hasRoom` writes to see whether a full disk has room again: a few commits of single records. */
-const ROOM_PROBE_BYTES = 256 * 1024;
+/** Bytes `disk()` writes to see whether a failed disk takes writes again: a few commits of single records. */
+const DISK_PROBE_BYTES = 256 * 1024;
+
+/** What `/readyz` and `/v1/status` say of the ledger's disk. */
+export interface DiskState {
+  /** False while the disk is full. */
+  readonly hasRoom: boolean;
+  /** False while the disk fails writes or syncs (EIO). */
+  readonly syncs: boolean;
+}
 
 /** Drafts in flight, the bound, and a way to wait until none is. */
 export class Intake {
   private inFlight = 0;
   private closed = false;
   private idle: (() => void)[] = [];
-  private diskFull = false;
+  /** Set by an append the disk refused, until an append or a probe succeeds. */
+  private diskFault: Exclude<DiskProbe, "ok"> | undefined;
 
   constructor(
     private readonly ledger: Ledger,
@@ -44,14 +53,10 @@ export class Intake {
     this.inFlight += drafts.length;
     try {
       const results = await this.ledger.appendBatch(drafts);
-      this.diskFull = false;
+      this.diskFault = undefined;
       return results;
     } catch (error) {
-      if (!this.diskFull && isDiskFullError(error)) {
-        // Once per episode, not once per refused request: the operator's cue to free space.
-        console.error(`smem serve: appends refused until space is freed: ${error.message}`);
-        this.diskFull = true;
-      }
+      this.noteDiskFault(error);
       this.metrics.drop(dropReasonOf(error), drafts.length);
       if (error instanceof SecuraMemError && error.code === "LOCKED") this.metrics.busyRejection();
       throw error;
@@ -62,12 +67,15 @@ export class Intake {
   }
 
   /**
-   * False while the newest append found the ledger's disk full and there is still not room for
-   * ROOM_PROBE_BYTES there (checked by writing them), so `/readyz` recovers once space is freed.
+   * The ledger's disk as the newest append found it. After a refusal (full, or failing to sync) a
+   * probe writes and syncs DISK_PROBE_BYTES there, so `/readyz` recovers once the disk does.
    */
-  async hasRoom(): Promise<boolean> {
-    if (this.diskFull) this.diskFull = !(await hasRoomFor(this.ledger.paths.dir, ROOM_PROBE_BYTES));
-    return !this.diskFull;
+  async disk(): Promise<DiskState> {
+    if (this.diskFault !== undefined) {
+      const probe = await probeDisk(this.ledger.paths.dir, DISK_PROBE_BYTES);
+      this.diskFault = probe === "ok" ? undefined : probe;
+    }
+    return { hasRoom: this.diskFault !== "full", syncs: this.diskFault !== "failing" };
   }
 
   /** Refuses new drafts from now on; resolves when every accepted one is durable or refused. */
@@ -75,6 +83,14 @@ export class Intake {
     this.closed = true;
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Remembers a refusal by the disk; logs it once per episode, the operator's cue to act. */
+  private noteDiskFault(error: unknown): void {
+    const fault = diskFaultOf(error);
+    if (fault === undefined || fault === this.diskFault) return;
+    console.error(`smem serve: ${DISK_FAULT_ADVICE[fault]}: ${(error as LedgerError).message}`);
+    this.diskFault = fault;
   }
 
   private admit(count: number): void {
@@ -110,6 +126,14 @@ function dropReasonOf(error: unknown): DropReason {
   return "invalid";
 }
 
-function isDiskFullError(error: unknown): error is LedgerError {
-  return error instanceof LedgerError && error.code === "DISK_FULL";
+/** The disk fault an append's error shows, if any. */
+function diskFaultOf(error: unknown): Exclude<DiskProbe, "ok"> | undefined {
+  if (!(error instanceof LedgerError)) return undefined;
+  if (error.code === "DISK_FULL") return "full";
+  return error.code === "IO_ERROR" ? "failing" : undefined;
 }
+
+const DISK_FAULT_ADVICE = {
+  full: "appends refused until space is freed",
+  failing: "appends refused while the disk fails to write or sync (check it)",
+} as const;

@@ -18,13 +18,15 @@ export function probeRoutes(deps: ApiDeps): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get("/readyz", async (c) => {
+    const disk = await deps.intake.disk();
     const checks = {
       config: true,
       intake_open: deps.intake.open,
       queue_bounded: deps.intake.depth < deps.intake.capacity,
       database_writable: await writable(deps),
       key_loaded: deps.writer.canSign,
-      disk_has_room: await deps.intake.hasRoom(),
+      disk_has_room: disk.hasRoom,
+      disk_syncs: disk.syncs,
     };
     const ready = Object.values(checks).every((ok) => ok === true);
     return c.json({ ready, checks }, ready ? 200 : 503);
@@ -46,6 +48,7 @@ export function statusRoutes(deps: ApiDeps): Hono {
   app.get("/status", async (c) => {
     const latest = deps.reader.latestCheckpoint();
     const size = latest.checkpoint.size;
+    const disk = await deps.intake.disk();
     const recent = size === 0
       ? []
       : deps.reader.query({ fromIndex: Math.max(0, size - RECENT), limit: RECENT })
@@ -57,7 +60,8 @@ export function statusRoutes(deps: ApiDeps): Hono {
       checkpoint: { size, note: latest.note },
       cosigned: newestCosigned(deps),
       queue: { depth: deps.intake.depth, capacity: deps.intake.capacity },
-      disk_has_room: await deps.intake.hasRoom(),
+      disk_has_room: disk.hasRoom,
+      disk_syncs: disk.syncs,
       verify: deps.verifier.status,
       recent: recent.reverse().map((record) => ({
         index: record.index,

@@ -41,9 +41,9 @@ export class FsyncFault implements AsyncDisposable {
     return { LD_PRELOAD: `${this.dir}/fail_fsync.so`, SMEM_FAULT_FILE: `${this.dir}/control` };
   }
 
-  /** From now on, syncs of the files whose path ends with `suffix` fail with EIO. */
-  async failOn(suffix: string): Promise<void> {
-    await Deno.writeTextFile(`${this.dir}/control`, suffix);
+  /** From now on, syncs of the files whose path contains `needle` fail with EIO. */
+  async failOn(needle: string): Promise<void> {
+    await Deno.writeTextFile(`${this.dir}/control`, needle);
   }
 
   /** From now on, every sync succeeds. */

@@ -43,6 +43,7 @@ Deno.test("dashboard: renders in Chromium, shows the new size after appends, ver
     const { page, problems } = dashboard;
     assert.equal(await page.textContent("#size"), "3");
     assert.equal(await page.isVisible("#disk-full"), false, "no disk-full alert while there is room");
+    assert.equal(await page.isVisible("#disk-failing"), false, "no failing-disk alert while the disk syncs");
     await append(3, 1234);
     await waitForText(page, "#size", "1,237");
     assert.equal(await page.locator("#recent tr").count(), 10);

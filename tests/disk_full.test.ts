@@ -147,6 +147,7 @@ Deno.test("a full disk: the server answers 507 DISK_FULL, is not ready and its d
     const notReady = await ready();
     assert.equal(notReady.ready, false);
     assert.equal(notReady.checks.disk_has_room, false);
+    assert.equal(notReady.checks.disk_syncs, true, "a full disk is not a failing one");
     const status = async () => (await fetch(`${served.url}/v1/status`)).json();
     assert.equal((await status()).disk_has_room, false);
     const dashboard = await openDashboard(served.url, served.token);

@@ -259,6 +259,7 @@ Deno.test("server: healthz, readyz, and refusal after shutdown began", async () 
     database_writable: true,
     key_loaded: true,
     disk_has_room: true,
+    disk_syncs: true,
   });
   const closing = api.deps.intake.close();
   await closing;

@@ -1,6 +1,6 @@
 /*
  * A fault for tests: loaded with LD_PRELOAD, it makes fsync(2) and fdatasync(2) fail with EIO, as a
- * dying disk or a lost network volume does, on the files whose path ends with the text held in the
+ * dying disk or a lost network volume does, on the files whose path contains the text held in the
  * file named by $SMEM_FAULT_FILE (read at every call, so a test turns the fault on and off while
  * the process runs; absent or empty: no fault). Each failed call appends the file's path to
  * $SMEM_FAULT_FILE.log, so a test can tell the fault fired.
@@ -14,17 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Reads the suffix to fail into `suffix`; its length, or 0 when there is no fault. */
-static size_t fault_suffix(char *suffix, size_t size) {
+/* Reads the text the failing paths contain into `needle`; its length, or 0 when there is no fault. */
+static size_t fault_needle(char *needle, size_t size) {
   const char *control = getenv("SMEM_FAULT_FILE");
   if (control == NULL) return 0;
   int fd = open(control, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
-  ssize_t n = read(fd, suffix, size - 1);
+  ssize_t n = read(fd, needle, size - 1);
   close(fd);
   if (n <= 0) return 0;
-  while (n > 0 && (suffix[n - 1] == '\n' || suffix[n - 1] == '\r')) n--;
-  suffix[n] = '\0';
+  while (n > 0 && (needle[n - 1] == '\n' || needle[n - 1] == '\r')) n--;
+  needle[n] = '\0';
   return (size_t)n;
 }
 
@@ -42,15 +42,14 @@ static void log_failure(const char *path) {
 
 /* True when `fd`'s file is one the fault names (and then logs it). */
 static int fails(int fd) {
-  char suffix[512];
-  size_t length = fault_suffix(suffix, sizeof suffix);
-  if (length == 0) return 0;
+  char needle[512];
+  if (fault_needle(needle, sizeof needle) == 0) return 0;
   char link[64], path[4096];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   ssize_t n = readlink(link, path, sizeof path - 1);
-  if (n < 0 || (size_t)n < length) return 0;
+  if (n < 0) return 0;
   path[n] = '\0';
-  if (strcmp(path + n - length, suffix) != 0) return 0;
+  if (strstr(path, needle) == NULL) return 0;
   log_failure(path);
   return 1;
 }
