@@ -14,6 +14,22 @@ export async function tempLedger(options: Parameters<typeof Ledger.create>[1] = 
   return await Ledger.create(`${dir}/ledger`, { clock: () => now++, writerId: "test@host", ...options });
 }
 
+/**
+ * Makes a ledger in `dir` named `name` with `count` records of ~1 KiB (`ModelInvoked`, `attrs.n`
+ * counting from 0), appended 500 at a time.
+ */
+export async function createKiBLedger(dir: string, name: string, count: number): Promise<void> {
+  const ledger = await Ledger.create(dir, { name });
+  const pad = "p".repeat(900);
+  for (let done = 0; done < count; done += 500) {
+    const size = Math.min(500, count - done);
+    await ledger.appendBatch(
+      Array.from({ length: size }, (_, n) => ({ kind: "ModelInvoked", attrs: { n: done + n, pad } })),
+    );
+  }
+  ledger.close();
+}
+
 export function agentDraft(i: number, extra: Partial<RecordDraft> = {}): RecordDraft {
   return {
     kind: ["PromptReceived", "ModelInvoked", "ToolCalled"][i % 3],

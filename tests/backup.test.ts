@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { backupLedger } from "../ledger/backup.ts";
 import { Ledger } from "../ledger/ledger.ts";
-import { assertVerifies } from "./_ledger.ts";
+import { assertVerifies, createKiBLedger } from "./_ledger.ts";
 import { expectExit, runSmem } from "./_smem.ts";
 import { SmallDisk } from "./_small_disk.ts";
 import { spawnWriter } from "./_writer_process.ts";
@@ -19,14 +19,7 @@ const WRITER_RECORDS = 20000;
 async function sourceLedger(count: number): Promise<{ root: string; dir: string; allow: string[] }> {
   const root = await Deno.makeTempDir({ prefix: "smem-backup-" });
   const dir = `${root}/ledger`;
-  const ledger = await Ledger.create(dir, { name: "backup.example" });
-  const pad = "p".repeat(900);
-  for (let done = 0; done < count; done += 500) {
-    await ledger.appendBatch(
-      Array.from({ length: 500 }, (_, n) => ({ kind: "ModelInvoked", attrs: { n: done + n, pad } })),
-    );
-  }
-  ledger.close();
+  await createKiBLedger(dir, "backup.example", count);
   return { root, dir, allow: [`--allow-read=${root}`, `--allow-write=${root}`] };
 }
 

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { Ledger } from "../ledger/ledger.ts";
-import { agentDraft, assertVerifies } from "./_ledger.ts";
+import { agentDraft, assertVerifies, createKiBLedger } from "./_ledger.ts";
 import { FsyncFault } from "./_fsync_fault.ts";
 import { openDashboard, waitForVisible } from "./_dashboard.ts";
 import { serve, type Served } from "./_serve_process.ts";
@@ -37,17 +37,34 @@ async function countOf(dir: string, stream: string): Promise<number> {
   }
 }
 
-Deno.test("fsync EIO on the WAL: ingest and append exit 3 (IO_ERROR, the file named), keep what was acknowledged, and the next run goes on", async () => {
-  await using fault = await FsyncFault.build();
-  const root = await Deno.makeTempDir({ prefix: "smem-fsync-" });
-  const dir = `${root}/ledger`;
-  const smem = (args: string[], stdin?: string) =>
-    runSmem([...args, "--dir", dir, "--json"], {
-      allow: [`--allow-read=${root}`, `--allow-write=${root}`],
-      stdin,
-      env: fault.env,
-    });
-  try {
+/**
+ * A test with a fault library built and a new temporary root (removed after), the ledger to live
+ * in `root/ledger` (not made yet).
+ */
+function faultTest(
+  name: string,
+  body: (fault: FsyncFault, root: string, dir: string) => Promise<void>,
+): void {
+  Deno.test(name, async () => {
+    await using fault = await FsyncFault.build();
+    const root = await Deno.makeTempDir({ prefix: "smem-fsync-" });
+    try {
+      await body(fault, root, `${root}/ledger`);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  });
+}
+
+faultTest(
+  "fsync EIO on the WAL: ingest and append exit 3 (IO_ERROR, the file named), keep what was acknowledged, and the next run goes on",
+  async (fault, root, dir) => {
+    const smem = (args: string[], stdin?: string) =>
+      runSmem([...args, "--dir", dir, "--json"], {
+        allow: [`--allow-read=${root}`, `--allow-write=${root}`],
+        stdin,
+        env: fault.env,
+      });
     expectExit(await smem(["init", "--name", "fsync.example"]), 0, "init");
     const first = await smem(["ingest", "--batch", "100"], drafts("before", 300));
     expectExit(first, 0, "ingest with a healthy disk");
@@ -77,20 +94,13 @@ Deno.test("fsync EIO on the WAL: ingest and append exit 3 (IO_ERROR, the file na
     const verified = await smem(["verify"]);
     expectExit(verified, 0, "verify");
     assert.equal(JSON.parse(verified.stdout).records_checked, 500);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("fsync EIO on a backup's copy: IO_ERROR (exit 3) and no file of the copy left behind", async () => {
-  await using fault = await FsyncFault.build();
-  const root = await Deno.makeTempDir({ prefix: "smem-fsync-backup-" });
-  const dir = `${root}/ledger`;
-  try {
-    const ledger = await Ledger.create(dir, { name: "fsync.example" });
-    await ledger.appendBatch(Array.from({ length: 500 }, (_, n) => ({ kind: "ModelInvoked", attrs: { n } })));
-    await assertVerifies(ledger);
-    ledger.close();
+faultTest(
+  "fsync EIO on a backup's copy: IO_ERROR (exit 3) and no file of the copy left behind",
+  async (fault, root, dir) => {
+    await createKiBLedger(dir, "fsync.example", 500);
     await fault.failOn("/ledger.db.partial");
     const refused = await runSmem(["backup", "--dir", dir, "--out", `${root}/copy`, "--json"], {
       allow: [`--allow-read=${root}`, `--allow-write=${root}`],
@@ -103,11 +113,13 @@ Deno.test("fsync EIO on a backup's copy: IO_ERROR (exit 3) and no file of the co
       failed.some((path) => path.startsWith(`${root}/copy/ledger.db.partial`)),
       `the fault fired on the copy (or its journal): ${failed.join(", ")}`,
     );
-    assert.deepEqual(await Array.fromAsync(Deno.readDir(`${root}/copy`)), [], "nothing of the copy is left");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+    assert.deepEqual(
+      await Array.fromAsync(Deno.readDir(`${root}/copy`)),
+      [],
+      "nothing of the copy is left",
+    );
+  },
+);
 
 /** What the clients of the server test saw. */
 interface Seen {
@@ -156,11 +168,9 @@ function metric(text: string, name: string): number {
   return line === undefined ? 0 : Number(line.slice(name.length + 1));
 }
 
-Deno.test("fsync EIO under load in a running server: 500 IO_ERROR and not ready (the dashboard says so) while the disk fails, nothing acknowledged lost, and the same process goes on once it recovers", async () => {
-  await using fault = await FsyncFault.build();
-  const root = await Deno.makeTempDir({ prefix: "smem-fsync-serve-" });
-  const dir = `${root}/ledger`;
-  try {
+faultTest(
+  "fsync EIO under load in a running server: 500 IO_ERROR and not ready (the dashboard says so) while the disk fails, nothing acknowledged lost, and the same process goes on once it recovers",
+  async (fault, root, dir) => {
     (await Ledger.create(dir, { name: "fsync.example" })).close();
     const served = await serve(root, dir, [], fault.env);
     const seen: Seen = { acknowledged: [], acknowledgedAfter: 0, refusedRequests: 0, refusedDrafts: 0 };
@@ -226,16 +236,12 @@ Deno.test("fsync EIO under load in a running server: 500 IO_ERROR and not ready 
       `  ${seen.acknowledged.length} acknowledged (${seen.acknowledgedAfter} after the fault), ` +
         `${seen.refusedRequests} requests refused with IO_ERROR`,
     );
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("fsync EIO, then SIGKILL before any other commit: the refused batch is back whole or absent, and the ledger verifies", async () => {
-  await using fault = await FsyncFault.build();
-  const root = await Deno.makeTempDir({ prefix: "smem-fsync-kill-" });
-  const dir = `${root}/ledger`;
-  try {
+faultTest(
+  "fsync EIO, then SIGKILL before any other commit: the refused batch is back whole or absent, and the ledger verifies",
+  async (fault, root, dir) => {
     (await Ledger.create(dir, { name: "fsync.example" })).close();
     const served = await serve(root, dir, [], fault.env);
     const post = (drafts: unknown[]) =>
@@ -273,7 +279,5 @@ Deno.test("fsync EIO, then SIGKILL before any other commit: the refused batch is
     } finally {
       ledger.close();
     }
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
+  },
+);

@@ -4,7 +4,7 @@
  * under `--json` they draw nothing.
  */
 import assert from "node:assert/strict";
-import { Ledger } from "../ledger/ledger.ts";
+import { createKiBLedger } from "./_ledger.ts";
 import { expectExit, onTerminal, runSmem, smemCommandLine } from "./_smem.ts";
 
 const root = await Deno.makeTempDir({ prefix: "smem-progress-" });
@@ -12,14 +12,7 @@ const dir = `${root}/ledger`;
 const allow = [`--allow-read=${root}`, `--allow-write=${root}`];
 const RECORDS = 3000;
 
-const ledger = await Ledger.create(dir, { name: "progress.example" });
-const pad = "p".repeat(900);
-for (let done = 0; done < RECORDS; done += 1000) {
-  await ledger.appendBatch(
-    Array.from({ length: 1000 }, (_, n) => ({ kind: "ModelInvoked", attrs: { n: done + n, pad } })),
-  );
-}
-ledger.close();
+await createKiBLedger(dir, "progress.example", RECORDS);
 
 /** What a terminal shows of `smem ARGS --dir LEDGER` (the test's ledger unless given); asserts exit 0. */
 async function onTerminalSmem(args: string[], ledgerDir = dir): Promise<string> {

@@ -54,22 +54,24 @@ static int fails(int fd) {
   return 1;
 }
 
-int fsync(int fd) {
-  static int (*real)(int);
+typedef int (*sync_call)(int);
+
+/* Fails the sync of `fd` when the fault names its file, else makes it with libc's `name`. */
+static int sync_unless_failing(int fd, sync_call *real, const char *name) {
   if (fails(fd)) {
     errno = EIO;
     return -1;
   }
-  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-  return real(fd);
+  if (*real == NULL) *real = (sync_call)dlsym(RTLD_NEXT, name);
+  return (*real)(fd);
+}
+
+int fsync(int fd) {
+  static sync_call real;
+  return sync_unless_failing(fd, &real, "fsync");
 }
 
 int fdatasync(int fd) {
-  static int (*real)(int);
-  if (fails(fd)) {
-    errno = EIO;
-    return -1;
-  }
-  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-  return real(fd);
+  static sync_call real;
+  return sync_unless_failing(fd, &real, "fdatasync");
 }
