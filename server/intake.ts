@@ -15,6 +15,9 @@ import type { DropReason, ServerMetrics } from "./metrics.ts";
 /** Bytes `disk()` writes to see whether a failed disk takes writes again: a few commits of single records. */
 const DISK_PROBE_BYTES = 256 * 1024;
 
+/** A disk that refused an append: full, or failing to write or sync. */
+type DiskFault = Exclude<DiskProbe, "ok">;
+
 /** What `/readyz` and `/v1/status` say of the ledger's disk. */
 export interface DiskState {
   /** False while the disk is full. */
@@ -29,7 +32,7 @@ export class Intake {
   private closed = false;
   private idle: (() => void)[] = [];
   /** Set by an append the disk refused, until an append or a probe succeeds. */
-  private diskFault: Exclude<DiskProbe, "ok"> | undefined;
+  private diskFault: DiskFault | undefined;
 
   constructor(
     private readonly ledger: Ledger,
@@ -89,7 +92,8 @@ export class Intake {
   private noteDiskFault(error: unknown): void {
     const fault = diskFaultOf(error);
     if (fault === undefined || fault === this.diskFault) return;
-    console.error(`smem serve: ${DISK_FAULT_ADVICE[fault]}: ${(error as LedgerError).message}`);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`smem serve: ${DISK_FAULT_ADVICE[fault]}: ${message}`);
     this.diskFault = fault;
   }
 
@@ -127,7 +131,7 @@ function dropReasonOf(error: unknown): DropReason {
 }
 
 /** The disk fault an append's error shows, if any. */
-function diskFaultOf(error: unknown): Exclude<DiskProbe, "ok"> | undefined {
+function diskFaultOf(error: unknown): DiskFault | undefined {
   if (!(error instanceof LedgerError)) return undefined;
   if (error.code === "DISK_FULL") return "full";
   return error.code === "IO_ERROR" ? "failing" : undefined;
