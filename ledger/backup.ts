@@ -45,8 +45,12 @@ export interface BackupOptions {
   readonly onProgress?: (copiedPages: number, totalPages: number) => void;
 }
 
-/** Pages a backup step copies by default: 8 MiB of the ledger's 8 KiB pages. */
-export const BACKUP_PAGES_PER_STEP = 1024;
+/**
+ * Pages a backup step copies by default: 32 MiB of the ledger's 8 KiB pages. Each step commits
+ * the copy: steps of 1,024 pages made a 148 MiB backup ~10% slower than one step, steps of 4,096
+ * did not (measured, three runs each), and still report every ~0.1 s here.
+ */
+export const BACKUP_PAGES_PER_STEP = 4096;
 
 /**
  * Copies the ledger in `dir` into `outDir` (made if absent, owner-only); `LEDGER_EXISTS` when it
