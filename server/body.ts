@@ -14,8 +14,13 @@ export async function readBody(c: Context, mediaType: string, what: string): Pro
   if (type !== mediaType) {
     throw new ServerError("UNSUPPORTED_MEDIA_TYPE", `send ${what} as Content-Type: ${mediaType}`);
   }
+  return await readBodyBytes(c.req.raw);
+}
+
+/** The request body's bytes, whatever its type; a client that went away mid-body is `BODY_UNREADABLE`. */
+export async function readBodyBytes(request: Request): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await c.req.arrayBuffer());
+    return new Uint8Array(await request.arrayBuffer());
   } catch (error) {
     throw new ServerError(
       "BODY_UNREADABLE",

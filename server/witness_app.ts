@@ -13,7 +13,7 @@ import { SecuraMemError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
 import type { LogKeys } from "../core/rotation.ts";
 import { type Witness, WitnessConflictError } from "../ledger/witness.ts";
-import { limitBody } from "./body.ts";
+import { limitBody, readBodyBytes } from "./body.ts";
 import { ServerError } from "./errors.ts";
 import { requireLoopbackHost } from "./loopback.ts";
 
@@ -110,15 +110,7 @@ function isSameSize(request: string): boolean {
 }
 
 async function readText(request: Request): Promise<string> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await request.arrayBuffer());
-  } catch (error) {
-    throw new ServerError(
-      "BODY_UNREADABLE",
-      `the request body could not be read (${String(error).split("\n")[0]})`,
-    );
-  }
+  const bytes = await readBodyBytes(request);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {

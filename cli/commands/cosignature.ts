@@ -5,6 +5,7 @@ import { type Context, UsageError } from "../context.ts";
 import { parseOptionalCount } from "../numbers.ts";
 import { WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
 import { withLedger } from "../with_ledger.ts";
+import { readInFile } from "../in_file.ts";
 
 /**
  * `smem cosignature add | list`: keep witnesses' cosignatures of this ledger's checkpoints, so
@@ -46,9 +47,7 @@ export const cosignature: Command = {
 
 async function add(values: Values, file: string, size: number | undefined, ctx: Context): Promise<void> {
   const witnesses = await witnessKeys(values.witness);
-  const answer = file === "-"
-    ? await new Response(Deno.stdin.readable).text()
-    : await Deno.readTextFile(file);
+  const answer = await readInFile(file);
   const added = await withLedger(ctx, (ledger) => ledger.addCosignatures(answer, witnesses, size));
   ctx.result(
     {

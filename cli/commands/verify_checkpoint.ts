@@ -12,6 +12,7 @@ import {
   WITNESS_KEY_FLAG,
   witnessKeys,
 } from "../trusted_keys.ts";
+import { readInFile } from "../in_file.ts";
 
 /** `smem verify-checkpoint FILE --previous NOTE --key VKEY`: offline, no ledger. */
 export const verifyCheckpointCommand: Command = {
@@ -47,9 +48,7 @@ export const verifyCheckpointCommand: Command = {
     const alg = stringFlag(values, "alg");
     if (alg !== undefined && !isHashAlg(alg)) throw new UsageError(`--alg must be b3 or sha256, not ${alg}`);
     const { chain } = await trustedKeys(values.key);
-    const text = args[0] === "-"
-      ? await new Response(Deno.stdin.readable).text()
-      : await Deno.readTextFile(args[0]);
+    const text = await readInFile(args[0]);
     const previousNote = await Deno.readTextFile(previousFile);
     const extension = parseCheckpointExtension(text);
     const witnesses = await witnessKeys(values.witness);

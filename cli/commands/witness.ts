@@ -9,6 +9,7 @@ import { parseOptionalCount } from "../numbers.ts";
 import { startWitnessServer } from "../../server/witness_serve.ts";
 import { WORK_FACTOR_FLAG } from "../work_factor.ts";
 import { writeOutFile } from "../out_file.ts";
+import { readInFile } from "../in_file.ts";
 
 /**
  * `smem witness init | key | add-checkpoint`: cosign other logs' checkpoints, offline, after
@@ -90,9 +91,7 @@ async function addCheckpoint(values: Values, args: string[], ctx: Context): Prom
   const alg = algFlag(values);
   if (values.log === undefined) throw new UsageError("give the log's verifier key with --log FILE");
   const { chain } = await trustedKeys(values.log);
-  const request = args[0] === "-"
-    ? await new Response(Deno.stdin.readable).text()
-    : await Deno.readTextFile(args[0]);
+  const request = await readInFile(args[0]);
   const opened = await Witness.open(ctx.dir, passphraseOf(values, `${ctx.dir}/${WITNESS_KEY_FILE}`));
   const result = await opened.addCheckpoint(request, chain, alg);
   const out = stringFlag(values, "out");
