@@ -60,8 +60,8 @@ export class MerkleTree {
   private treeSize: number;
   /** Roots of the complete subtrees that make up the tree, largest (leftmost) first. */
   private readonly frontier: Uint8Array[];
-  /** Range hashes shared by the proofs of one `inclusionProofs` call. */
-  private shared: Map<string, Uint8Array> | undefined;
+  /** Range hashes shared by the proofs of one `inclusionProofs` call, by `rangeKey`. */
+  private shared: Map<number, Uint8Array> | undefined;
   /** Hashes of ranges that are not one complete node, shared by every proof at their size. */
   private readonly edges = new EdgeHashes();
   /**
@@ -157,6 +157,15 @@ export class MerkleTree {
   /** Inclusion proof of leaf `index` in the tree of `size` leaves, leaf-up (RFC 9162 §2.1.3.1). */
   inclusionProof(index: number, size: number = this.treeSize): Uint8Array[] {
     checkSize(size, this.treeSize);
+    const path = this.inclusionPath(index, size);
+    return Array.isArray(path) ? path : this.rangeHashes(path.ranges);
+  }
+
+  /**
+   * What the inclusion proof of leaf `index` at `size` is made of: the newest leaf's proof at the
+   * current size as hashes already held, any other as the leaf ranges whose hashes it lists.
+   */
+  private inclusionPath(index: number, size: number): Uint8Array[] | { ranges: [number, number][] } {
     if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
       throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, {
         leafIndex: index,
@@ -167,7 +176,7 @@ export class MerkleTree {
     }
     const ranges: [number, number][] = [];
     pathRanges(index, 0, size, ranges);
-    return this.rangeHashes(ranges);
+    return { ranges };
   }
 
   /** Consistency proof from `oldSize` to `newSize`, leaf-up (RFC 9162 §2.1.4.1). */
@@ -192,9 +201,14 @@ export class MerkleTree {
    * ```
    */
   inclusionProofs(indexes: readonly number[], size: number = this.treeSize): Uint8Array[][] {
+    checkSize(size, this.treeSize);
+    const paths = indexes.map((index) => this.inclusionPath(index, size));
     this.shared = new Map();
     try {
-      return indexes.map((index) => this.inclusionProof(index, size));
+      this.prefetchRanges(paths.flatMap((path) => Array.isArray(path) ? [] : path.ranges));
+      return paths.map((path) =>
+        Array.isArray(path) ? path : path.ranges.map(([lo, hi]) => this.rangeHash(lo, hi))
+      );
     } finally {
       this.shared = undefined;
     }
@@ -202,20 +216,31 @@ export class MerkleTree {
 
   /** The hashes of leaf ranges, with the stored nodes they need announced to the store first. */
   private rangeHashes(ranges: readonly [number, number][]): Uint8Array[] {
-    if (this.store.prefetch !== undefined) {
-      const wanted = ranges.filter(([lo, hi]) =>
-        !this.shared?.has(`${lo}:${hi}`) && this.edges.get(lo, hi) === undefined &&
-        !this.inFrontier(lo, hi)
-      );
-      this.store.prefetch(wanted.flatMap(([lo, hi]) => decompose(lo, hi)));
-    }
+    this.prefetchRanges(ranges);
     return ranges.map(([lo, hi]) => this.rangeHash(lo, hi));
+  }
+
+  /**
+   * Announces to the store, in one call, the stored nodes that the hashes of `ranges` will read:
+   * those of the ranges neither computed in this batch, kept as right edges, nor in the frontier.
+   */
+  private prefetchRanges(ranges: readonly [number, number][]): void {
+    if (this.store.prefetch === undefined) return;
+    const announced = new Set<number>();
+    const nodes: [number, number][] = [];
+    for (const [lo, hi] of ranges) {
+      const key = rangeKey(lo, hi);
+      if (announced.has(key) || this.edges.get(lo, hi) !== undefined) continue;
+      announced.add(key);
+      if (!this.inFrontier(lo, hi)) nodes.push(...decompose(lo, hi));
+    }
+    this.store.prefetch(nodes);
   }
 
   /** MTH of leaves [lo, hi), where lo is aligned to a power of two at least hi − lo. */
   private rangeHash(lo: number, hi: number): Uint8Array {
     if (this.shared === undefined) return this.computeRangeHash(lo, hi);
-    const key = `${lo}:${hi}`;
+    const key = rangeKey(lo, hi);
     let hash = this.shared.get(key);
     if (hash === undefined) this.shared.set(key, hash = this.computeRangeHash(lo, hi));
     return hash;
@@ -245,6 +270,15 @@ export class MerkleTree {
     const rest = hi - lo;
     return hi === this.treeSize && hi % (2 * largestPowerOfTwoAtMost(rest)) === rest;
   }
+}
+
+/**
+ * A number naming the range [lo, hi) among the ranges of proofs at one tree size: lo and the
+ * range's level, or 63 for the one range at lo that is not a complete subtree (it ends at the size).
+ */
+function rangeKey(lo: number, hi: number): number {
+  const level = Math.log2(hi - lo);
+  return lo * 64 + (Number.isInteger(level) ? level : 63);
 }
 
 /**

@@ -66,8 +66,37 @@ export function formatReceipt(
   checkpointNote: string,
 ): string {
   const hashes = proof.map((hash) => `"${toBase64(hash)}"`).join(",");
-  return `{"v":1,"record":${sealedText(record)},"index":${index},"proof":[${hashes}],` +
-    `"checkpoint":${JSON.stringify(checkpointNote)}}`;
+  return receiptText(record, index, hashes, JSON.stringify(checkpointNote));
+}
+
+/**
+ * The receipts of many records against one checkpoint note, as `formatReceipt` writes each; the
+ * note and each hash object the proofs share (a batch's proofs share most) are encoded once.
+ */
+export function formatReceipts(
+  records: readonly Pick<SealedRecord, "text" | "selfHash">[],
+  indexes: readonly number[],
+  proofs: readonly (readonly Uint8Array[])[],
+  checkpointNote: string,
+): string[] {
+  const note = JSON.stringify(checkpointNote);
+  const encoded = new Map<Uint8Array, string>();
+  const encode = (hash: Uint8Array) => {
+    let text = encoded.get(hash);
+    if (text === undefined) encoded.set(hash, text = `"${toBase64(hash)}"`);
+    return text;
+  };
+  return records.map((record, i) => receiptText(record, indexes[i], proofs[i].map(encode).join(","), note));
+}
+
+/** Receipt text from its parts: `hashes` the proof's quoted base64 hashes joined, `note` JSON text. */
+function receiptText(
+  record: Pick<SealedRecord, "text" | "selfHash">,
+  index: number,
+  hashes: string,
+  note: string,
+): string {
+  return `{"v":1,"record":${sealedText(record)},"index":${index},"proof":[${hashes}],"checkpoint":${note}}`;
 }
 
 /**

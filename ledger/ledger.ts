@@ -18,7 +18,7 @@ import { signRotation } from "../core/rotation.ts";
 import { generateKeyPair, type NoteSigner, type NoteVerifier, parseSignerKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MerkleTree } from "../core/merkle_tree.ts";
-import { formatReceipt } from "../core/receipt.ts";
+import { formatReceipts } from "../core/receipt.ts";
 import { type ChainHead, type DraftDefaults, type RecordDraft, sealRecord } from "../core/record.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { BLOB_ERASED_KIND, type BlobInfo, BlobStore, RETENTION_STREAM } from "./blobs.ts";
@@ -63,7 +63,7 @@ import { ForeignCommits } from "./foreign_commits.ts";
 import { GroupCommitQueue } from "./group_commit.ts";
 import { KEY_ROTATED_KIND, KEYS_STREAM } from "./key_records.ts";
 import { Mutex } from "./mutex.ts";
-import { pagedRows } from "./paged.ts";
+import { pagedRows, returningArrays } from "./paged.ts";
 import { SubjectBloomStore } from "./subject_bloom.ts";
 import { readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { SealWorker } from "./seal_pool.ts";
@@ -814,7 +814,31 @@ export class Ledger {
   private receiptsAgainst(indexes: readonly number[], stored: StoredCheckpoint): string[] {
     const size = stored.checkpoint.size;
     const proofs = this.treeCovering(size).inclusionProofs(indexes, size);
-    return indexes.map((index, i) => formatReceipt(this.record(index), index, proofs[i], stored.note));
+    return formatReceipts(this.recordsAt(indexes), indexes, proofs, stored.note);
+  }
+
+  /**
+   * The records at leaves `indexes`: those of the newest commit from memory, the others of a batch
+   * (consecutive leaves, or nearly) in one range statement instead of a statement each.
+   */
+  private recordsAt(indexes: readonly number[]): StoredRecord[] {
+    const kept = indexes.map((index) => this.newest.record(index));
+    const read = this.readRecordRange(indexes.filter((_, i) => kept[i] === undefined));
+    return kept.map((record, i) => record ?? read.get(indexes[i]) ?? this.record(indexes[i]));
+  }
+
+  /** The records at `indexes` by leaf, read in one range if they are at least half its leaves. */
+  private readRecordRange(indexes: readonly number[]): Map<number, StoredRecord> {
+    const read = new Map<number, StoredRecord>();
+    if (indexes.length < 2) return read;
+    const first = indexes.reduce((min, index) => Math.min(min, index));
+    const last = indexes.reduce((max, index) => Math.max(max, index));
+    if (last - first >= 2 * indexes.length) return read;
+    const rows = this.statements.recordRange.all(first, last) as unknown as RecordRow[];
+    for (const [leaf, body, selfHash] of rows) {
+      read.set(leaf, { index: leaf, text: fromUtf8(body), selfHash: formatHash(this.meta.alg, selfHash) });
+    }
+    return read;
   }
 
   /** Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back and resyncs the tree on failure. */
@@ -1062,12 +1086,17 @@ interface Statements {
   /** Stores a record in either table. */
   readonly insert: Readonly<Record<RecordTable, StatementSync>>;
   readonly recordAt: StatementSync;
+  /** Leaf, body and `self_hash` of leaves [?, ?], as arrays (`RecordRow`). */
+  readonly recordRange: StatementSync;
   readonly recordBySeq: StatementSync;
   readonly leafOfHash: StatementSync;
   readonly insertCheckpoint: StatementSync;
   readonly latestCheckpoint: StatementSync;
   readonly checkpointAt: StatementSync;
 }
+
+/** A row of `recordRange`. */
+type RecordRow = [leaf: number, body: Uint8Array, selfHash: Uint8Array];
 
 function prepareStatements(db: DatabaseSync): Statements {
   return {
@@ -1083,6 +1112,9 @@ function prepareStatements(db: DatabaseSync): Statements {
       recent: db.prepare(insertRecordSql("recent")),
     },
     recordAt: db.prepare(`SELECT body, self_hash FROM ${LOG_ROWS} WHERE leaf = ?`),
+    recordRange: returningArrays(
+      db.prepare(`SELECT leaf, body, self_hash FROM ${LOG_ROWS} WHERE leaf BETWEEN ? AND ?`),
+    ),
     recordBySeq: db.prepare(
       `SELECT leaf, body, self_hash FROM ${LOG_ROWS} WHERE writer_id = ? AND stream = ? AND seq = ?`,
     ),

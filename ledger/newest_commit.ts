@@ -1,15 +1,18 @@
 /**
  * What the newest commit stored, kept in memory: a receipt for a record just appended (the
- * server's and the CLI's common case) then reads neither its record nor its checkpoint back from
- * SQLite and parses no note. Records and checkpoints never change once committed, so what is kept
+ * server's and the CLI's common case, a batch's receipts included) then reads neither its record
+ * nor its checkpoint back from SQLite and parses no note. Records and checkpoints never change once committed, so what is kept
  * stays true whatever other processes append; it is replaced by the next commit of its kind.
  * @module
  */
 import type { StoredCheckpoint, StoredRecord } from "./ledger.ts";
 import { fromUtf8 } from "../core/encoding.ts";
 
-/** Most records of one commit kept (a single append or a small group, not a batch). */
-export const KEPT_RECORDS = 32;
+/**
+ * Most canonical bytes of one commit kept: a batch of 8,192 records of 1 KiB. A commit that
+ * stores more keeps none, and its receipts read the records back.
+ */
+export const KEPT_BYTES = 8 * 1024 * 1024;
 
 /** A record as stored: its leaf, canonical bytes and `self_hash` text. */
 interface KeptRecord {
@@ -21,6 +24,7 @@ interface KeptRecord {
 /** The records and checkpoint of the newest commit, and those of the open transaction. */
 export class NewestCommit {
   private pendingRecords: KeptRecord[] = [];
+  private pendingBytes = 0;
   private pendingCheckpoint: StoredCheckpoint | undefined;
   private records: KeptRecord[] = [];
   private checkpoint: StoredCheckpoint | undefined;
@@ -28,12 +32,14 @@ export class NewestCommit {
   /** Starts a transaction: nothing of it is kept until `commit`. */
   begin(): void {
     this.pendingRecords = [];
+    this.pendingBytes = 0;
     this.pendingCheckpoint = undefined;
   }
 
   /** A record the open transaction stored. */
   addRecord(index: number, bytes: Uint8Array, selfHash: string): void {
-    if (this.pendingRecords.length <= KEPT_RECORDS) this.pendingRecords.push({ index, bytes, selfHash });
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes <= KEPT_BYTES) this.pendingRecords.push({ index, bytes, selfHash });
   }
 
   /** The checkpoint the open transaction stored. */
@@ -44,7 +50,7 @@ export class NewestCommit {
   /** The open transaction committed: what it stored is now the newest. */
   commit(): void {
     if (this.pendingRecords.length > 0) {
-      this.records = this.pendingRecords.length <= KEPT_RECORDS ? this.pendingRecords : [];
+      this.records = this.pendingBytes <= KEPT_BYTES ? this.pendingRecords : [];
     }
     this.checkpoint = this.pendingCheckpoint ?? this.checkpoint;
     this.begin();

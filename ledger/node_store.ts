@@ -14,6 +14,7 @@ import type { MerkleHasher } from "../core/merkle_hasher.ts";
 import type { NodeStore } from "../core/merkle_tree.ts";
 import { LedgerError } from "./errors.ts";
 import { NodeCache } from "./node_cache.ts";
+import { returningArrays } from "./paged.ts";
 
 /** The meta key of the first leaf whose leaf hash is stored in `nodes`. */
 export const LEAF_NODES_FROM = "leaf_nodes_from";
@@ -41,6 +42,12 @@ export function nodeId(level: number, index: number): number {
   return ((index + 1) * 2 ** level - 1) * LEVELS + level;
 }
 
+/** The index within its level of the node whose key is `id` (the inverse of `nodeId`). */
+function nodeIndexOf(id: number): number {
+  const level = id % LEVELS;
+  return ((id - level) / LEVELS + 1) / 2 ** level - 1;
+}
+
 /**
  * Nodes at this level and above are cached in memory once read or written: n / 16 hashes, 20 MB
  * at 10M records (up to twice that while a level's buffer has room to grow); proofs then read only
@@ -57,6 +64,23 @@ const PREFETCH_MAX = 16;
  * of 32 cost ~1 µs a node (session 12, bench/RESULTS.md).
  */
 const INSERT_ROWS = 32;
+
+/**
+ * Ids further apart than this start a new run of `idRuns`: 32 leaves' worth, ~64 stored nodes, so
+ * a range scan reads at most that many rows it was not asked for between two it was.
+ */
+const RUN_GAP = 32 * LEVELS;
+
+/** Nodes sorted by id and cut where ids are more than RUN_GAP apart. */
+function idRuns(nodes: readonly [number, number][]): [number, number][][] {
+  const sorted = nodes.map((node) => ({ node, id: nodeId(...node) })).sort((a, b) => a.id - b.id);
+  const runs: [number, number][][] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    if (i === 0 || sorted[i].id - sorted[i - 1].id > RUN_GAP) runs.push([]);
+    runs[runs.length - 1].push(sorted[i].node);
+  }
+  return runs;
+}
 
 /** The column names of a prefetch statement. */
 const COLUMNS = Array.from({ length: PREFETCH_MAX }, (_, i) => `c${i}`);
@@ -80,6 +104,7 @@ export class SqliteNodeStore implements NodeStore {
   private readonly pending: (number | Uint8Array)[] = [];
   private readonly select: StatementSync;
   private readonly selectLeaf: StatementSync;
+  private readonly selectRange: StatementSync;
 
   /**
    * @param leafNodesFrom the first leaf whose leaf hash is stored (`readLeafNodesFrom`); earlier
@@ -92,6 +117,7 @@ export class SqliteNodeStore implements NodeStore {
   ) {
     this.select = db.prepare("SELECT hash FROM nodes WHERE id = ?");
     this.selectLeaf = db.prepare("SELECT self_hash FROM records WHERE leaf = ?");
+    this.selectRange = returningArrays(db.prepare("SELECT id, hash FROM nodes WHERE id BETWEEN ? AND ?"));
   }
 
   get(level: number, index: number): Uint8Array | undefined {
@@ -129,13 +155,23 @@ export class SqliteNodeStore implements NodeStore {
     pending.length = 0;
   }
 
-  /** Reads the nodes not cached, up to PREFETCH_MAX a statement, for the `get` calls that follow. */
+  /**
+   * Reads the nodes not cached for the `get` calls that follow. Stored nodes close together in the
+   * table (a batch of consecutive leaves' proofs) are read as ranges of ids, one statement each;
+   * the rest up to PREFETCH_MAX a statement.
+   */
   prefetch(nodes: readonly [number, number][]): void {
     this.flush();
     this.prefetched.clear();
     const wanted = nodes.filter(([level, index]) => !this.cache.has(level, index));
-    for (let at = 0; at < wanted.length; at += PREFETCH_MAX) {
-      this.readAtOnce(wanted.slice(at, at + PREFETCH_MAX));
+    const scattered: [number, number][] = [];
+    for (const run of idRuns(wanted.filter(([level, index]) => !this.isDerived(level, index)))) {
+      if (run.length >= PREFETCH_MAX) this.readIdRange(nodeId(...run[0]), nodeId(...run[run.length - 1]));
+      else scattered.push(...run);
+    }
+    scattered.push(...wanted.filter(([level, index]) => this.isDerived(level, index)));
+    for (let at = 0; at < scattered.length; at += PREFETCH_MAX) {
+      this.readAtOnce(scattered.slice(at, at + PREFETCH_MAX));
     }
   }
 
@@ -169,6 +205,15 @@ export class SqliteNodeStore implements NodeStore {
       if (level >= CACHED_LEVEL) this.cache.set(level, index, hash);
       else this.prefetched.set(nodeId(level, index), hash);
     });
+  }
+
+  /** Keeps every stored node whose id is in [first, last], in one range scan. */
+  private readIdRange(first: number, last: number): void {
+    for (const [id, hash] of this.selectRange.all(first, last) as unknown as [number, Uint8Array][]) {
+      const level = id % LEVELS;
+      if (level >= CACHED_LEVEL) this.cache.set(level, nodeIndexOf(id), hash);
+      else this.prefetched.set(id, hash);
+    }
   }
 
   private insertStatement(rows: number): StatementSync {

@@ -39,6 +39,11 @@ Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reop
     ledger.close();
     const reopened = await Ledger.open(dir);
     assert.equal(reopened.size, 21);
+    assert.deepEqual(
+      reopened.receipts(indexes, 21),
+      indexes.map((index) => reopened.receipt(index, 21)),
+      "records read back in one range equal those read one by one",
+    );
     const next = await reopened.append(agentDraft(21));
     assert.equal(next.index, 21);
     assert.equal((await verifyLedger(reopened)).ok, true);

@@ -76,6 +76,17 @@ for (const migratedAt of [undefined, 100]) {
             `leaf ${i}, tree of ${size}`,
           );
         }
+        // A batch's proofs, read in ranges of node ids (consecutive leaves) or one statement of a few
+        // nodes at a time (scattered ones), from a store that has cached nothing.
+        const every = Array.from({ length: size }, (_, i) => i);
+        for (const indexes of [every, every.filter((i) => i % 7 === 3).reverse(), [size - 1, 0, size - 1]]) {
+          const fresh = new MerkleTree(mh, new SqliteNodeStore(ledger.db, mh, leafNodesFrom), size);
+          assert.deepEqual(
+            fresh.inclusionProofs(indexes),
+            indexes.map((i) => memory.inclusionProof(i, size)),
+            `${indexes.length} proofs at ${size}`,
+          );
+        }
         for (const old of sizes.filter((m) => m <= size)) {
           assert.deepEqual(
             ledger.consistencyProof(old, size),
