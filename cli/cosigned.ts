@@ -3,7 +3,6 @@
  * @module
  */
 import type { Ledger } from "../ledger/ledger.ts";
-import { LedgerError } from "../ledger/errors.ts";
 import type { Flag } from "./command.ts";
 import { UsageError } from "./context.ts";
 
@@ -14,9 +13,9 @@ export const COSIGNED_FLAG: Flag = {
 };
 
 /**
- * The size `--cosigned` chooses: the newest cosigned checkpoint's, which must hold `leaves` leaves;
- * `NOT_FOUND` when no checkpoint is cosigned or the newest is too small. `explicit` is a size the
- * user gave as well (`--size`, `--to`): a usage error.
+ * The size `--cosigned` chooses: the newest cosigned checkpoint's, which must hold `leaves` leaves
+ * (`Ledger.cosignedSizeReaching`). `explicit` is a size the user gave as well (`--size`, `--to`):
+ * a usage error.
  */
 export function cosignedSize(
   ledger: Ledger,
@@ -25,16 +24,5 @@ export function cosignedSize(
   flag: string,
 ): number {
   if (explicit !== undefined) throw new UsageError(`give ${flag} or --cosigned, not both`);
-  const size = ledger.newestCosignedSize();
-  if (size === undefined) {
-    throw new LedgerError("NOT_FOUND", "no checkpoint of this ledger is cosigned yet (smem cosignature add)");
-  }
-  if (size < leaves) {
-    throw new LedgerError(
-      "NOT_FOUND",
-      `the newest cosigned checkpoint (size ${size}) does not reach leaf ${leaves - 1}: ` +
-        "have a witness cosign a newer one",
-    );
-  }
-  return size;
+  return ledger.cosignedSizeReaching(leaves);
 }

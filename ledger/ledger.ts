@@ -427,6 +427,28 @@ export class Ledger {
     return this.witnessCosignatures.newestSize();
   }
 
+  /**
+   * The size of the newest cosigned checkpoint, which must hold `leaves` leaves: evidence against it
+   * carries the witness. `NOT_FOUND` when no checkpoint is cosigned or the newest is too small.
+   */
+  cosignedSizeReaching(leaves: number): number {
+    const size = this.newestCosignedSize();
+    if (size === undefined) {
+      throw new LedgerError(
+        "NOT_FOUND",
+        "no checkpoint of this ledger is cosigned yet (smem cosignature add)",
+      );
+    }
+    if (size < leaves) {
+      throw new LedgerError(
+        "NOT_FOUND",
+        `the newest cosigned checkpoint (size ${size}) does not reach leaf ${leaves - 1}: ` +
+          "have a witness cosign a newer one",
+      );
+    }
+    return size;
+  }
+
   /** The largest checkpoint size the witness of `witnessKey` (its verifier key text) cosigned, if any. */
   newestCosignedSizeOf(witnessKey: string): number | undefined {
     return this.witnessCosignatures.newestSizeOf(witnessKey);

@@ -15,6 +15,7 @@ import { errorBody, httpStatusOf, ServerError } from "./errors.ts";
 import { requireLoopbackHost } from "./loopback.ts";
 import { probeRoutes, statusRoutes } from "./ops.ts";
 import { proofRoutes } from "./proofs.ts";
+import { receiptRoutes } from "./receipts.ts";
 import { recordRoutes } from "./records.ts";
 
 /** Builds the API app over `deps`. */
@@ -52,6 +53,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.route("/", probeRoutes(deps));
   app.route("/", dashboardRoutes());
   app.route("/v1/records", recordRoutes(deps));
+  app.route("/v1/receipts", receiptRoutes(deps));
   app.route("/v1/cosignatures", cosignatureRoutes(deps));
   app.route("/v1", proofRoutes(deps));
   app.route("/v1", statusRoutes(deps));

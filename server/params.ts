@@ -22,3 +22,10 @@ export function requiredCount(value: string | undefined, name: string): number {
   if (number === undefined) throw new ServerError("BAD_PARAM", `${name} is required`, { path: name });
   return number;
 }
+
+/** A yes/no parameter: absent or `0` is no; present bare, `1` or `true` is yes. */
+export function flagParam(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === "0") return false;
+  if (value === "" || value === "1" || value === "true") return true;
+  throw new ServerError("BAD_PARAM", `${name} must be 1 or 0, not ${JSON.stringify(value)}`, { path: name });
+}

@@ -8,7 +8,7 @@ import { parseHash } from "../core/hash.ts";
 import { parseVerifierKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { verifyConsistency, verifyInclusion } from "../core/merkle_verify.ts";
-import { verifyReceipt } from "../core/receipt.ts";
+import { receiptFromTlogProof, verifyReceipt } from "../core/receipt.ts";
 import { checkBindAddress, isLoopbackAddress, isLoopbackHostHeader } from "../server/loopback.ts";
 import { agentDraft } from "./_ledger.ts";
 import { errorCode, post, removeApi, tempApi } from "./_server.ts";
@@ -181,6 +181,66 @@ Deno.test("server: reads — a record, queries, the checkpoint, inclusion and co
   const beyond = await api.app.request("/v1/checkpoint?since=12");
   assert.deepEqual([beyond.status, await errorCode(beyond)], [400, "SIZE_OUT_OF_RANGE"]);
   assert.equal(await errorCode(await api.app.request("/v1/checkpoint?since=-1")), "BAD_PARAM");
+  await removeApi(api);
+});
+
+Deno.test("server: receipts of stored records — one, as JSON or tlog-proof, or a range built as a batch — verify offline", async () => {
+  const api = await tempApi();
+  await post(api, "/v1/records?receipts=none", Array.from({ length: 40 }, (_, i) => agentDraft(i)));
+  await post(api, "/v1/records?receipts=none", Array.from({ length: 30 }, (_, i) => agentDraft(40 + i)));
+  const verifier = await parseVerifierKey(api.deps.writer.verifierKey!);
+  const hasher = api.deps.writer.hasher;
+
+  const one = await api.app.request("/v1/receipts/7");
+  assert.equal(one.headers.get("content-type"), "application/json");
+  const oneText = await one.text();
+  assert.equal(oneText, api.deps.reader.receipt(7), "the ledger's receipt, byte for byte");
+  const verified = await verifyReceipt(oneText, [verifier], hasher);
+  assert.deepEqual([verified.index, verified.checkpoint.checkpoint.size], [7, 70]);
+  const early = await verifyReceipt(await (await api.app.request("/v1/receipts/7?size=40")).text(), [
+    verifier,
+  ], hasher);
+  assert.equal(early.checkpoint.checkpoint.size, 40);
+  const tlog = await (await api.app.request("/v1/receipts/7?format=tlog-proof")).text();
+  assert.equal((await verifyReceipt(receiptFromTlogProof(tlog), [verifier], hasher)).index, 7);
+
+  const range = await (await api.app.request("/v1/receipts?from=30&to=75")).json();
+  assert.deepEqual(
+    [range.size, range.from, range.to, range.receipts.length],
+    [70, 30, 70, 40],
+    "clamped to the size",
+  );
+  for (const [i, receipt] of range.receipts.entries()) {
+    assert.equal((await verifyReceipt(JSON.stringify(receipt), [verifier], hasher)).index, 30 + i);
+  }
+  const defaults = await (await api.app.request("/v1/receipts?from=0&size=40")).json();
+  assert.deepEqual(
+    defaults.receipts.map((receipt: unknown) => JSON.stringify(receipt)),
+    Array.from({ length: 40 }, (_, i) => api.deps.reader.receipt(i, 40)),
+    "from 0 to the default of 100, clamped to the checkpoint of 40: the ledger's receipts",
+  );
+
+  const refusals: [string, number, string][] = [
+    ["/v1/receipts/70", 400, "INDEX_OUT_OF_RANGE"],
+    ["/v1/receipts/50?size=40", 400, "INDEX_OUT_OF_RANGE"],
+    ["/v1/receipts/7?size=5", 404, "NOT_FOUND"],
+    ["/v1/receipts/7?format=xml", 400, "BAD_PARAM"],
+    ["/v1/receipts/7?cosigned=maybe", 400, "BAD_PARAM"],
+    ["/v1/receipts/7?cosigned=1", 404, "NOT_FOUND"],
+    ["/v1/receipts/x", 400, "BAD_PARAM"],
+    ["/v1/receipts", 400, "BAD_PARAM"],
+    ["/v1/receipts?from=70", 400, "INDEX_OUT_OF_RANGE"],
+    ["/v1/receipts?from=5&to=5", 400, "BAD_PARAM"],
+  ];
+  for (const [path, status, code] of refusals) {
+    const response = await api.app.request(path);
+    assert.deepEqual([response.status, await errorCode(response)], [status, code], path);
+  }
+  await post(api, "/v1/records?receipts=none", Array.from({ length: 1000 }, (_, i) => agentDraft(70 + i)));
+  const most = await (await api.app.request("/v1/receipts?from=70&to=1070")).json();
+  assert.deepEqual([most.receipts.length, most.receipts[999].index], [1000, 1069]);
+  const over = await api.app.request("/v1/receipts?from=69&to=1070");
+  assert.deepEqual([over.status, await errorCode(over)], [400, "BAD_PARAM"], "1,001 receipts");
   await removeApi(api);
 });
 

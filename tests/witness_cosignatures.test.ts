@@ -217,6 +217,19 @@ Deno.test("cosignatures: a running server hands out the cosignature another proc
     assert.equal((await requireCosignatures(readNote(served), [w1])).length, 1);
     const latest = await (await api.app.request("/v1/checkpoint")).text();
     assert.equal(latest, answer.note, "the newest checkpoint, cosigned");
+    assert.equal((await post(api, "/v1/records?receipts=none", agentDraft(2))).status, 201);
+    const cosigned = await (await api.app.request("/v1/receipts/1?cosigned=1")).text();
+    const verified = await verifyReceipt(cosigned, logKeys, reader.hasher);
+    assert.equal(verified.checkpoint.checkpoint.size, 2, "against the cosigned checkpoint, not the newest");
+    assert.equal((await requireCosignatures(verified.checkpoint.note, [w1])).length, 1);
+    const beyond = await api.app.request("/v1/receipts/2?cosigned=1");
+    assert.deepEqual(
+      [beyond.status, await errorCode(beyond)],
+      [404, "NOT_FOUND"],
+      "leaf 2 is not cosigned yet",
+    );
+    const both = await api.app.request("/v1/receipts/1?cosigned=1&size=2");
+    assert.deepEqual([both.status, await errorCode(both)], [400, "BAD_PARAM"]);
   } finally {
     await Deno.remove(witnessDir, { recursive: true });
     await removeApi(api);

@@ -1,0 +1,84 @@
+/**
+ * `GET /v1/receipts/:idx` (the receipt of one leaf, SPEC §6, or with `format=tlog-proof` its C2SP
+ * tlog-proof text) and `GET /v1/receipts?from=I&to=J` (the receipts of leaves [I, J), built as one
+ * batch). Each proves against the stored checkpoint of `size`, the newest one a witness cosigned
+ * (`cosigned=1`), or the newest: evidence for records appended with `receipts=none`, or whose
+ * answer was lost.
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { parseReceipt, receiptToTlogProof } from "../core/receipt.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ServerError } from "./errors.ts";
+import { countParam, flagParam, requiredCount } from "./params.ts";
+
+/** Most receipts one `GET /v1/receipts` answers (~2 MB of 1 KiB records). */
+export const MAX_RECEIPTS = 1000;
+
+/** Receipts a range gives when `to` is not named. */
+const DEFAULT_RECEIPTS = 100;
+
+/** The receipt routes. */
+export function receiptRoutes(deps: ApiDeps): Hono {
+  const app = new Hono();
+  app.get("/:idx", (c) => {
+    const index = requiredCount(c.req.param("idx"), "idx");
+    const text = deps.reader.receipt(index, provenSize(c, deps, index + 1));
+    const format = c.req.query("format");
+    if (format === "tlog-proof") {
+      return c.text(receiptToTlogProof(parseReceipt(text)), 200, {
+        "content-type": "text/plain; charset=utf-8",
+      });
+    }
+    if (format !== undefined && format !== "json") {
+      throw new ServerError("BAD_PARAM", `format must be json or tlog-proof, not ${JSON.stringify(format)}`, {
+        path: "format",
+      });
+    }
+    return c.body(text, 200, { "content-type": "application/json" });
+  });
+  app.get("/", (c) => {
+    const from = requiredCount(c.req.query("from"), "from");
+    const size = provenSize(c, deps, from + 1);
+    if (from >= size) {
+      throw new ServerError("INDEX_OUT_OF_RANGE", `leaf ${from} is not in the checkpoint of ${size} leaves`, {
+        leafIndex: from,
+      });
+    }
+    const to = Math.min(countParam(c.req.query("to"), "to") ?? from + DEFAULT_RECEIPTS, size);
+    if (to - from > MAX_RECEIPTS) {
+      throw new ServerError(
+        "BAD_PARAM",
+        `at most ${MAX_RECEIPTS} receipts a request (from ${from} to ${to})`,
+        {
+          path: "to",
+        },
+      );
+    }
+    if (to <= from) {
+      throw new ServerError("BAD_PARAM", `to (${to}) must be above from (${from})`, { path: "to" });
+    }
+    const indexes = Array.from({ length: to - from }, (_, i) => from + i);
+    const receipts = deps.reader.receipts(indexes, size);
+    return c.body(`{"size":${size},"from":${from},"to":${to},"receipts":[${receipts.join(",")}]}`, 200, {
+      "content-type": "application/json",
+    });
+  });
+  return app;
+}
+
+/**
+ * The checkpoint size a receipt proves against: `size`, the newest cosigned checkpoint's (which
+ * must hold `leaves` leaves), or the newest checkpoint's. A `size` no stored checkpoint signs is
+ * `NOT_FOUND`; one too small for the leaf is `INDEX_OUT_OF_RANGE`.
+ */
+function provenSize(c: Context, deps: ApiDeps, leaves: number): number {
+  const size = countParam(c.req.query("size"), "size");
+  if (!flagParam(c.req.query("cosigned"), "cosigned")) {
+    return size ?? deps.reader.latestCheckpoint().checkpoint.size;
+  }
+  if (size !== undefined) {
+    throw new ServerError("BAD_PARAM", "give size or cosigned, not both", { path: "size" });
+  }
+  return deps.reader.cosignedSizeReaching(leaves);
+}
