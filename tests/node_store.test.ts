@@ -111,6 +111,40 @@ for (const migratedAt of [undefined, 100]) {
   });
 }
 
+Deno.test("node store: one prefetch of clustered and scattered leaves' proofs (ranges and point reads) gives each proof", async () => {
+  const ledger = await tempLedger();
+  try {
+    const memory = new MerkleTree(mh, new MemoryNodeStore());
+    for (let at = 0; at < 3000; at += 1000) {
+      const results = await ledger.appendBatch(Array.from({ length: 1000 }, (_, i) => agentDraft(at + i)));
+      for (const result of results) memory.appendEntry(parseHash(result.selfHash).digest);
+    }
+    const clustered = Array.from({ length: 60 }, (_, i) => 1500 + i);
+    const scattered = [0, 777, 2999, ...Array.from({ length: 20 }, (_, i) => 13 + 149 * i)];
+    for (
+      const indexes of [
+        clustered,
+        scattered,
+        [...clustered, ...scattered].reverse(),
+      ]
+    ) {
+      for (const size of [3000, 2000]) {
+        const wanted = indexes.filter((i) => i < size);
+        const fresh = new MerkleTree(mh, new SqliteNodeStore(ledger.db, mh, 0), 3000);
+        assert.deepEqual(
+          fresh.inclusionProofs(wanted, size),
+          wanted.map((i) => memory.inclusionProof(i, size)),
+          `${wanted.length} proofs at ${size}`,
+        );
+      }
+    }
+    await removeLedger(ledger);
+  } catch (error) {
+    ledger.close();
+    throw error;
+  }
+});
+
 Deno.test("node store: puts are inserted 32 to a statement, read back before they are flushed, dropped by forget", () => {
   const db = new DatabaseSync(":memory:");
   db.exec(
