@@ -1,8 +1,9 @@
 /**
  * What the newest commit stored, kept in memory: a receipt for a record just appended (the
  * server's and the CLI's common case, a batch's receipts included) then reads neither its record
- * nor its checkpoint back from SQLite and parses no note. Records and checkpoints never change once committed, so what is kept
- * stays true whatever other processes append; it is replaced by the next commit of its kind.
+ * nor its checkpoint back from SQLite and parses no note. Records and checkpoints never change once
+ * committed, so what is kept stays true whatever other processes append; it is replaced by the
+ * next commit of its kind.
  * @module
  */
 import type { StoredCheckpoint, StoredRecord } from "./ledger.ts";
