@@ -205,7 +205,14 @@ export class MerkleTree {
     const paths = indexes.map((index) => this.inclusionPath(index, size));
     this.shared = new Map();
     try {
-      this.prefetchRanges(paths.flatMap((path) => Array.isArray(path) ? [] : path.ranges));
+      // Consecutive leaves' proofs share most ranges: each is announced once.
+      const ranges = new Map<number, [number, number]>();
+      for (const path of paths) {
+        if (!Array.isArray(path)) {
+          for (const [lo, hi] of path.ranges) ranges.set(rangeKey(lo, hi), [lo, hi]);
+        }
+      }
+      this.prefetchRanges([...ranges.values()]);
       return paths.map((path) =>
         Array.isArray(path) ? path : path.ranges.map(([lo, hi]) => this.rangeHash(lo, hi))
       );
@@ -221,18 +228,14 @@ export class MerkleTree {
   }
 
   /**
-   * Announces to the store, in one call, the stored nodes that the hashes of `ranges` will read:
-   * those of the ranges neither computed in this batch, kept as right edges, nor in the frontier.
+   * Announces to the store, in one call, the stored nodes that the hashes of `ranges` (each given
+   * once) will read: those of the ranges neither kept as right edges nor in the frontier.
    */
   private prefetchRanges(ranges: readonly [number, number][]): void {
     if (this.store.prefetch === undefined) return;
-    const announced = new Set<number>();
     const nodes: [number, number][] = [];
     for (const [lo, hi] of ranges) {
-      const key = rangeKey(lo, hi);
-      if (announced.has(key) || this.edges.get(lo, hi) !== undefined) continue;
-      announced.add(key);
-      if (!this.inFrontier(lo, hi)) nodes.push(...decompose(lo, hi));
+      if (this.edges.get(lo, hi) === undefined && !this.inFrontier(lo, hi)) nodes.push(...decompose(lo, hi));
     }
     this.store.prefetch(nodes);
   }

@@ -164,8 +164,10 @@ export class SqliteNodeStore implements NodeStore {
     this.flush();
     this.prefetched.clear();
     const wanted = nodes.filter(([level, index]) => !this.cache.has(level, index));
+    const stored = wanted.filter(([level, index]) => !this.isDerived(level, index));
     const scattered: [number, number][] = [];
-    for (const run of idRuns(wanted.filter(([level, index]) => !this.isDerived(level, index)))) {
+    // Fewer nodes than one statement reads (a single proof's) cannot make a run worth a range scan.
+    for (const run of stored.length < PREFETCH_MAX ? [stored] : idRuns(stored)) {
       if (run.length >= PREFETCH_MAX) this.readIdRange(nodeId(...run[0]), nodeId(...run[run.length - 1]));
       else scattered.push(...run);
     }
