@@ -6,6 +6,7 @@ import { type BundleReport, BundleVerifier } from "../core/bundle.ts";
 import type { NoteVerifier } from "../core/keys.ts";
 import { loadHasher } from "../wasm/hasher.ts";
 import { readLines } from "./lines.ts";
+import { readAhead } from "./read_ahead.ts";
 
 /** Lines between two progress reports. */
 const PROGRESS_EVERY = 1024;
@@ -19,7 +20,7 @@ export async function verifyBundleFile(
   const file = await Deno.open(path, { read: true });
   const verifier = new BundleVerifier(trusted, loadHasher);
   let lines = 0;
-  for await (const line of readLines(file.readable)) {
+  for await (const line of readLines(readAhead(file))) {
     await verifier.line(line.text, line.terminated);
     lines = line.number;
     if (lines % PROGRESS_EVERY === 0) onProgress?.(lines);

@@ -1,6 +1,9 @@
 /**
  * Streams the lines of a file or of standard input in bounded memory, with 1-based line numbers.
- * Lines are split on the newline byte before decoding, so invalid UTF-8 is located by line.
+ * Each chunk read is decoded once, up to its last newline; a chunk that is not valid UTF-8 is
+ * split on the newline byte and decoded a line at a time, so the error names its line. A byte
+ * order mark is kept, as the strict JSON reader keeps it: it is not JSON, and in a bundle it
+ * would be an inserted byte.
  * @module
  */
 import { concatBytes } from "../core/encoding.ts";
@@ -15,35 +18,56 @@ export interface Line {
 }
 
 const NEWLINE = 0x0a;
+const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** Lines of `source` (an open file or stdin); the last line may lack a newline. Invalid UTF-8 is `BAD_UTF8`. */
-export async function* readLines(source: ReadableStream<Uint8Array>): AsyncGenerator<Line> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Lines of `source` (a file's or stdin's chunks); the last line may lack a newline. Invalid UTF-8 is `BAD_UTF8`. */
+export async function* readLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line> {
   let carry: Uint8Array = new Uint8Array(0);
   let number = 0;
-  const decode = (bytes: Uint8Array): string => {
-    try {
-      return decoder.decode(bytes);
-    } catch {
-      throw new CanonicalError("BAD_UTF8", "input is not valid UTF-8", { line: number });
-    }
-  };
   for await (const chunk of source) {
-    let start = 0;
-    let newline = chunk.indexOf(NEWLINE);
-    while (newline >= 0) {
-      const piece = chunk.subarray(start, newline);
-      const bytes = carry.length === 0 ? piece : concatBytes(carry, piece);
-      carry = new Uint8Array(0);
-      number++;
-      yield { number, text: decode(bytes), terminated: true };
-      start = newline + 1;
-      newline = chunk.indexOf(NEWLINE, start);
+    const end = chunk.lastIndexOf(NEWLINE);
+    if (end < 0) {
+      carry = concatBytes(carry, chunk);
+      continue;
     }
-    if (start < chunk.length) carry = concatBytes(carry, chunk.subarray(start));
+    const whole = carry.length === 0 ? chunk.subarray(0, end) : concatBytes(carry, chunk.subarray(0, end));
+    carry = chunk.slice(end + 1);
+    for (const text of decodeLines(whole, number)) {
+      number++;
+      yield { number, text, terminated: true };
+    }
   }
   if (carry.length > 0) {
     number++;
-    yield { number, text: decode(carry), terminated: false };
+    yield { number, text: decodeLine(carry, number), terminated: false };
+  }
+}
+
+/** The lines of `bytes` (newline-separated, none at the end), the first of which is line `before + 1`. */
+function* decodeLines(bytes: Uint8Array, before: number): Generator<string> {
+  let text: string | undefined;
+  try {
+    text = DECODER.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined) {
+    yield* text.split("\n");
+    return;
+  }
+  let start = 0;
+  for (let number = before + 1;; number++) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    yield decodeLine(bytes.subarray(start, newline < 0 ? bytes.length : newline), number);
+    if (newline < 0) return;
+    start = newline + 1;
+  }
+}
+
+function decodeLine(bytes: Uint8Array, number: number): string {
+  try {
+    return DECODER.decode(bytes);
+  } catch {
+    throw new CanonicalError("BAD_UTF8", "input is not valid UTF-8", { line: number });
   }
 }

@@ -34,7 +34,13 @@ import { type NoteVerifier, parseVerifierKey } from "./keys.ts";
 import { openNote } from "./note.ts";
 import { MerkleHasher } from "./merkle_hasher.ts";
 import { decompose, MerkleTree, type MerkleTree as MerkleTreeType, type NodeStore } from "./merkle_tree.ts";
-import { ChainTracker, sealedText, verifySealedRecord } from "./record.ts";
+import {
+  ChainTracker,
+  readCanonicalSealedText,
+  type SealedRecord,
+  sealedText,
+  verifySealedRecord,
+} from "./record.ts";
 import { KeyChain } from "./rotation.ts";
 
 /**
@@ -259,7 +265,7 @@ export class BundleVerifier {
       case "blob":
         return this.readBlob(rest, blobSlot);
     }
-    throw malformed(`unknown line tag ${JSON.stringify(tag.slice(0, 20))}`);
+    throw malformed(`unknown line tag ${visibleText(tag.slice(0, 20))}`);
   }
 
   private async readHeader(tag: string, rest: string): Promise<void> {
@@ -348,11 +354,9 @@ export class BundleVerifier {
     if (tree.size >= header.to) {
       throw malformed(`more records than the header's range ${header.from}…${header.to - 1}`);
     }
-    const sealed = verifySealedRecord(readJsonText(text), tree.hasher.hasher, UNBOUNDED, {
-      leafIndex: tree.size,
-    });
-    if (sealedText(sealed) !== text) throw malformed("record line is not the canonical sealed record");
     const leaf = tree.size;
+    const sealed = readCanonicalSealedText(text, tree.hasher.hasher, UNBOUNDED, { leafIndex: leaf }) ??
+      readSealedStrictly(text, tree.hasher.hasher, leaf);
     this.tracker!.accept(sealed, { leafIndex: leaf });
     tree.appendEntry(sealed.digest);
     this.records++;
@@ -453,6 +457,21 @@ const DISCARD: NodeStore = {
   get: () => undefined,
   put: () => {},
 };
+
+/** The record line `text` read by the strict reader: throws what is wrong with it. */
+function readSealedStrictly(text: string, hasher: Hasher, leafIndex: number): SealedRecord {
+  const sealed = verifySealedRecord(readJsonText(text), hasher, UNBOUNDED, { leafIndex });
+  if (sealedText(sealed) !== text) throw malformed("record line is not the canonical sealed record");
+  return sealed;
+}
+
+/** `text` quoted, anything outside printable ASCII escaped: a byte-order mark or a control shows. */
+function visibleText(text: string): string {
+  return JSON.stringify(text).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;

@@ -105,6 +105,15 @@ Deno.test("cli: receipts and bundles verify offline; tampering exits 1 with the 
   const cut = await smem(["verify-bundle", `${root}/cut.smemctx`, "--key", `${root}/verifier.key`, "--json"]);
   expectExit(cut, 1, "truncated bundle");
   assert.ok(JSON.parse(cut.stdout).error.code.length > 0);
+  const bomLine = bundle.indexOf("\nrec ") + 1;
+  await Deno.writeTextFile(
+    `${root}/bom.smemctx`,
+    `${bundle.slice(0, bomLine)}\ufeff${bundle.slice(bomLine)}`,
+  );
+  const bom = await smem(["verify-bundle", `${root}/bom.smemctx`, "--key", `${root}/verifier.key`, "--json"]);
+  expectExit(bom, 1, "a byte-order mark inserted before a record line");
+  const bomLineNo = bundle.slice(0, bomLine).split("\n").length;
+  assert.equal(JSON.parse(bom.stdout).error.where.line, bomLineNo);
   expectExit(
     await smem(["verify-bundle", `${root}/missing.smemctx`, "--key", `${root}/verifier.key`]),
     3,

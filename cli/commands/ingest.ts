@@ -7,6 +7,7 @@ import { type AppendResult, Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { UsageError } from "../context.ts";
 import { readLines } from "../lines.ts";
+import { readAhead } from "../read_ahead.ts";
 import { parseOptionalCount } from "../numbers.ts";
 import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 
@@ -36,7 +37,7 @@ export const ingest: Command = {
     const path = args[0];
     const source = path === undefined || path === "-"
       ? Deno.stdin.readable
-      : (await Deno.open(path)).readable;
+      : readAhead(await Deno.open(path));
     const ledger = await Ledger.open(ctx.dir, {
       writerId: stringFlag(values, "writer"),
       passphrase: signerPassphrase(values, ctx),
