@@ -194,6 +194,37 @@ Deno.test("cli: errors have the SPEC §9 exit codes and one line", async () => {
   expectExit(await smem(["verify"]), 0, "nothing committed was damaged");
 });
 
+Deno.test("cli: ingest stores every line before a bad one, and none after a refused one, while it reads ahead of its commits", async () => {
+  const size = async () => JSON.parse((await smem(["status", "--json"])).stdout).size as number;
+  const draft = (i: number) => JSON.stringify({ kind: "ToolCalled", stream: "pipeline", attrs: { i } });
+  const lines = (count: number) => Array.from({ length: count }, (_, i) => draft(i));
+
+  let before = await size();
+  const badSixth = [...lines(5), `{"kind":"X","attrs":{"a":1.5}}`, ...lines(3)].join("\n");
+  const parsed = await smem(["ingest", "-", "--batch", "2", "--json"], { stdin: badSixth });
+  expectExit(parsed, 2, "a bad sixth line");
+  assert.equal(JSON.parse(parsed.stdout).error.where.line, 6);
+  assert.equal(await size(), before + 5, "lines 1–5 stored: two whole batches and the start of the third");
+
+  before = await size();
+  const utf8 = new TextEncoder().encode(lines(3).join("\n") + "\n");
+  await Deno.writeFile(`${root}/bad-fourth.ndjson`, new Uint8Array([...utf8, 0xff, 0x0a]));
+  const decoded = await smem(["ingest", `${root}/bad-fourth.ndjson`, "--batch", "2", "--json"]);
+  expectExit(decoded, 2, "invalid UTF-8 on the fourth line");
+  assert.equal(JSON.parse(decoded.stdout).error.code, "BAD_UTF8");
+  assert.equal(await size(), before + 3);
+
+  before = await size();
+  const conflict =
+    `{"kind":"ToolCalled","writer_id":"agent-gateway@prod-1","stream":"agent.support","seq":4,"ts_ms":1}`;
+  const refusedThird = [...lines(2), conflict, ...lines(5)].join("\n");
+  const refused = await smem(["ingest", "-", "--batch", "2", "--json"], { stdin: refusedThird });
+  expectExit(refused, 4, "a conflicting third line");
+  assert.equal(JSON.parse(refused.stdout).error.where.line, 3);
+  assert.equal(await size(), before + 2, "the first batch only: nothing from the refused line on");
+  expectExit(await smem(["verify"]), 0, "verify after the stopped runs");
+});
+
 Deno.test("cli: a locked database is LOCKED (exit 3) after the busy timeout", async () => {
   const db = new DatabaseSync(`${dir}/ledger.db`);
   db.exec("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE");
