@@ -14,6 +14,7 @@
  */
 import type { RecordDraft } from "../core/record.ts";
 import type { SealOutcome } from "./chain_sealer.ts";
+import { unpackOutcomes } from "./seal_outcomes.ts";
 import type { SealReply, SealRequest } from "./seal_protocol.ts";
 
 /** Drafts a chunk: the first is small, since storing waits for it; each later one is sealed while the one before is stored. */
@@ -78,9 +79,10 @@ export class SealWorker {
       if (!this.send(state.job, drafts, start)) return;
       for (let received = 0; received < drafts.length;) {
         const reply = await this.nextReply(state);
-        if (reply === undefined || !("outcomes" in reply)) return;
-        received += reply.outcomes.length;
-        yield reply.outcomes;
+        if (reply === undefined || !("packed" in reply)) return;
+        const outcomes = unpackOutcomes(reply.packed);
+        received += outcomes.length;
+        yield outcomes;
       }
     } finally {
       this.current = undefined;

@@ -4,7 +4,8 @@
  */
 import type { HashAlg } from "../core/hash.ts";
 import type { ChainHead, RecordDraft } from "../core/record.ts";
-import type { SealContext, SealOutcome } from "./chain_sealer.ts";
+import type { SealContext } from "./chain_sealer.ts";
+import type { PackedOutcomes } from "./seal_outcomes.ts";
 
 /** From the ledger to the worker: one chunk of a job's drafts, in order. */
 export interface SealRequest {
@@ -23,5 +24,5 @@ export interface SealRequest {
  * seal; the ledger then seals from there in line, which throws that draft's own typed error.
  */
 export type SealReply =
-  | { readonly job: number; readonly outcomes: readonly SealOutcome[] }
+  | { readonly job: number; readonly packed: PackedOutcomes }
   | { readonly job: number; readonly failed: true };

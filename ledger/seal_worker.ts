@@ -6,6 +6,7 @@
  */
 import { loadHasher } from "../wasm/hasher.ts";
 import { ChainSealer, type SealOutcome } from "./chain_sealer.ts";
+import { packOutcomes } from "./seal_outcomes.ts";
 import type { SealReply, SealRequest } from "./seal_protocol.ts";
 
 interface WorkerScope {
@@ -34,33 +35,12 @@ async function handle(request: SealRequest): Promise<void> {
   if (current === undefined || current.job !== request.job || current.failed) return;
   const outcomes: SealOutcome[] = [];
   for (const draft of request.drafts) outcomes.push(current.sealer.seal(draft));
-  const packed = pack(outcomes);
-  scope.postMessage({ job: request.job, outcomes }, [packed]);
+  const packed = packOutcomes(outcomes);
+  scope.postMessage({ job: request.job, packed }, [packed.bytes]);
 }
 
 /** Stops `job` at its first draft not sealed: later chunks of it are dropped. */
 function fail(job: number): void {
   if (current?.job === job) current.failed = true;
   scope.postMessage({ job, failed: true });
-}
-
-/** Moves every outcome's bytes and digest into one buffer, so the reply transfers it instead of copying each. */
-function pack(outcomes: SealOutcome[]): ArrayBuffer {
-  let total = 0;
-  for (const outcome of outcomes) if (!outcome.replay) total += outcome.bytes.length + outcome.digest.length;
-  const buffer = new Uint8Array(total);
-  let at = 0;
-  outcomes.forEach((outcome, i) => {
-    if (outcome.replay) return;
-    const bytes = place(buffer, at, outcome.bytes);
-    const digest = place(buffer, at + bytes.length, outcome.digest);
-    at += bytes.length + digest.length;
-    outcomes[i] = { ...outcome, bytes, digest };
-  });
-  return buffer.buffer;
-}
-
-function place(buffer: Uint8Array, at: number, data: Uint8Array): Uint8Array {
-  buffer.set(data, at);
-  return buffer.subarray(at, at + data.length);
 }

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import { DIGEST_BYTES } from "../core/hash.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import { type ChainHead, genesisHead, type RecordDraft } from "../core/record.ts";
-import { chainKey } from "../ledger/chain_sealer.ts";
+import { chainKey, type SealOutcome } from "../ledger/chain_sealer.ts";
 import { type AppendResult, Ledger, SEAL_WORKER_MIN } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { SealWorker } from "../ledger/seal_pool.ts";
+import { packOutcomes, unpackOutcomes } from "../ledger/seal_outcomes.ts";
+import { fcParams } from "./_fc.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
 
 const BATCH = SEAL_WORKER_MIN * 2 + 45;
@@ -178,4 +182,37 @@ Deno.test("seal worker: closed in the middle of a job, it ends the job early ins
   }
   assert.ok(received > 0 && received < drafts.length, `${received} outcomes`);
   assert.equal(worker.running, false);
+});
+
+Deno.test("seal outcomes property: packed for the worker boundary and unpacked, outcomes come back as they were", () => {
+  const text = fc.string({ unit: "grapheme", maxLength: 20 });
+  const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+  const record = { noNullPrototype: true };
+  const replay = fc.record(
+    { replay: fc.constant(true as const), writerId: text, stream: text, seq: count },
+    record,
+  );
+  const sealed = fc.record({
+    replay: fc.constant(false as const),
+    bytes: fc.uint8Array({ maxLength: 64 }),
+    digest: fc.uint8Array({ minLength: DIGEST_BYTES, maxLength: DIGEST_BYTES }),
+    selfHash: text,
+    columns: fc.record({
+      writer_id: text,
+      stream: text,
+      seq: count,
+      ts_ms: count,
+      kind: text,
+      actor_key: fc.option(text, { nil: null }),
+      subject_tag: fc.option(count, { nil: null }),
+    }, record),
+    subjectKey: fc.option(text, { nil: null }),
+  }, record);
+  fc.assert(
+    fc.property(fc.array(fc.oneof(replay, sealed), { maxLength: 12 }), (outcomes: SealOutcome[]) => {
+      const packed = structuredClone(packOutcomes(outcomes));
+      assert.deepEqual(unpackOutcomes(packed), outcomes);
+    }),
+    fcParams(),
+  );
 });
