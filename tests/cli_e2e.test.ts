@@ -194,7 +194,7 @@ Deno.test("cli: errors have the SPEC §9 exit codes and one line", async () => {
   expectExit(await smem(["verify"]), 0, "nothing committed was damaged");
 });
 
-Deno.test("cli: ingest stores every line before a bad one, and none after a refused one, while it reads ahead of its commits", async () => {
+Deno.test("cli: ingest stores every line before a bad one (invalid UTF-8 included), and none from a refused one on", async () => {
   const size = async () => JSON.parse((await smem(["status", "--json"])).stdout).size as number;
   const draft = (i: number) => JSON.stringify({ kind: "ToolCalled", stream: "pipeline", attrs: { i } });
   const lines = (count: number) => Array.from({ length: count }, (_, i) => draft(i));

@@ -61,7 +61,6 @@ export const ingest: Command = {
       }
       progress.update(summary.appended + summary.replayed);
     };
-    const commits = new CommitPipeline(ledger, count);
     let batch: IngestItem[] = [];
     let completed = false;
     try {
@@ -73,15 +72,17 @@ export const ingest: Command = {
           batch.push(item);
           summary.lines++;
           if (batch.length >= batchSize) {
-            await commits.push(batch);
+            const full = batch;
             batch = [];
+            await commit(ledger, full, count);
           }
         }
       } catch (error) {
-        await commits.finish(batch); // every line read before the error is stored; an earlier line's error wins
+        // Every line read before a bad one is stored (none is pending after a refused commit).
+        await commit(ledger, batch, count);
         throw error;
       }
-      await commits.finish(batch);
+      await commit(ledger, batch, count);
       completed = true;
     } finally {
       progress.done();
@@ -100,45 +101,6 @@ export const ingest: Command = {
     );
   },
 };
-
-/**
- * Batches committed one at a time and in order, each while the next one is read and parsed: the
- * ledger's append waits on its seal worker, and parsing fills that time (`smem ingest` spent 40%
- * of it idle). After a failed commit nothing more is committed, and every later call throws its
- * error: it names an earlier line than anything read since.
- */
-class CommitPipeline {
-  private inFlight: Promise<void> = Promise.resolve();
-  private failure: { error: unknown } | undefined;
-
-  constructor(
-    private readonly ledger: Ledger,
-    private readonly committed: (results: AppendResult[]) => void,
-  ) {}
-
-  /** Starts committing `batch` once the batch before it is committed. */
-  async push(batch: IngestItem[]): Promise<void> {
-    await this.settle();
-    this.inFlight = commit(this.ledger, batch, this.committed);
-    this.inFlight.catch(() => {}); // its error is thrown by the next call
-  }
-
-  /** Commits `batch` after the one in flight: everything pushed is then committed. */
-  async finish(batch: IngestItem[]): Promise<void> {
-    await this.settle();
-    await commit(this.ledger, batch, this.committed);
-  }
-
-  private async settle(): Promise<void> {
-    if (this.failure !== undefined) throw this.failure.error;
-    try {
-      await this.inFlight;
-    } catch (error) {
-      this.failure = { error };
-      throw error;
-    }
-  }
-}
 
 /**
  * Commits a batch. When the ledger refuses a draft, the drafts before it are committed and the
