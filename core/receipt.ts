@@ -12,7 +12,7 @@ import { fromBase64Strict, toBase64, utf8 } from "./encoding.ts";
 import { formatTlogProof, parseTlogProof } from "./tlog_proof.ts";
 import { DIGEST_BYTES, type Hasher, parseHash } from "./hash.ts";
 import { isPlainObject, type JsonValue } from "./json.ts";
-import { readJsonText } from "./json_reader.ts";
+import { readJsonBytes, readJsonText } from "./json_reader.ts";
 import type { NoteVerifier } from "./keys.ts";
 import { MerkleHasher } from "./merkle_hasher.ts";
 import { verifyInclusion } from "./merkle_verify.ts";
@@ -246,14 +246,12 @@ export function receiptFromTlogProof(text: string): Receipt {
   if (proof.extra === undefined) throw malformed("tlog-proof has no extra data holding the record", "extra");
   let record: JsonValue;
   try {
-    record = readJsonText(FATAL_UTF8.decode(proof.extra));
+    record = readJsonBytes(proof.extra);
   } catch (error) {
     throw malformed(`tlog-proof extra data is not a JSON record: ${(error as Error).message}`, "extra");
   }
   return { v: 1, record, index: proof.index, proof: proof.proof, checkpoint: proof.checkpoint };
 }
-
-const FATAL_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Conversion writes any size; bounds are checked when the receipt is verified. */
 const NO_BOUNDS: RecordBounds = {

@@ -29,6 +29,20 @@ export async function readBodyBytes(request: Request): Promise<Uint8Array> {
   }
 }
 
+/**
+ * `bytes` as UTF-8 text, a byte-order mark kept (no format read here starts with one, so it is
+ * refused there as the byte it is); `BAD_UTF8`, naming `what`, when the bytes are not UTF-8.
+ */
+export function utf8Text(bytes: Uint8Array, what: string): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    throw new ServerError("BAD_UTF8", `${what} is not UTF-8 text`);
+  }
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** Refuses a request body over `maxBytes` with `BODY_TOO_LARGE` (413), before it is read whole. */
 export function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({

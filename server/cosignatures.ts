@@ -9,7 +9,7 @@ import { type Context, Hono } from "hono";
 import { storedCosignatureJson } from "../ledger/cosignatures.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ServerError } from "./errors.ts";
-import { readBody } from "./body.ts";
+import { readBody, utf8Text } from "./body.ts";
 import { countParam } from "./params.ts";
 
 /** The cosignature routes. */
@@ -37,10 +37,5 @@ export function cosignatureRoutes(deps: ApiDeps): Hono {
 
 /** The request body as UTF-8 text: `BAD_UTF8` when it is not. */
 async function readAnswer(c: Context): Promise<string> {
-  const bytes = await readBody(c, "text/plain", "the witness's answer");
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new ServerError("BAD_UTF8", "the witness's answer is not UTF-8 text");
-  }
+  return utf8Text(await readBody(c, "text/plain", "the witness's answer"), "the witness's answer");
 }

@@ -13,7 +13,7 @@ import { SecuraMemError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
 import type { LogKeys } from "../core/rotation.ts";
 import { type Witness, WitnessConflictError } from "../ledger/witness.ts";
-import { limitBody, readBodyBytes } from "./body.ts";
+import { limitBody, readBodyBytes, utf8Text } from "./body.ts";
 import { ServerError } from "./errors.ts";
 import { requireLoopbackHost } from "./loopback.ts";
 
@@ -77,8 +77,8 @@ export function createWitnessApp(deps: WitnessApiDeps): Hono {
     "/add-checkpoint",
     limitBody(deps.maxBodyBytes),
     async (c) => {
-      const request = await readText(c.req.raw);
-      const log = logOf(deps.logs, request);
+      const request = utf8Text(await readBodyBytes(c.req.raw), "the request body");
+      const { log, sameSize } = routeOf(deps.logs, request);
       try {
         const result = await deps.witness.addCheckpoint(request, log.keys, log.alg);
         return c.text(result.cosignature);
@@ -86,36 +86,28 @@ export function createWitnessApp(deps: WitnessApiDeps): Hono {
         if (error instanceof WitnessConflictError) {
           return c.body(`${error.heldSize}\n`, 409, { "content-type": TLOG_SIZE_TYPE });
         }
-        return refusal(error, isSameSize(request));
+        return refusal(error, sameSize);
       }
     },
   );
   return app;
 }
 
-/** The log whose checkpoint `request` carries; `NOT_FOUND` for an origin this witness does not know. */
-function logOf(logs: ReadonlyMap<string, WitnessedLog>, request: string): WitnessedLog {
-  const { origin } = checkpointOfNote(parseCheckpointExtension(request).checkpoint);
+/**
+ * The log whose checkpoint `request` carries (`NOT_FOUND` for an origin this witness does not
+ * know), and whether its `old` is the checkpoint's size: a root mismatch is then a fork.
+ */
+function routeOf(
+  logs: ReadonlyMap<string, WitnessedLog>,
+  request: string,
+): { log: WitnessedLog; sameSize: boolean } {
+  const extension = parseCheckpointExtension(request);
+  const { origin, size } = checkpointOfNote(extension.checkpoint);
   const log = logs.get(origin);
   if (log === undefined) {
     throw new ServerError("NOT_FOUND", `this witness does not know the log ${JSON.stringify(origin)}`);
   }
-  return log;
-}
-
-/** True when the request's `old` is its checkpoint's size: a root mismatch is then a fork. */
-function isSameSize(request: string): boolean {
-  const extension = parseCheckpointExtension(request);
-  return extension.oldSize === checkpointOfNote(extension.checkpoint).size;
-}
-
-async function readText(request: Request): Promise<string> {
-  const bytes = await readBodyBytes(request);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new ServerError("BAD_UTF8", "the request body is not UTF-8");
-  }
+  return { log, sameSize: extension.oldSize === size };
 }
 
 /** A refusal as text, `CODE: message`; a fork of what the witness holds is 409, as tlog-witness says. */

@@ -138,6 +138,8 @@ Deno.test("cli: a kept checkpoint checks a newer one offline (checkpoint --since
     { old_size: keptSize, new_size: keptSize + 3, alg: "b3" },
   );
   expectExit(await smem(["verify-checkpoint", "-", ...check], { stdin: since.stdout }), 0, "from stdin");
+  const marked = await smem(["verify-checkpoint", "-", ...check], { stdin: `\ufeff${since.stdout}` });
+  expectExit(marked, 1, "from stdin, with a byte-order mark before it");
 
   const proofLine = since.stdout.split("\n")[1];
   const flipped = proofLine.slice(0, 5) + (proofLine[5] === "A" ? "B" : "A") + proofLine.slice(6);

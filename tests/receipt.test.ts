@@ -8,7 +8,7 @@ import {
   receiptToTlogProof,
   verifyReceipt,
 } from "../core/receipt.ts";
-import { parseTlogProof } from "../core/tlog_proof.ts";
+import { formatTlogProof, parseTlogProof } from "../core/tlog_proof.ts";
 import { utf8 } from "../core/encoding.ts";
 import type { JsonValue } from "../core/json.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
@@ -191,6 +191,15 @@ Deno.test("receipt: a tlog-proof's extra data is the hashed text, even for integ
   delete noHash.self_hash;
   assert.equal(
     await codeOf(() => Promise.resolve(receiptToTlogProof({ ...receipt, record: noHash as JsonValue }))),
+    "RECEIPT_MALFORMED",
+  );
+});
+
+Deno.test("receipt: a tlog-proof whose extra record bytes start with a byte-order mark is refused", async () => {
+  const proof = parseTlogProof(receiptToTlogProof(parseReceipt(receipts[6])));
+  const withMark = formatTlogProof({ ...proof, extra: new Uint8Array([0xef, 0xbb, 0xbf, ...proof.extra!]) });
+  assert.equal(
+    await codeOf(() => verifyReceipt(receiptFromTlogProof(withMark), [verifier], hasher)),
     "RECEIPT_MALFORMED",
   );
 });

@@ -100,6 +100,7 @@ Deno.test("witness server: unknown log 404, foreign signature 403, bad sizes 400
       ["signed by a key not trusted", `old 6\n\n${await foreignSigned(log, 9)}`, 403, /^UNVERIFIED_NOTE: /],
       ["old beyond the checkpoint", `old 12\n\n${checkpointIn(good)}`, 400, /^SIZE_OUT_OF_RANGE: /],
       ["not a request", "hello\n", 400, /^EXTENSION_MALFORMED: /],
+      ["a byte-order mark before the request", `\ufeff${good}`, 400, /^EXTENSION_MALFORMED: /],
       [
         "a flipped proof hash",
         [lines[0], flipped.toBase64(), ...lines.slice(2)].join("\n"),

@@ -8,6 +8,7 @@ import { UsageError } from "../context.ts";
 import { parseOptionalCount } from "../numbers.ts";
 import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 import { writeOutFile } from "../out_file.ts";
+import { readInFile } from "../in_file.ts";
 
 /** `smem append`: appends one record from flags or a JSON draft on stdin. */
 export const append: Command = {
@@ -61,7 +62,7 @@ async function readDraft(values: Record<string, unknown>): Promise<RecordDraft> 
   const kind = values.kind;
   if (typeof kind !== "string") {
     if (Deno.stdin.isTerminal()) throw new UsageError("give --kind, or a JSON draft on stdin");
-    return readDraftText(await new Response(Deno.stdin.readable).text());
+    return readDraftText(await readInFile("-"));
   }
   const fields: Record<string, JsonValue | undefined> = {
     kind,

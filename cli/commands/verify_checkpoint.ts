@@ -49,7 +49,7 @@ export const verifyCheckpointCommand: Command = {
     if (alg !== undefined && !isHashAlg(alg)) throw new UsageError(`--alg must be b3 or sha256, not ${alg}`);
     const { chain } = await trustedKeys(values.key);
     const text = await readInFile(args[0]);
-    const previousNote = await Deno.readTextFile(previousFile);
+    const previousNote = await readInFile(previousFile);
     const extension = parseCheckpointExtension(text);
     const witnesses = await witnessKeys(values.witness);
     const { verified, usedAlg } = await verifyExtensionUnderAlg(previousNote, extension, chain, alg);

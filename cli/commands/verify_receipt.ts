@@ -6,6 +6,7 @@ import { TLOG_PROOF_HEADER } from "../../core/tlog_proof.ts";
 import { loadHasher } from "../../wasm/hasher.ts";
 import type { Command } from "../command.ts";
 import { UsageError } from "../context.ts";
+import { readInFile } from "../in_file.ts";
 import {
   cosignedByText,
   TRUSTED_KEY_FLAG,
@@ -31,7 +32,7 @@ export const verifyReceiptCommand: Command = {
     if (args.length !== 1) throw new UsageError("give one receipt file");
     const { chain } = await trustedKeys(values.key);
     const witnesses = await witnessKeys(values.witness);
-    const text = await Deno.readTextFile(args[0]);
+    const text = await readInFile(args[0]);
     const receipt = text.startsWith(TLOG_PROOF_HEADER)
       ? receiptFromTlogProof(text)
       : parseReceipt(text.trimEnd());
