@@ -6,7 +6,7 @@
  * would be an inserted byte.
  * @module
  */
-import { concatBytes } from "../core/encoding.ts";
+import { concatBytes, strictUtf8 } from "../core/encoding.ts";
 import { CanonicalError } from "../core/errors.ts";
 
 /** One line without its terminator. */
@@ -18,7 +18,6 @@ export interface Line {
 }
 
 const NEWLINE = 0x0a;
-const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Lines of `source` (a file's or stdin's chunks); the last line may lack a newline. Invalid UTF-8 is `BAD_UTF8`. */
 export async function* readLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line> {
@@ -45,12 +44,7 @@ export async function* readLines(source: AsyncIterable<Uint8Array>): AsyncGenera
 
 /** The lines of `bytes` (newline-separated, none at the end), the first of which is line `before + 1`. */
 function* decodeLines(bytes: Uint8Array, before: number): Generator<string> {
-  let text: string | undefined;
-  try {
-    text = DECODER.decode(bytes);
-  } catch {
-    text = undefined;
-  }
+  const text = strictUtf8(bytes);
   if (text !== undefined) {
     yield* text.split("\n");
     return;
@@ -65,9 +59,7 @@ function* decodeLines(bytes: Uint8Array, before: number): Generator<string> {
 }
 
 function decodeLine(bytes: Uint8Array, number: number): string {
-  try {
-    return DECODER.decode(bytes);
-  } catch {
-    throw new CanonicalError("BAD_UTF8", "input is not valid UTF-8", { line: number });
-  }
+  const text = strictUtf8(bytes);
+  if (text === undefined) throw new CanonicalError("BAD_UTF8", "input is not valid UTF-8", { line: number });
+  return text;
 }

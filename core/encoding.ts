@@ -29,6 +29,21 @@ export function fromUtf8(bytes: Uint8Array): string {
   return DECODER.decode(bytes);
 }
 
+/**
+ * The text of `bytes` when they are UTF-8, exactly: `undefined` when they are not, and a leading
+ * byte-order mark kept (a lenient decoder drops it, and repairs invalid bytes into U+FFFD, so a
+ * checked text would not be the bytes given). Every reader of evidence decodes through this.
+ */
+export function strictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return STRICT_DECODER.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const STRICT_DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 /** Standard padded base64 of `bytes`. */
 export function toBase64(bytes: Uint8Array): string {
   return bytes.toBase64();

@@ -6,6 +6,7 @@
  * than 32 (`NESTING_TOO_DEEP`) and anything that is not JSON (`BAD_JSON`).
  * @module
  */
+import { strictUtf8 } from "./encoding.ts";
 import { CanonicalError } from "./errors.ts";
 import { type JsonObject, type JsonValue, MAX_NESTING, setOwn } from "./json.ts";
 
@@ -22,12 +23,8 @@ const BACKSLASH = 0x5c;
  * ```
  */
 export function readJsonBytes(bytes: Uint8Array): JsonValue {
-  let text: string;
-  try {
-    text = FATAL_DECODER.decode(bytes);
-  } catch {
-    throw new CanonicalError("BAD_UTF8", "input is not valid UTF-8");
-  }
+  const text = strictUtf8(bytes);
+  if (text === undefined) throw new CanonicalError("BAD_UTF8", "input is not valid UTF-8");
   return readJsonText(text);
 }
 
@@ -48,8 +45,6 @@ export function readJsonText(text: string): JsonValue {
   if (reader.pos !== text.length) reader.fail("BAD_JSON", "unexpected text after the JSON value");
   return value;
 }
-
-const FATAL_DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 class StrictReader {
   pos = 0;

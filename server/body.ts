@@ -6,6 +6,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { strictUtf8 } from "../core/encoding.ts";
 import { ServerError } from "./errors.ts";
 
 /** The request body's bytes, sent as `mediaType` (e.g. "application/json"); `what` names it in the error. */
@@ -34,14 +35,10 @@ export async function readBodyBytes(request: Request): Promise<Uint8Array> {
  * refused there as the byte it is); `BAD_UTF8`, naming `what`, when the bytes are not UTF-8.
  */
 export function utf8Text(bytes: Uint8Array, what: string): string {
-  try {
-    return STRICT_UTF8.decode(bytes);
-  } catch {
-    throw new ServerError("BAD_UTF8", `${what} is not UTF-8 text`);
-  }
+  const text = strictUtf8(bytes);
+  if (text === undefined) throw new ServerError("BAD_UTF8", `${what} is not UTF-8 text`);
+  return text;
 }
-
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Refuses a request body over `maxBytes` with `BODY_TOO_LARGE` (413), before it is read whole. */
 export function limitBody(maxBytes: number): MiddlewareHandler {
