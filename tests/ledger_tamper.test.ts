@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { signCheckpoint } from "../core/checkpoint.ts";
 import { generateKeyPair, parseSignerKey } from "../core/keys.ts";
+import { MerkleHasher } from "../core/merkle_hasher.ts";
+import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
 import type { SecuraMemError } from "../core/errors.ts";
 import { LedgerError } from "../ledger/errors.ts";
 import { Ledger } from "../ledger/ledger.ts";
@@ -120,6 +122,41 @@ Deno.test("tamper: a record rewritten with a matching self_hash breaks the Merkl
   assert.match(report.failure!.message, /level 0, index 5\) is wrong/, "its stored leaf hash first");
 });
 
+/**
+ * Leaf 11, the last record of the "agent" chain, rewritten the way an attacker with the file but
+ * not the signer key would: new bytes, their hash, the Merkle nodes leaf 11 completes (its leaf
+ * hash, (1, 5) and (2, 2)) and the chain head, all consistent; the SQL and the forged tree's root.
+ */
+function consistentRewriteOfLastLeaf(): { sql: string; root: Uint8Array } {
+  const encoder = new TextEncoder();
+  const body = encoder.encode(bodyOf(11).replace(`"i":10`, `"i":99`));
+  const digest = hasher.digest(body);
+  const store = new MemoryNodeStore();
+  const tree = new MerkleTree(new MerkleHasher(hasher), store);
+  for (let leaf = 0; leaf < 11; leaf++) tree.appendEntry(hasher.digest(encoder.encode(bodyOf(leaf))));
+  tree.appendEntry(digest);
+  const nodes = ([[0, 11], [1, 5], [2, 2]] as const).map(([level, index]) =>
+    `UPDATE nodes SET hash = ${hex(store.get(level, index)!)} WHERE id = ${nodeId(level, index)};`
+  );
+  const sql = `UPDATE records SET body = ${hex(body)}, self_hash = ${hex(digest)} WHERE leaf = 11;
+    ${nodes.join("\n")}
+    UPDATE heads SET self_hash = ${hex(digest)} WHERE stream = 'agent';`;
+  return { sql, root: tree.root() };
+}
+
+Deno.test("tamper: a record rewritten with every hash, node and chain head to match fails only at the signed root", async () => {
+  const { sql, root } = consistentRewriteOfLastLeaf();
+  const report = await tampered((_, db) => sqlite(db, unguarded(sql)));
+  expectFailure(report, "ROOT_MISMATCH", 12);
+  assert.match(report.failure!.message, /records 0…11 give root [0-9a-f]{64}, the signed checkpoint says/);
+  const withRootColumn = `${sql}\nUPDATE checkpoints SET root = ${hex(root)} WHERE size = 12;`;
+  expectFailure(
+    await tampered((_, db) => sqlite(db, unguarded(withRootColumn))),
+    "CHECKPOINT_MISMATCH",
+    12,
+  );
+});
+
 Deno.test("tamper: an index column that disagrees with the bytes is INDEX_MISMATCH", async () => {
   const report = await tampered((_, db) =>
     sqlite(db, unguarded(`UPDATE records SET kind = 'Innocent' WHERE leaf = 4;`))
@@ -154,6 +191,11 @@ Deno.test("tamper: swapped rows, a deleted row, a truncated log", async () => {
     "CHECKPOINT_BEYOND_LOG",
     9,
   );
+  // The row count still says 12: the last leaf is missing, not the log shorter.
+  const moved = await tampered((_, db) =>
+    sqlite(db, unguarded(`UPDATE records SET leaf = 12 WHERE leaf = 11;`))
+  );
+  expectFailure(moved, "LEAF_GAP", 11);
 });
 
 /** Adds the chain's true next record (leaf 12) as SecuraMem would store it, without its Merkle node or checkpoint. */
@@ -214,6 +256,15 @@ Deno.test("tamper: a Merkle node or a chain head changed", async () => {
     await tampered((_, db) => sqlite(db, `UPDATE heads SET seq = 99 WHERE stream = 'agent';`)),
     "HEAD_MISMATCH",
   );
+  expectFailure(
+    await tampered((_, db) =>
+      sqlite(db, `UPDATE heads SET self_hash = zeroblob(32) WHERE stream = 'tools';`)
+    ),
+    "HEAD_MISMATCH",
+  );
+  const deleted = await tampered((_, db) => sqlite(db, `DELETE FROM heads WHERE stream = 'tools';`));
+  expectFailure(deleted, "HEAD_MISMATCH");
+  assert.match(deleted.failure!.message, /3 chains in the records, 2 heads stored/);
 });
 
 Deno.test("tamper: a stored leaf hash changed, deleted or added, or leaf_nodes_from moved, is NODE_MISMATCH", async () => {
@@ -303,6 +354,9 @@ Deno.test("tamper: blob bytes removed without a tombstone are BLOB_MISSING", asy
   );
   const changed = `UPDATE blobs SET bytes = X'00' WHERE content_id = '${promptId}';`;
   expectFailure(await tampered((_, db) => sqlite(db, changed)), "BLOB_MISMATCH");
+  // Leaf 6 is a record about the blob, not its erasure: no tombstone.
+  const notTombstone = `UPDATE blobs SET bytes = NULL, erase_leaf = 6 WHERE content_id = '${promptId}';`;
+  expectFailure(await tampered((_, db) => sqlite(db, notTombstone)), "BLOB_MISSING", 6);
 });
 
 Deno.test("tamper: a dropped table makes open refuse the ledger with DATABASE_CORRUPT, naming it", async () => {
@@ -363,6 +417,16 @@ Deno.test("tamper: verify --range proves each record of the range into the newes
   const report = await rangeAfter(forge, { from: 4, to: 8 });
   expectFailure(report, "ROOT_MISMATCH", 5);
   assert.match(report.failure!.message, /this record or a stored Merkle node on its path was altered/);
+  expectFailure(
+    await rangeAfter(`DELETE FROM records WHERE leaf = 10;`, { from: 5, to: 11 }),
+    "LEAF_GAP",
+    10,
+  );
+  expectFailure(
+    await rangeAfter(`DELETE FROM checkpoints WHERE size = 12;`, { from: 0, to: 12 }),
+    "CHECKPOINT_MISSING",
+    7,
+  );
   // Migrated from schema 3: leaf hashes below leaf_nodes_from come from the records, so leaf 4's proof fails.
   const legacy = await rangeAfter(forge, { from: 4, to: 8 }, downgradeToSchema3);
   expectFailure(legacy, "ROOT_MISMATCH", 4);

@@ -81,6 +81,7 @@ Deno.test("merkle: every consistency proof for m ≤ n ≤ 128 verifies; each ta
       verifyConsistency(mh, m, n, roots[m], roots[n], proof);
       if (m === 0 || m === n) {
         assert.equal(proof.length, 0);
+        failsWith("PROOF_TOO_LONG", () => verifyConsistency(mh, m, n, roots[m], roots[n], [roots[n]]));
         if (m === n) {
           failsWith(
             "ROOT_MISMATCH",
@@ -96,6 +97,7 @@ Deno.test("merkle: every consistency proof for m ≤ n ≤ 128 verifies; each ta
         failsWith("ROOT_MISMATCH", () => verifyConsistency(mh, m, n, roots[m], roots[n], bad));
       }
       assert.throws(() => verifyConsistency(mh, m, n, roots[m], roots[n], proof.slice(0, -1)), ProofError);
+      failsWith("PROOF_TOO_SHORT", () => verifyConsistency(mh, m, n, roots[m], roots[n], []));
       failsWith(
         "PROOF_TOO_LONG",
         () => verifyConsistency(mh, m, n, roots[m], roots[n], [...proof, roots[n]]),

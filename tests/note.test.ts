@@ -89,6 +89,17 @@ Deno.test("notes: tampering gives precise errors", async () => {
   assert.equal(await codeOf(() => openNote(note, [log, log])), "AMBIGUOUS_KEY");
 });
 
+Deno.test("notes: at most 100 signature lines, as Go's note.Open allows", async () => {
+  const log = await parseVerifierKey(go.checkpoint_verifier_key);
+  const otherLine = (i: number) => `— witness-${i} ${new Uint8Array(68).fill(i).toBase64()}\n`;
+  const withOthers = (count: number) =>
+    go.checkpoint_note + Array.from({ length: count }, (_, i) => otherLine(i)).join("");
+  const opened = await openNote(withOthers(99), [log]);
+  assert.equal(opened.signatures.length, 100);
+  assert.equal(opened.unverified.length, 99);
+  assert.equal(await codeOf(() => openNote(withOthers(100), [log])), "MALFORMED_NOTE");
+});
+
 Deno.test("keys: strict parsing of key texts", async () => {
   const v = go.peter_verifier_key;
   const s = go.peter_signer_key;

@@ -68,6 +68,8 @@ Deno.test("receipt: tampering with any field gives a precise error", async () =>
     ],
     [r.replace(`"v":1,"record"`, `"v":1,"extra":1,"record"`), "UNKNOWN_FIELD"],
     [r.replace(`"index":5`, `"index":5.0`), "FLOAT_DISALLOWED"],
+    [r.replace(`"index":5`, `"index":-5`), "RECEIPT_MALFORMED"],
+    [r.replace(`"v":1,"record"`, `"v":2,"record"`), "RECEIPT_MALFORMED"],
     [r.replace(`"index":5`, `"index":5,"index":5`), "DUPLICATE_KEY"],
     [r.slice(0, -1), "BAD_JSON"],
   ];
