@@ -213,6 +213,12 @@ export class Ledger {
   private signer: NoteSigner | undefined;
   /** The public half of the current signer key (from the database when the key is locked). */
   private currentVerifierKey: string | undefined;
+  /**
+   * Why the loaded signer key may not sign: it is not the log's newest key (a retired key put back
+   * as `signer.key`, a foreign key, or a rotation committed by another process since this opened).
+   * Its checkpoints would verify with no key chain the log has, so signing is refused.
+   */
+  private signerNotCurrent: LedgerError | undefined;
   /** How `signer.key` is encrypted, when it is (a rotated key is encrypted the same way). */
   private keyEncryption: KeyEncryption | undefined;
   /** True when `signer.key` is encrypted and no passphrase was given. */
@@ -248,6 +254,7 @@ export class Ledger {
       this.signer = key.key.signer;
       this.currentVerifierKey = key.key.verifierKey;
       this.keyEncryption = key.encryption;
+      this.checkSignerIsCurrent(`${this.paths.signerKey} is not the log's current key`);
     } else if (key.kind === "locked") {
       this.currentVerifierKey = this.verifierKeys().at(-1);
     }
@@ -361,9 +368,14 @@ export class Ledger {
     return this.keyLocked || this.keyEncryption !== undefined;
   }
 
-  /** True when the signer key is loaded, so appends can be covered by signed checkpoints. */
+  /** True when the signer key is loaded and is the log's current key, so appends can be covered by signed checkpoints. */
   get canSign(): boolean {
-    return this.signer !== undefined;
+    return this.signer !== undefined && this.signerNotCurrent === undefined;
+  }
+
+  /** Throws `KEY_LOCKED`, `NO_SIGNER_KEY` or `KEY_MISMATCH` when this ledger cannot sign, naming `action`. */
+  assertCanSign(action: string): void {
+    this.requireSigner(action);
   }
 
   /** Takes and releases the write lock; throws (`LOCKED`, `READ_ONLY`, …) when the ledger is not writable. */
@@ -592,6 +604,7 @@ export class Ledger {
         await signerKeyFileText(pair.signerKey, this.keyEncryption),
       );
       const result = await this.transaction(async () => {
+        this.requireSigner("rotate"); // again under the write lock: another process may have rotated
         const index = this.tree.size;
         const statement = await signRotation(
           { origin: this.meta.origin, leaf: index, oldKey, newKey: next.verifierKey },
@@ -655,6 +668,9 @@ export class Ledger {
 
   /** The signer, or `KEY_LOCKED` / `NO_SIGNER_KEY` saying why there is none to `action`. */
   private requireSigner(action: string): NoteSigner {
+    if (this.signerNotCurrent !== undefined) {
+      throw new LedgerError(this.signerNotCurrent.code, `cannot ${action}: ${this.signerNotCurrent.detail}`);
+    }
     if (this.signer !== undefined) return this.signer;
     if (this.keyLocked) {
       throw new LedgerError(
@@ -797,6 +813,22 @@ export class Ledger {
     if (this.foreign.noneSinceLastWrite()) return;
     this.forgetWriteState();
     this.syncTree();
+    this.checkSignerIsCurrent(
+      "another process rotated the signing key since this ledger was opened: reopen it",
+    );
+  }
+
+  /**
+   * Refuses signing (`KEY_MISMATCH`, saying `why`) unless the loaded key is the log's newest. A
+   * refusal stands: a key the log has passed over never becomes its newest again.
+   */
+  private checkSignerIsCurrent(why: string): void {
+    if (this.signer === undefined || this.signerNotCurrent !== undefined) return;
+    const newest = this.statements.newestKey.get() as { verifier_key: string };
+    this.signerNotCurrent = newest.verifier_key === this.currentVerifierKey ? undefined : new LedgerError(
+      "KEY_MISMATCH",
+      `${why} (it signs as ${this.currentVerifierKey}; the log's current key is ${newest.verifier_key})`,
+    );
   }
 
   /**
@@ -1115,6 +1147,8 @@ interface Statements {
   readonly insertCheckpoint: StatementSync;
   readonly latestCheckpoint: StatementSync;
   readonly checkpointAt: StatementSync;
+  /** The log's newest verifier key: the one its next checkpoint must verify with. */
+  readonly newestKey: StatementSync;
 }
 
 /** A row of `recordRange`. */
@@ -1146,6 +1180,7 @@ function prepareStatements(db: DatabaseSync): Statements {
     ),
     latestCheckpoint: db.prepare("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1"),
     checkpointAt: db.prepare("SELECT note FROM checkpoints WHERE size = ?"),
+    newestKey: db.prepare("SELECT verifier_key FROM keys ORDER BY id DESC LIMIT 1"),
   };
 }
 

@@ -6,7 +6,6 @@
 import type { NoteVerifier } from "../core/keys.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import type { Passphrase } from "../ledger/signer_key_file.ts";
-import { LedgerError } from "../ledger/errors.ts";
 import type { Hono } from "hono";
 import { createApp } from "./app.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -76,15 +75,7 @@ export async function openApi(options: ServeOptions): Promise<OpenApi> {
     passphrase: options.passphrase,
   });
   try {
-    if (writer.keyLocked) {
-      throw new LedgerError(
-        "KEY_LOCKED",
-        `${writer.paths.signerKey} is encrypted and no passphrase was given`,
-      );
-    }
-    if (!writer.canSign) {
-      throw new LedgerError("NO_SIGNER_KEY", `${writer.paths.signerKey} is missing: this ledger cannot sign`);
-    }
+    writer.assertCanSign("serve writes");
     reader = await Ledger.open(options.dir);
     const token = loadToken(writer.paths.apiToken, options.tokenFile);
     intake = new Intake(writer, options.queueCapacity ?? 10_000, metrics);

@@ -7,8 +7,10 @@ import { verifyBundleFile } from "../cli/bundle_file.ts";
 import { exportBundle } from "../ledger/export.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { verifyLedger } from "../ledger/verify.ts";
-import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { openApi } from "../server/serve.ts";
+import { agentDraft, assertVerifies, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf, failureOf } from "./_codes.ts";
+import { expectExit, runSmem } from "./_smem.ts";
 
 Deno.test("rotation: a rotated ledger verifies from its first key; checkpoints switch keys at the rotation", async () => {
   const ledger = await tempLedger();
@@ -119,5 +121,68 @@ Deno.test("rotation: a leftover signer.key.next whose key committed completes th
   assert.equal(reopened.verifierKey, newKey);
   assert.ok(![...Deno.readDirSync(ledger.paths.dir)].some((e) => e.name.endsWith(".next")));
   assert.equal((await verifyLedger(reopened)).ok, true);
+  await removeLedger(reopened);
+});
+
+Deno.test("rotation: the retired key restored as signer.key cannot sign: appends, rotation and serve are KEY_MISMATCH, nothing written", async () => {
+  const ledger = await tempLedger();
+  await ledger.append(agentDraft(0));
+  await ledger.rotateKey({ keepOld: true });
+  const oldFile = [...Deno.readDirSync(ledger.paths.dir)].find((e) => e.name.endsWith(".old"))!.name;
+  ledger.close();
+  // An operator restores a backup of signer.key taken before the rotation.
+  await Deno.copyFile(`${ledger.paths.dir}/${oldFile}`, ledger.paths.signerKey);
+  const restored = await Ledger.open(ledger.paths.dir);
+  assert.equal(restored.canSign, false);
+  const refused = await failureOf(() => restored.append(agentDraft(1)));
+  assert.equal(refused.code, "KEY_MISMATCH", refused.message);
+  assert.match(
+    refused.message,
+    /cannot sign a checkpoint: .*signer\.key is not the log's current key \(it signs as /,
+  );
+  assert.equal(await codeOf(() => restored.rotateKey()), "KEY_MISMATCH");
+  assert.equal(await codeOf(() => openApi({ dir: ledger.paths.dir, port: 0 })), "KEY_MISMATCH");
+  assert.equal(restored.size, 2, "nothing appended");
+  const report = await verifyLedger(restored);
+  assert.equal(report.failure?.code, "KEY_MISMATCH", report.failure?.message);
+  assert.match(report.failure!.message, /not the key the log's key chain ends with/);
+  await removeLedger(restored);
+});
+
+Deno.test("rotation: a handle opened before another handle's rotation refuses to sign with the retired key", async () => {
+  const first = await tempLedger();
+  const second = await Ledger.open(first.paths.dir);
+  await second.rotateKey();
+  const refused = await failureOf(() => first.append(agentDraft(0)));
+  assert.equal(refused.code, "KEY_MISMATCH", refused.message);
+  assert.match(
+    refused.message,
+    /another process rotated the signing key since this ledger was opened: reopen it/,
+  );
+  first.close();
+  await second.append(agentDraft(1));
+  await assertVerifies(second);
+  const reopened = await Ledger.open(first.paths.dir);
+  await reopened.append(agentDraft(2));
+  assert.equal(reopened.size, 3);
+  await assertVerifies(reopened);
+  second.close();
+  await removeLedger(reopened);
+});
+
+Deno.test("rotation: smem append with a retired signer.key exits 2 with KEY_MISMATCH; verify exits 1", async () => {
+  const ledger = await tempLedger();
+  await ledger.rotateKey({ keepOld: true });
+  const oldFile = [...Deno.readDirSync(ledger.paths.dir)].find((e) => e.name.endsWith(".old"))!.name;
+  ledger.close();
+  await Deno.copyFile(`${ledger.paths.dir}/${oldFile}`, ledger.paths.signerKey);
+  const allow = [`--allow-read=${ledger.paths.dir}`, `--allow-write=${ledger.paths.dir}`];
+  const dirArgs = ["--dir", ledger.paths.dir, "--json"];
+  const append = await runSmem(["append", "--kind", "Late", ...dirArgs], { allow });
+  expectExit(append, 2, "append with a retired key");
+  assert.equal(JSON.parse(append.stdout).error.code, "KEY_MISMATCH");
+  expectExit(await runSmem(["verify", ...dirArgs], { allow }), 1, "verify with a retired key");
+  const reopened = await Ledger.open(ledger.paths.dir);
+  assert.equal(reopened.size, 1, "only the rotation record");
   await removeLedger(reopened);
 });
