@@ -125,6 +125,46 @@ Deno.test("bundle: flipped, dropped, reordered and inserted bytes fail at a line
   );
 });
 
+Deno.test("bundle: a line out of place or spelled another way is refused at that line, saying so", async () => {
+  const whole = await exportTo("placed", { from: 700, to: 1800 });
+  const lines = (await Deno.readTextFile(whole)).split("\n").slice(0, -1);
+  const lastRec = lines.findLastIndex((line) => line.startsWith("rec "));
+  const midCp = lines.findIndex((line, i) => line.startsWith("cp ") && lines[i + 1]?.startsWith("rec "));
+  assert.ok(midCp > 0, "the range holds an intermediate checkpoint");
+  const cases: [string, (l: string[]) => string[], number, RegExp][] = [
+    [
+      "a record beyond the header's range",
+      (l) => l.toSpliced(lastRec + 1, 0, l[lastRec]),
+      lastRec + 2,
+      /more records than the header's range 700…1799/,
+    ],
+    [
+      "a checkpoint one record late",
+      (l) => l.with(midCp, l[midCp + 1]).with(midCp + 1, l[midCp]),
+      midCp + 2,
+      /checkpoint of size \d+ stands where the tree has \d+ leaves/,
+    ],
+    [
+      "a space in the header",
+      (l) => l.with(0, l[0].replace(`{"origin"`, `{ "origin"`)),
+      1,
+      /not in canonical form/,
+    ],
+    [
+      "a checkpoint's newline escaped another way",
+      (l) => l.with(midCp, l[midCp].replace("\\n", "\\u000a")),
+      midCp + 1,
+      /cp line must hold exactly a JSON string/,
+    ],
+    ["a line after the end line", (l) => [...l, l.at(-1)!], lines.length + 1, /text after the end line/],
+  ];
+  for (const [name, change, line, message] of cases) {
+    const error = await failure(await rewrite(whole, name.replaceAll(" ", "-"), change));
+    assert.deepEqual([error.code, error.where.line], ["BUNDLE_MALFORMED", line], `${name}: ${error.message}`);
+    assert.match(error.message, message, name);
+  }
+});
+
 Deno.test("bundle: a record rewritten with a consistent hash fails at the next checkpoint or link", async () => {
   const whole = await exportTo("consistent", { from: 0, to: 3002 });
   const lines = (await Deno.readTextFile(whole)).split("\n").slice(0, -1);

@@ -70,6 +70,11 @@ Deno.test("rotation: a rotated ledger verifies from its first key; checkpoints s
     ["BUNDLE_MALFORMED", 3],
     "the key line is the first rotation's old key",
   );
+  assert.ok(lines[2].includes("/"), "the statement holds a slash to escape");
+  await Deno.writeTextFile(path, lines.with(2, lines[2].replace("/", "\\/")).join("\n"));
+  const respelled = await failureOf(() => verifyBundleFile(path, [first]));
+  assert.deepEqual([respelled.code, respelled.where.line], ["BUNDLE_MALFORMED", 3]);
+  assert.match(respelled.message, /rotation line must hold exactly a JSON string/);
   await removeLedger(ledger);
 });
 
