@@ -220,6 +220,19 @@ Deno.test("checkpoint extension: malformed text is EXTENSION_MALFORMED at its li
     assert.deepEqual([error.code, error.where.line], ["EXTENSION_MALFORMED", line], JSON.stringify(text));
   }
   assert.equal(await codeOf(() => parseCheckpointExtension("old 5\n")), "EXTENSION_MALFORMED");
+  const checkpoint = good.split("\n\n").slice(1).join("\n\n");
+  for (
+    const extension of [{ oldSize: -1, proof: [] }, {
+      oldSize: 5,
+      proof: Array(MAX_EXTENSION_PROOF + 1).fill(new Uint8Array(32)),
+    }]
+  ) {
+    assert.equal(
+      await codeOf(() => formatCheckpointExtension({ ...extension, checkpoint })),
+      "EXTENSION_MALFORMED",
+      `writing old ${extension.oldSize} with ${extension.proof.length} hashes`,
+    );
+  }
 });
 
 Deno.test("checkpoint extension: every character flipped, and every line dropped, doubled or swapped, is refused", async () => {

@@ -9,6 +9,7 @@ import { parseVerifierKey } from "../core/keys.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { verifyConsistency, verifyInclusion } from "../core/merkle_verify.ts";
 import { receiptFromTlogProof, verifyReceipt } from "../core/receipt.ts";
+import { loadToken } from "../server/auth.ts";
 import { checkBindAddress, isLoopbackAddress, isLoopbackHostHeader } from "../server/loopback.ts";
 import { agentDraft } from "./_ledger.ts";
 import { errorCode, post, removeApi, tempApi } from "./_server.ts";
@@ -39,6 +40,25 @@ Deno.test("server: POST one draft → 201 with a receipt that verifies offline; 
   const lean = await post(api, "/v1/records?receipts=none", agentDraft(4));
   assert.equal("receipt" in (await lean.json()), false);
   await removeApi(api);
+});
+
+Deno.test("server: the token is generated once (0600) or read from the file given; a malformed or missing one is BAD_TOKEN", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "smem-token-" });
+  const own = `${dir}/api.token`;
+  const first = loadToken(own);
+  assert.equal(first.generated, true);
+  assert.match(first.token, /^[A-Za-z0-9_-]{43}$/, "32 random bytes, base64url");
+  assert.equal(Deno.statSync(own).mode! & 0o777, 0o600);
+  assert.deepEqual(loadToken(own), { token: first.token, generated: false });
+  const given = `${dir}/given.token`;
+  Deno.writeTextFileSync(given, "operator-chosen-token-0123\n");
+  assert.deepEqual(loadToken(own, given), { token: "operator-chosen-token-0123", generated: false });
+  for (const bad of ["too-short", "a token with spaces in it", 'token-with-a-quote-"-in-it', ""]) {
+    Deno.writeTextFileSync(given, bad);
+    assert.equal(codeOfSync(() => loadToken(own, given)), "BAD_TOKEN", JSON.stringify(bad));
+  }
+  assert.equal(codeOfSync(() => loadToken(own, `${dir}/absent.token`)), "BAD_TOKEN");
+  Deno.removeSync(dir, { recursive: true });
 });
 
 Deno.test("server: writes need the bearer token; reads too with authReads", async () => {
