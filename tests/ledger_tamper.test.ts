@@ -240,6 +240,29 @@ Deno.test("tamper: a valid next record added without its Merkle node is NODE_MIS
   }
 });
 
+Deno.test("tamper: retrying a seq whose row was deleted is CONFLICT, and nothing is written", async () => {
+  const { writer_id, stream, seq, ts_ms } = JSON.parse(bodyOf(3));
+  const dir = await Deno.makeTempDir({ prefix: "smem-tamper-" });
+  try {
+    for (const name of ["ledger.db", "signer.key"]) {
+      await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
+    }
+    sqlite(`${dir}/ledger.db`, unguarded(`DELETE FROM records WHERE leaf = 3;`));
+    const ledger = await Ledger.open(dir);
+    try {
+      const retry = { ...agentDraft(3), writer_id, stream, seq, ts_ms };
+      const error = await ledger.append(retry).then(() => undefined, (e: SecuraMemError) => e);
+      assert.equal(error?.code, "CONFLICT", error?.message);
+      assert.match(error!.message, /seq \d+ is below the chain head but not stored/);
+      assert.equal(ledger.size, 12, "the log did not grow");
+    } finally {
+      ledger.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("tamper: dropped guard triggers are TRIGGERS_MISSING", async () => {
   expectFailure(await tampered((_, db) => sqlite(db, `DROP TRIGGER records_no_delete;`)), "TRIGGERS_MISSING");
 });
