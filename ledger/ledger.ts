@@ -666,7 +666,7 @@ export class Ledger {
     );
   }
 
-  /** The signer, or `KEY_LOCKED` / `NO_SIGNER_KEY` saying why there is none to `action`. */
+  /** The signer, or `KEY_MISMATCH` / `KEY_LOCKED` / `NO_SIGNER_KEY` saying why none may `action`. */
   private requireSigner(action: string): NoteSigner {
     if (this.signerNotCurrent !== undefined) {
       throw new LedgerError(this.signerNotCurrent.code, `cannot ${action}: ${this.signerNotCurrent.detail}`);
