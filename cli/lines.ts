@@ -21,16 +21,18 @@ const NEWLINE = 0x0a;
 
 /** Lines of `source` (a file's or stdin's chunks); the last line may lack a newline. Invalid UTF-8 is `BAD_UTF8`. */
 export async function* readLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<Line> {
-  let carry: Uint8Array = new Uint8Array(0);
+  // The bytes after the last newline so far, as read (joined once a newline ends them, so a line
+  // longer than many chunks, such as a large blob's, is copied once and not once per chunk).
+  let carry: Uint8Array[] = [];
   let number = 0;
   for await (const chunk of source) {
     const end = chunk.lastIndexOf(NEWLINE);
     if (end < 0) {
-      carry = concatBytes(carry, chunk);
+      if (chunk.length > 0) carry.push(chunk.slice());
       continue;
     }
-    const whole = carry.length === 0 ? chunk.subarray(0, end) : concatBytes(carry, chunk.subarray(0, end));
-    carry = chunk.slice(end + 1);
+    const whole = carry.length === 0 ? chunk.subarray(0, end) : concatBytes(...carry, chunk.subarray(0, end));
+    carry = end + 1 < chunk.length ? [chunk.slice(end + 1)] : [];
     for (const text of decodeLines(whole, number)) {
       number++;
       yield { number, text, terminated: true };
@@ -38,7 +40,7 @@ export async function* readLines(source: AsyncIterable<Uint8Array>): AsyncGenera
   }
   if (carry.length > 0) {
     number++;
-    yield { number, text: decodeLine(carry, number), terminated: false };
+    yield { number, text: decodeLine(concatBytes(...carry), number), terminated: false };
   }
 }
 

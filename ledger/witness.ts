@@ -17,6 +17,7 @@ import {
 } from "../core/checkpoint_extension.ts";
 import { checkpointOfNote, openCheckpoint } from "../core/checkpoint.ts";
 import { generateCosignerKey, parseCosignerKey } from "../core/cosignature.ts";
+import { fromUtf8 } from "../core/encoding.ts";
 import { ProofError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
 import type { NoteSigner } from "../core/keys.ts";
@@ -118,12 +119,16 @@ export class Witness {
    * the log's signature (`UNVERIFIED_NOTE`, `BAD_SIGNATURE`), `old` no larger than the checkpoint
    * (`SIZE_OUT_OF_RANGE`), `old` the size held (`WitnessConflictError`), then the proof.
    */
-  async addCheckpoint(
-    request: string,
+  addCheckpoint(request: string, logKeys: LogKeys, alg?: HashAlg): Promise<WitnessResult> {
+    return this.addExtension(parseCheckpointExtension(request), logKeys, alg);
+  }
+
+  /** `addCheckpoint` of a request already parsed (a server parses it first to route it). */
+  async addExtension(
+    extension: CheckpointExtension,
     logKeys: LogKeys,
     alg?: HashAlg,
   ): Promise<WitnessResult> {
-    const extension = parseCheckpointExtension(request);
     const { origin, size } = checkpointOfNote(extension.checkpoint);
     await openCheckpoint(extension.checkpoint, verifiersAt(logKeys, size));
     if (extension.oldSize > size) {
@@ -158,7 +163,7 @@ export class Witness {
 
   private held(statePath: string): string | undefined {
     const bytes = readSecretBytes(statePath);
-    return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+    return bytes === undefined ? undefined : fromUtf8(bytes);
   }
 
   /** A log seen before: the request must extend the checkpoint held. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { parseCheckpointExtension } from "../core/checkpoint_extension.ts";
+import { type CheckpointExtension, parseCheckpointExtension } from "../core/checkpoint_extension.ts";
 import { checkpointOfNote } from "../core/checkpoint.ts";
 import { SecuraMemError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
@@ -78,9 +78,9 @@ export function createWitnessApp(deps: WitnessApiDeps): Hono {
     limitBody(deps.maxBodyBytes),
     async (c) => {
       const request = utf8Text(await readBodyBytes(c.req.raw), "the request body");
-      const { log, sameSize } = routeOf(deps.logs, request);
+      const { extension, log, sameSize } = routeOf(deps.logs, request);
       try {
-        const result = await deps.witness.addCheckpoint(request, log.keys, log.alg);
+        const result = await deps.witness.addExtension(extension, log.keys, log.alg);
         return c.text(result.cosignature);
       } catch (error) {
         if (error instanceof WitnessConflictError) {
@@ -94,20 +94,20 @@ export function createWitnessApp(deps: WitnessApiDeps): Hono {
 }
 
 /**
- * The log whose checkpoint `request` carries (`NOT_FOUND` for an origin this witness does not
- * know), and whether its `old` is the checkpoint's size: a root mismatch is then a fork.
+ * `request` parsed, the log whose checkpoint it carries (`NOT_FOUND` for an origin this witness
+ * does not know), and whether its `old` is the checkpoint's size: a root mismatch is then a fork.
  */
 function routeOf(
   logs: ReadonlyMap<string, WitnessedLog>,
   request: string,
-): { log: WitnessedLog; sameSize: boolean } {
+): { extension: CheckpointExtension; log: WitnessedLog; sameSize: boolean } {
   const extension = parseCheckpointExtension(request);
   const { origin, size } = checkpointOfNote(extension.checkpoint);
   const log = logs.get(origin);
   if (log === undefined) {
     throw new ServerError("NOT_FOUND", `this witness does not know the log ${JSON.stringify(origin)}`);
   }
-  return { log, sameSize: extension.oldSize === size };
+  return { extension, log, sameSize: extension.oldSize === size };
 }
 
 /** A refusal as text, `CODE: message`; a fork of what the witness holds is 409, as tlog-witness says. */
