@@ -32,11 +32,17 @@ const bodies = Array.from({ length: template.size }, (_, leaf) => template.recor
 const bodyOf = (leaf: number) => bodies[leaf];
 template.close();
 
-async function tampered(change: (dir: string, db: string) => Promise<void> | void): Promise<VerifyReport> {
-  const dir = await Deno.makeTempDir({ prefix: "smem-tamper-" });
+/** A new directory holding a copy of the template ledger and its signer key. */
+async function copyOfTemplate(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
   for (const name of ["ledger.db", "signer.key"]) {
     await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
   }
+  return dir;
+}
+
+async function tampered(change: (dir: string, db: string) => Promise<void> | void): Promise<VerifyReport> {
+  const dir = await copyOfTemplate("smem-tamper-");
   await change(dir, `${dir}/ledger.db`);
   try {
     const ledger = await Ledger.open(dir);
@@ -200,11 +206,8 @@ Deno.test("tamper: swapped rows, a deleted row, a truncated log", async () => {
 
 /** Adds the chain's true next record (leaf 12) as SecuraMem would store it, without its Merkle node or checkpoint. */
 async function addNextRecordRow(db: string): Promise<void> {
-  const forger = await Deno.makeTempDir({ prefix: "smem-forger-" });
+  const forger = await copyOfTemplate("smem-forger-");
   try {
-    for (const name of ["ledger.db", "signer.key"]) {
-      await Deno.copyFile(`${templateDir}/${name}`, `${forger}/${name}`);
-    }
     const ledger = await Ledger.open(forger);
     await ledger.append(agentDraft(12));
     ledger.close();
@@ -220,11 +223,8 @@ async function addNextRecordRow(db: string): Promise<void> {
 
 Deno.test("tamper: a valid next record added without its Merkle node is NODE_MISMATCH at its leaf; appends then refuse", async () => {
   expectFailure(await tampered((_, db) => addNextRecordRow(db)), "NODE_MISMATCH", 12);
-  const dir = await Deno.makeTempDir({ prefix: "smem-tamper-" });
+  const dir = await copyOfTemplate("smem-tamper-");
   try {
-    for (const name of ["ledger.db", "signer.key"]) {
-      await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
-    }
     await addNextRecordRow(`${dir}/ledger.db`);
     const ledger = await Ledger.open(dir);
     try {
@@ -242,11 +242,8 @@ Deno.test("tamper: a valid next record added without its Merkle node is NODE_MIS
 
 Deno.test("tamper: retrying a seq whose row was deleted is CONFLICT, and nothing is written", async () => {
   const { writer_id, stream, seq, ts_ms } = JSON.parse(bodyOf(3));
-  const dir = await Deno.makeTempDir({ prefix: "smem-tamper-" });
+  const dir = await copyOfTemplate("smem-tamper-");
   try {
-    for (const name of ["ledger.db", "signer.key"]) {
-      await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
-    }
     sqlite(`${dir}/ledger.db`, unguarded(`DELETE FROM records WHERE leaf = 3;`));
     const ledger = await Ledger.open(dir);
     try {
@@ -343,10 +340,7 @@ Deno.test("tamper: a swapped public key is KEY_MISMATCH; a re-signed ledger fail
   const other = await generateKeyPair(origin);
   const swapKey = `UPDATE keys SET verifier_key = '${other.verifierKey}';`;
   expectFailure(await tampered((_, db) => sqlite(db, swapKey)), "KEY_MISMATCH");
-  const dir = await Deno.makeTempDir({ prefix: "smem-resign-" });
-  for (const name of ["ledger.db", "signer.key"]) {
-    await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
-  }
+  const dir = await copyOfTemplate("smem-resign-");
   const attacker = await parseSignerKey(other.signerKey);
   const ledger = await Ledger.open(dir);
   const resign: string[] = [swapKey];
@@ -384,10 +378,7 @@ Deno.test("tamper: blob bytes removed without a tombstone are BLOB_MISSING", asy
 
 Deno.test("tamper: a dropped table makes open refuse the ledger with DATABASE_CORRUPT, naming it", async () => {
   for (const table of ["recent", "records", "nodes"]) {
-    const dir = await Deno.makeTempDir({ prefix: "smem-drop-" });
-    for (const name of ["ledger.db", "signer.key"]) {
-      await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
-    }
+    const dir = await copyOfTemplate("smem-drop-");
     sqlite(`${dir}/ledger.db`, `DROP TABLE ${table};`);
     const error = await Ledger.open(dir).then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof LedgerError, String(error));
@@ -462,10 +453,7 @@ async function rangeAfter(
   range: { from: number; to: number },
   prepare: (dir: string) => void = () => {},
 ): Promise<VerifyReport> {
-  const dir = await Deno.makeTempDir({ prefix: "smem-range-" });
-  for (const name of ["ledger.db", "signer.key"]) {
-    await Deno.copyFile(`${templateDir}/${name}`, `${dir}/${name}`);
-  }
+  const dir = await copyOfTemplate("smem-range-");
   sqlite(`${dir}/ledger.db`, unguarded(sql));
   prepare(dir);
   const ledger = await Ledger.open(dir);

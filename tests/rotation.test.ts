@@ -129,14 +129,21 @@ Deno.test("rotation: a leftover signer.key.next whose key committed completes th
   await removeLedger(reopened);
 });
 
-Deno.test("rotation: the retired key restored as signer.key cannot sign: appends, rotation and serve are KEY_MISMATCH, nothing written", async () => {
-  const ledger = await tempLedger();
-  await ledger.append(agentDraft(0));
+/**
+ * Rotates `ledger`'s key keeping the old one, closes it, and puts the old key back as
+ * `signer.key`, as an operator restoring a backup taken before the rotation would.
+ */
+async function restoreRetiredKey(ledger: Ledger): Promise<void> {
   await ledger.rotateKey({ keepOld: true });
   const oldFile = [...Deno.readDirSync(ledger.paths.dir)].find((e) => e.name.endsWith(".old"))!.name;
   ledger.close();
-  // An operator restores a backup of signer.key taken before the rotation.
   await Deno.copyFile(`${ledger.paths.dir}/${oldFile}`, ledger.paths.signerKey);
+}
+
+Deno.test("rotation: the retired key restored as signer.key cannot sign: appends, rotation and serve are KEY_MISMATCH, nothing written", async () => {
+  const ledger = await tempLedger();
+  await ledger.append(agentDraft(0));
+  await restoreRetiredKey(ledger);
   const restored = await Ledger.open(ledger.paths.dir);
   assert.equal(restored.canSign, false);
   const refused = await failureOf(() => restored.append(agentDraft(1)));
@@ -177,10 +184,7 @@ Deno.test("rotation: a handle opened before another handle's rotation refuses to
 
 Deno.test("rotation: smem append with a retired signer.key exits 2 with KEY_MISMATCH; verify exits 1", async () => {
   const ledger = await tempLedger();
-  await ledger.rotateKey({ keepOld: true });
-  const oldFile = [...Deno.readDirSync(ledger.paths.dir)].find((e) => e.name.endsWith(".old"))!.name;
-  ledger.close();
-  await Deno.copyFile(`${ledger.paths.dir}/${oldFile}`, ledger.paths.signerKey);
+  await restoreRetiredKey(ledger);
   const allow = [`--allow-read=${ledger.paths.dir}`, `--allow-write=${ledger.paths.dir}`];
   const dirArgs = ["--dir", ledger.paths.dir, "--json"];
   const append = await runSmem(["append", "--kind", "Late", ...dirArgs], { allow });
