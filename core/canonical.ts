@@ -88,7 +88,6 @@ const STREAM_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const KIND_RE = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
 const PREV_RE = /^(b3|sha256):(0|[0-9a-f]{64})$/;
 const NON_ASCII_RE = /[\u0080-\uffff]/;
-const MAX_TS = Number.MAX_SAFE_INTEGER;
 
 /**
  * Canonicalizes a complete record value (all eleven fields, no others).
@@ -114,7 +113,7 @@ export function canonicalizeRecord(
   if (fast !== undefined) {
     const text = JSON.stringify(fast);
     const bytes = utf8(text);
-    if (isNormalizedText(text, bytes)) return finish(fast, text, bytes, false, bounds);
+    if (isNormalizedText(text, bytes)) return finish(fast, text, bytes, bounds);
   }
   const prep = new Preparer(mode);
   const record = readRecord(
@@ -123,7 +122,7 @@ export function canonicalizeRecord(
     (v, field) => prep.topObject(v, field),
   );
   const text = prep.integerKeys ? writeRecordCanonical(record) : JSON.stringify(record);
-  return finish(record, text, utf8(text), prep.integerKeys, bounds);
+  return finish(record, text, utf8(text), bounds);
 }
 
 function readRecord(
@@ -173,11 +172,10 @@ function finish(
   record: AuditRecord,
   text: string,
   bytes: Uint8Array,
-  integerKeys: boolean,
   bounds: RecordBounds,
 ): CanonicalRecord {
   const byteLength = bytes.length;
-  checkAttrsSize(record, integerKeys, byteLength, bounds.maxAttrsBytes);
+  checkAttrsSize(record, byteLength, bounds.maxAttrsBytes);
   if (byteLength > bounds.maxRecordBytes) {
     throw new CanonicalError(
       "RECORD_TOO_LARGE",
@@ -289,7 +287,7 @@ function readInteger(value: unknown, path: string, min: number): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
     badField(path, "must be an integer");
   }
-  if (value < min || value > MAX_TS) badField(path, `must be an integer ≥ ${min}`);
+  if (value < min) badField(path, `must be an integer ≥ ${min}`);
   return value === 0 ? 0 : value;
 }
 
@@ -304,6 +302,8 @@ function readString(
   const text = normalize(value, path);
   const chars = countCodePoints(text);
   if (chars < minChars || chars > maxChars) {
+    // The fast path counts strings before NFC, which can shorten them: let the precise path count.
+    if (normalize === keepString && NON_ASCII_RE.test(text)) throw TAKE_PRECISE_PATH;
     badField(path, `must be ${minChars}–${maxChars} characters, got ${chars}`);
   }
   return text;
@@ -326,16 +326,11 @@ function countCodePoints(text: string): number {
   return text.length - surrogatePairs;
 }
 
-function checkAttrsSize(
-  record: AuditRecord,
-  integerKeys: boolean,
-  recordBytes: number,
-  maxBytes: number,
-): void {
+function checkAttrsSize(record: AuditRecord, recordBytes: number, maxBytes: number): void {
   // The rest of the record bounds attrs from above: measure attrs alone only when it could be too large.
   if (attrsBytesAtMost(record, recordBytes) <= maxBytes) return;
-  const text = integerKeys ? writeSorted(record.attrs) : JSON.stringify(record.attrs);
-  const bytes = utf8Length(text);
+  // Key order does not change the length, so V8's enumeration order measures the canonical attrs.
+  const bytes = utf8Length(JSON.stringify(record.attrs));
   if (bytes > maxBytes) {
     throw new CanonicalError(
       "ATTRS_TOO_LARGE",
@@ -405,7 +400,7 @@ class Preparer {
       case "string":
         return this.normalize(value);
       case "number":
-        if (Number.isSafeInteger(value)) return value === 0 ? 0 : value;
+        if (Number.isSafeInteger(value)) return value;
         if (!Number.isFinite(value)) this.fail("BAD_FIELD", "holds a non-finite number");
         if (!Number.isInteger(value)) this.fail("FLOAT_DISALLOWED", "numbers must be integers");
         return this.fail("UNSAFE_INTEGER", "integer outside ±(2^53−1)");

@@ -87,6 +87,28 @@ Deno.test("canonical: values JSON text cannot carry are rejected from JS values"
   assert.equal(canonicalizeRecord(baseRecord({ attrs: { x: -0 } })).text.includes(`"x":0`), true);
 });
 
+Deno.test("canonical: writer_id and reason are counted in code points after NFC, on every path", () => {
+  const nfd = "e\u0301";
+  for (const [field, min, max] of [["writer_id", 1, 128], ["reason", 0, 256]] as const) {
+    const atBound = canonicalizeRecord(baseRecord({ [field]: nfd.repeat(max) }));
+    assert.equal(
+      atBound.record[field],
+      "\u00e9".repeat(max),
+      `${field}: NFD at the bound is in bounds after NFC`,
+    );
+    assert.equal(
+      canonicalizeRecord(baseRecord({ [field]: "\u{1F600}".repeat(max) })).record[field].length,
+      2 * max,
+    );
+    for (const over of [nfd.repeat(max + 1), "\u{1F600}".repeat(max + 1), "a".repeat(max + 1)]) {
+      assert.throws(() => canonicalizeRecord(baseRecord({ [field]: over })), {
+        code: "BAD_FIELD",
+        message: `${field} must be ${min}–${max} characters, got ${max + 1} (at ${field})`,
+      });
+    }
+  }
+});
+
 Deno.test("canonical: require mode refuses a non-NFC string instead of normalizing it", () => {
   const record = baseRecord({ reason: "cafe\u0301" });
   assert.equal(canonicalizeRecord(record).record.reason, "caf\u00e9");

@@ -62,6 +62,16 @@ Deno.test("json reader: errors carry a code and the character offset", () => {
     [`"\\x"`, "BAD_JSON", 1],
     [`"\\u12g4"`, "BAD_JSON", 1],
     [`${"[".repeat(33)}${"]".repeat(33)}`, "NESTING_TOO_DEEP", 32],
+    [`{a":1}`, "BAD_JSON", 1],
+    [`{"a":1 x"b":2}`, "BAD_JSON", 7],
+    [`[1 23]`, "BAD_JSON", 3],
+    [`[-x]`, "BAD_JSON", 2],
+    [`"a\\n`, "BAD_JSON", 4],
+    [`"\\n\u0001"`, "BAD_JSON", 3],
+    [`"\\u12`, "BAD_JSON", 1],
+    [`\u000b1`, "BAD_JSON", 0],
+    [`\u00a01`, "BAD_JSON", 0],
+    [`\f1`, "BAD_JSON", 0],
   ];
   for (const [text, code, offset] of cases) {
     assert.throws(() => readJsonText(text), (e: unknown) => {
@@ -76,6 +86,26 @@ Deno.test("json reader: errors carry a code and the character offset", () => {
     JSON.parse(`${"[".repeat(32)}${"]".repeat(32)}`),
   );
   assert.deepEqual(readJsonText(`[-0, "\\ud83d\\ude00", "\\u00e9\\/"]`), [0, "😀", "é/"]);
+  assert.deepEqual(readJsonText(` \t\r\n["\\u00E9\\b\\f\\n\\r\\t\\"\\\\"]\n`), ['é\b\f\n\r\t"\\']);
+});
+
+Deno.test("json reader: the message names what was expected", () => {
+  const cases: [string, string][] = [
+    [`{"a":`, "unexpected end of input"],
+    [`{a":1}`, "expected a string key"],
+    [`[1 2]`, "expected ',' or ']'"],
+    [`{"a":1 "b":2}`, "expected ',' or '}'"],
+    [`-`, "expected a digit"],
+    [`"\\u12`, "bad \\u escape"],
+    [`"\\n`, "unterminated string"],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(
+      () => readJsonText(text),
+      (e: unknown) => e instanceof CanonicalError && e.message.includes(message),
+      text,
+    );
+  }
 });
 
 Deno.test("json reader: invalid UTF-8 bytes are BAD_UTF8", () => {

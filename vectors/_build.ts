@@ -45,6 +45,32 @@ export const CANONICAL_CASES: { name: string; inputs: string[] }[] = [
       `{"v":1,"ts_ms":5,"writer_id":"agent-caf\\u00e9","seq":1,"stream":"default","kind":"ModelInvoked","actor":{"role":"analyst","user_id":"\\u0041\\u030asa"},"subject":{"\\ud83d\\ude00":"emoji","\\u00e9":true,"e":null,"z":[1,-2,0,"\\u0065\\u0301"],"model":"m\\u00f6del-7"},"reason":"ok","attrs":{"a":"\u2028","b":{"x":2,"y":1}},"prev":"sha256:0"}`,
     ],
   },
+  {
+    name: "fields-at-their-bounds",
+    inputs: [
+      `{"v":1,"ts_ms":9007199254740991,"writer_id":"${
+        "\u{1F600}".repeat(128)
+      }","seq":9007199254740991,"stream":"0${"a._-".repeat(15)}xyz","kind":"K${
+        "_.9z".repeat(15)
+      }Abc","actor":{},"subject":{"tool":"t"},"reason":"${
+        "\u00e9".repeat(256)
+      }","attrs":{"+":2,"9":1,"a":"\\b\\f"},"prev":"b3:${"0f".repeat(32)}"}`,
+      `{"prev":"b3:${"0f".repeat(32)}","attrs":{"a":"\\u0008\\u000C","9":1,"+":2},"reason":"${
+        "e\u0301".repeat(256)
+      }","subject":{"tool":"t"},"actor":{},"kind":"K${"_.9z".repeat(15)}Abc","stream":"0${
+        "a._-".repeat(15)
+      }xyz","seq":9007199254740991,"writer_id":"${
+        "\\uD83D\\uDE00".repeat(128)
+      }","ts_ms":9007199254740991,"v":1}`,
+    ],
+  },
+  {
+    name: "proto-key-is-ordinary",
+    inputs: [
+      `{"v":1,"ts_ms":1,"writer_id":"w","seq":1,"stream":"s","kind":"K","actor":{},"subject":{"__proto__":{"p":1},"tool":"t"},"reason":"","attrs":{"__proto__":null},"prev":"b3:0"}`,
+      `{"v":1,"ts_ms":1,"writer_id":"w","seq":1,"stream":"s","kind":"K","actor":{},"subject":{"tool":"t","__proto__":{"p":1}},"reason":"","attrs":{"__proto__":null},"prev":"b3:0"}`,
+    ],
+  },
 ];
 
 /** Inputs the reader or canonicalizer must reject, with the stable error code each must give. */
@@ -93,7 +119,23 @@ export const EVIL_CASES: { name: string; input: string; code: string }[] = [
   { name: "raw-control-char", input: rec(`"attrs":{"x":"a\u0001b"}`), code: "BAD_JSON" },
   { name: "trailing-garbage", input: rec(`"attrs":{}`) + "x", code: "BAD_JSON" },
   { name: "empty-writer", input: rec(`"attrs":{}`).replace(`"svc-gateway@inst-1"`, `""`), code: "BAD_FIELD" },
+  { name: "record-not-object", input: `[]`, code: "BAD_FIELD" },
+  { name: "writer-129-chars", input: field("writer_id", "\u{1F600}".repeat(129)), code: "BAD_FIELD" },
+  { name: "reason-257-chars", input: field("reason", "\u00e9".repeat(257)), code: "BAD_FIELD" },
+  { name: "stream-65-chars", input: field("stream", "s".repeat(65)), code: "BAD_FIELD" },
+  { name: "stream-leading-dot", input: field("stream", ".ingress"), code: "BAD_FIELD" },
+  { name: "kind-65-chars", input: field("kind", "K".repeat(65)), code: "BAD_FIELD" },
+  { name: "kind-hyphen", input: field("kind", "Get-Served"), code: "BAD_FIELD" },
+  { name: "prev-uppercase-hex", input: field("prev", `b3:${"0F".repeat(32)}`), code: "BAD_FIELD" },
+  { name: "prev-unknown-alg", input: field("prev", "sha512:0"), code: "BAD_FIELD" },
 ];
+
+/** The evil base record with one top-level string field replaced. */
+function field(name: string, value: string): string {
+  const record = JSON.parse(rec(`"attrs":{}`));
+  record[name] = value;
+  return JSON.stringify(record);
+}
 
 function rec(tail: string): string {
   return `{"v":1,"ts_ms":1730246400000,"writer_id":"svc-gateway@inst-1","seq":1,"stream":"ingress","kind":"GetServed","actor":{"anon":true},"subject":{},"reason":"ok",${tail},"prev":"b3:0"}`;
@@ -156,7 +198,6 @@ function buildEvil(): unknown {
   };
 }
 
-/** A small deterministic log: leaf i is the digest of a sealed record with `attrs.i = i`. */
 /** A sample log in memory: its hasher, tree and sealed records. */
 export interface SampleLog {
   readonly hasher: Hasher;
@@ -165,6 +206,7 @@ export interface SampleLog {
   readonly records: SealedRecord[];
 }
 
+/** A small deterministic log: leaf i is the digest of a sealed record with `attrs.i = i`. */
 export async function buildSampleLog(alg: HashAlg, count: number): Promise<SampleLog> {
   const hasher = await loadHasher(alg);
   const mh = new MerkleHasher(hasher);
