@@ -92,8 +92,9 @@ function selectRows(db: DatabaseSync, where: string, params: SQLInputValue[], li
 }
 
 /**
- * The matching rows of the blocks whose subject filter may hold `subject`, block by block. SQL
- * narrows each block by `subject_tag`; the key itself is confirmed from the bytes.
+ * The matching rows of the blocks whose subject filter may hold `subject`, block by block, until
+ * `limit` are found (the last block may add more). SQL narrows each block by `subject_tag`; the
+ * key itself is confirmed from the bytes.
  */
 function bySubject(
   db: DatabaseSync,
@@ -116,7 +117,7 @@ function bySubject(
     }
     if (rows.length >= limit) break;
   }
-  return rows.slice(0, limit);
+  return rows;
 }
 
 function hasSubject(body: Uint8Array, subject: string): boolean {

@@ -134,7 +134,9 @@ Deno.test("backupLedger in small steps: a writer's commits between the steps nei
 Deno.test("smem backup: the signer key only with --with-key (owner-only), never over an existing ledger", async () => {
   const { root, dir, allow } = await sourceLedger(500);
   try {
-    expectExit(await runSmem(["backup", "--dir", dir, "--out", `${root}/public`], { allow }), 0, "backup");
+    const backup = await runSmem(["backup", "--dir", dir, "--out", `${root}/public`, "--json"], { allow });
+    expectExit(backup, 0, "backup");
+    assert.equal(JSON.parse(backup.stdout).with_key, false);
     await assert.rejects(Deno.stat(`${root}/public/signer.key`), Deno.errors.NotFound);
     const unsigned = await runSmem(["append", "--dir", `${root}/public`, "--kind", "X", "--json"], { allow });
     expectExit(unsigned, 3, "append to a copy without the key");
@@ -144,6 +146,16 @@ Deno.test("smem backup: the signer key only with --with-key (owner-only), never 
     expectExit(again, 2, "backup over a ledger");
     assert.equal(JSON.parse(again.stdout).error.code, "LEDGER_EXISTS");
     expectExit(await runSmem(["verify", "--dir", `${root}/public`], { allow }), 0, "the copy is untouched");
+    await assertRefusedLeavingNoLedger(`${root}/public`, `${root}/keyless`, "NO_SIGNER_KEY");
+    await Deno.mkdir(`${root}/keyed`);
+    await Deno.writeTextFile(`${root}/keyed/signer.key`, "a key kept here");
+    await assertRefusedLeavingNoLedger(dir, `${root}/keyed`, "LEDGER_EXISTS");
+    assert.equal(
+      await Deno.readTextFile(`${root}/keyed/signer.key`),
+      "a key kept here",
+      "an existing key is kept",
+    );
+    await assertRefusedLeavingNoLedger(`${root}/nowhere`, `${root}/from-nowhere`, "NOT_A_LEDGER");
 
     // A backup killed part-way leaves its partial file (here the start of a database); the next one replaces it.
     await Deno.mkdir(`${root}/full`);
@@ -171,6 +183,13 @@ Deno.test("smem backup: the signer key only with --with-key (owner-only), never 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+/** Asserts that backing up `dir` with its key into `out` fails with `code` and leaves no ledger there. */
+async function assertRefusedLeavingNoLedger(dir: string, out: string, code: string): Promise<void> {
+  await assert.rejects(backupLedger(dir, out, { withKey: true }), { code });
+  await assert.rejects(Deno.stat(`${out}/ledger.db`), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(`${out}/ledger.db.partial`), Deno.errors.NotFound);
+}
 
 Deno.test("smem backup onto a full disk: DISK_FULL (exit 3) and no copy, whole or partial, left behind", async () => {
   const { root, dir } = await sourceLedger(4000);

@@ -6,6 +6,7 @@ import { type CommitReport, Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/errors.ts";
 import { verifyLedger } from "../ledger/verify.ts";
 import { subjectTag } from "../ledger/subject_bloom.ts";
+import { MAX_PAGE } from "../ledger/query.ts";
 import { guardSql, SCHEMA_VERSION } from "../ledger/schema.ts";
 import { agentDraft, assertVerifies, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
 import { codeOf } from "./_codes.ts";
@@ -207,6 +208,7 @@ Deno.test("ledger: blobs are content-addressed; erasure leaves a tombstone and t
   assert.equal(await codeOf(() => ledger.getBlob(id)), "BLOB_ERASED");
   assert.equal(await codeOf(() => ledger.eraseBlob(id, "again")), "BLOB_ERASED");
   assert.equal(await codeOf(() => ledger.putBlob(prompt)), "BLOB_ERASED");
+  assert.equal(await codeOf(() => ledger.eraseBlob(`b3:${"0".repeat(64)}`, "never stored")), "BLOB_UNKNOWN");
   assert.equal(ledger.blobInfo(id)?.erased?.leaf, tombstone.index);
   const report = await assertVerifies(ledger);
   assert.deepEqual(report.blobs, { present: 0, erased: 1 });
@@ -234,6 +236,22 @@ Deno.test("ledger: query by stream, writer, kind, actor, subject, time and leaf 
   assert.deepEqual(pages.flat(), Array.from({ length: 15 }, (_, i) => 2 * i + 1));
   assert.equal(pages.length, 4);
   assert.equal(await codeOf(() => ledger.query({ limit: 0 })), "BAD_QUERY");
+  assert.equal(await codeOf(() => ledger.query({ limit: MAX_PAGE + 1 })), "BAD_QUERY");
+  assert.equal(await codeOf(() => ledger.query({ limit: 1.5 })), "BAD_QUERY");
+  assert.equal(ledger.query({ limit: MAX_PAGE }).records.length, 30);
+  const exact = ledger.query({ stream: "agent", limit: 15 });
+  assert.deepEqual(
+    [exact.records.length, exact.next],
+    [15, undefined],
+    "a page that ends the results has no next",
+  );
+  assert.equal(ledger.query({ toTs: ts }).records.length, 0, "toTs is exclusive");
+  await ledger.appendBatch([
+    agentDraft(30, { writer_id: "other@host" }),
+    agentDraft(31, { writer_id: "other@host" }),
+  ]);
+  assert.deepEqual(ledger.query({ writerId: "other@host" }).records.map((r) => r.index), [30, 31]);
+  assert.equal(ledger.query({ writerId: "test@host" }).records.length, 30);
   await removeLedger(ledger);
 });
 

@@ -10,6 +10,7 @@ import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { verifyConsistency, verifyInclusion } from "../core/merkle_verify.ts";
 import { receiptFromTlogProof, verifyReceipt } from "../core/receipt.ts";
 import { loadToken } from "../server/auth.ts";
+import { countParam, flagParam } from "../server/params.ts";
 import { checkBindAddress, isLoopbackAddress, isLoopbackHostHeader } from "../server/loopback.ts";
 import { agentDraft } from "./_ledger.ts";
 import { errorCode, post, removeApi, tempApi } from "./_server.ts";
@@ -432,4 +433,19 @@ Deno.test("server: the dashboard page, its script and style are served under a s
   const missing = await api.app.request("/nope");
   assert.deepEqual([missing.status, await errorCode(missing)], [404, "NOT_FOUND"]);
   await removeApi(api);
+});
+
+Deno.test("server: query parameters — empty is absent, counts are decimal digits, flags are 1/0", () => {
+  assert.equal(countParam("", "limit"), undefined);
+  assert.equal(countParam(undefined, "limit"), undefined);
+  assert.equal(countParam("0", "limit"), 0);
+  assert.equal(countParam("9007199254740991", "to"), Number.MAX_SAFE_INTEGER);
+  for (const bad of ["9007199254740992", "-1", "1.0", "1e3", " 1", "0x10", "abc"]) {
+    assert.equal(codeOfSync(() => countParam(bad, "to")), "BAD_PARAM", bad);
+  }
+  for (const value of [undefined, "0"]) assert.equal(flagParam(value, "cosigned"), false, String(value));
+  for (const value of ["", "1", "true"]) assert.equal(flagParam(value, "cosigned"), true, value);
+  for (const bad of ["yes", "false", "2"]) {
+    assert.equal(codeOfSync(() => flagParam(bad, "cosigned")), "BAD_PARAM");
+  }
 });
