@@ -85,6 +85,13 @@ Deno.test("encrypted key: every byte of the file altered is refused, never opene
     "PRIVATE+KEY+a+00000000+AQ",
     "the binary form opens too",
   );
+  const indented = utf8(`\r\n  ${armored}`);
+  assert.equal(isEncryptedKey(indented), true);
+  assert.equal(
+    await decryptSignerKey(indented, "pw"),
+    "PRIVATE+KEY+a+00000000+AQ",
+    "blank lines before the armor",
+  );
 });
 
 Deno.test("encrypted key: any key text and passphrase round trip (property)", async () => {

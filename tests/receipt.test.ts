@@ -10,6 +10,7 @@ import {
 } from "../core/receipt.ts";
 import { formatTlogProof, parseTlogProof } from "../core/tlog_proof.ts";
 import { utf8 } from "../core/encoding.ts";
+import { ReceiptError } from "../core/errors.ts";
 import type { JsonValue } from "../core/json.ts";
 import { MerkleHasher } from "../core/merkle_hasher.ts";
 import { MemoryNodeStore, MerkleTree } from "../core/merkle_tree.ts";
@@ -156,6 +157,34 @@ Deno.test("receipt: the C2SP tlog-proof form carries the same proof and verifies
   assert.equal((await verifyReceipt(back, [verifier], hasher)).record.selfHash, records[7].selfHash);
   const bad = tlog.replace("\nindex 7\n", "\nindex 07\n");
   assert.equal(await codeOf(() => Promise.resolve(parseTlogProof(bad))), "TLOG_PROOF_MALFORMED");
+});
+
+Deno.test("receipt: each malformed part of a tlog-proof is refused at its line", () => {
+  const tlog = receiptToTlogProof(parseReceipt(receipts[7]));
+  const lines = tlog.split("\n");
+  const proofLine = lines.findIndex((line) => line.startsWith("index ")) + 2;
+  const replaced = (line: number, text: string) =>
+    lines.map((l, i) => (i === line - 1 ? text : l)).join("\n");
+  const cases: [string, string, number | undefined][] = [
+    [tlog.replaceAll("\n\n", "\n"), "no blank line before the checkpoint", undefined],
+    [replaced(2, "extra AB=C"), "extra is not canonical base64", 2],
+    [replaced(3, "index 9007199254740993"), "expected 'index N'", 3],
+    [
+      replaced(proofLine + 1, new Uint8Array(31).toBase64()),
+      "proof line is not base64 of 32 bytes",
+      proofLine + 1,
+    ],
+    [replaced(proofLine, new Uint8Array(33).toBase64()), "proof line is not base64 of 32 bytes", proofLine],
+  ];
+  for (const [text, message, line] of cases) {
+    assert.throws(() => parseTlogProof(text), (e: unknown) => {
+      assert.ok(e instanceof ReceiptError, message);
+      assert.equal(e.code, "TLOG_PROOF_MALFORMED");
+      assert.ok(e.message.startsWith(`tlog-proof ${message}`), e.message);
+      assert.equal(e.where.line, line, message);
+      return true;
+    });
+  }
 });
 
 Deno.test("receipt: a tlog-proof's extra data is the hashed text, even for integer-like keys a parsed object reorders", async () => {

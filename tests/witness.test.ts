@@ -11,7 +11,7 @@ import { generateKeyPair, parseVerifierKey } from "../core/keys.ts";
 import { openNote } from "../core/note.ts";
 import { Witness } from "../ledger/witness.ts";
 import { codeOf, failureOf } from "./_codes.ts";
-import { removeLedger, tempLedger } from "./_ledger.ts";
+import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
 import { expectExit, runSmem } from "./_smem.ts";
 import { sumdbPasses } from "./_sumdb_check.ts";
 import { impostorCheckpoint, logAndWitness } from "./_witness.ts";
@@ -40,7 +40,11 @@ Deno.test("witness: first request from 0, then only extensions of what it holds;
     const next = await witness.addCheckpoint(log.checkpointExtension(4), logKeys);
     assert.deepEqual([next.oldSize, next.size, next.alg], [4, 9, "b3"]);
     const again = await witness.addCheckpoint(log.checkpointExtension(9), logKeys);
-    assert.deepEqual([again.oldSize, again.size], [9, 9], "the same checkpoint is cosigned again");
+    assert.deepEqual(
+      [again.oldSize, again.size, again.alg],
+      [9, 9, null],
+      "the same checkpoint, cosigned again",
+    );
     assert.equal(parseCheckpointExtension(next.extension).checkpoint, next.note);
   } finally {
     await cleanup();
@@ -74,6 +78,43 @@ Deno.test("witness: forks, rollbacks, another key and a bad proof are refused an
     assert.deepEqual([held.oldSize, held.size], [5, 9], "the refusals changed nothing");
   } finally {
     await removeLedger(impostor);
+    await cleanup();
+  }
+});
+
+Deno.test("witness: a first request is checked as strictly as the rest; each log is held apart; a given hash is the only one tried", async () => {
+  const { log, witness, logKeys, grow, cleanup } = await logAndWitness();
+  const other = await tempLedger({ name: "other.example" });
+  try {
+    await grow(3);
+    const origin = log.meta.origin;
+    const otherKeys = [await parseVerifierKey((await generateKeyPair(origin)).verifierKey)];
+    const first = log.checkpointExtension(0);
+    assert.equal(await codeOf(() => witness.addCheckpoint(first, otherKeys)), "UNVERIFIED_NOTE");
+    const withProof = first.replace("old 0\n", `old 0\n${new Uint8Array(32).toBase64()}\n`);
+    assert.equal(await codeOf(() => witness.addCheckpoint(withProof, logKeys)), "PROOF_TOO_LONG");
+    assert.equal(await witness.heldSize(origin), 0, "nothing held from a refused first request");
+
+    await witness.addCheckpoint(first, logKeys);
+    await grow(2);
+    const signedByAnother = await codeOf(() => witness.addCheckpoint(log.checkpointExtension(1), otherKeys));
+    assert.equal(signedByAnother, "UNVERIFIED_NOTE", "the signature is checked before the size held");
+    assert.equal(
+      await codeOf(() => witness.addCheckpoint(log.checkpointExtension(3), logKeys, "sha256")),
+      "ROOT_MISMATCH",
+    );
+
+    await other.append(agentDraft(0));
+    await other.checkpoint();
+    const otherFirst = await witness.addCheckpoint(other.checkpointExtension(0), [
+      await parseVerifierKey(other.verifierKey!),
+    ]);
+    assert.deepEqual([otherFirst.oldSize, otherFirst.size], [0, 1], "another log starts from 0");
+    assert.deepEqual([await witness.heldSize(origin), await witness.heldSize(other.meta.origin)], [3, 1]);
+    const next = await witness.addCheckpoint(log.checkpointExtension(3), logKeys, "b3");
+    assert.deepEqual([next.oldSize, next.size, next.alg], [3, 5, "b3"]);
+  } finally {
+    await removeLedger(other);
     await cleanup();
   }
 });
