@@ -3,7 +3,7 @@
  * exit code, and a progress bar on a terminal.
  * @module
  */
-import { SecuraMemError } from "../core/errors.ts";
+import { type ErrorLocation, SecuraMemError } from "../core/errors.ts";
 import { LedgerError, VerificationError } from "../ledger/errors.ts";
 import { isDiskFull } from "../ledger/files.ts";
 import { ServerError } from "../server/errors.ts";
@@ -14,8 +14,12 @@ export const EXIT = { ok: 0, verification: 1, usage: 2, io: 3, conflict: 4 } as 
 
 /** A usage or input error detected by the CLI itself. */
 export class UsageError extends SecuraMemError {
-  constructor(message: string) {
-    super("USAGE", message);
+  constructor(message: string, where: ErrorLocation = {}) {
+    super("USAGE", message, where);
+  }
+
+  override withLocation(where: ErrorLocation): this {
+    return new UsageError(this.detail, where) as this;
   }
 }
 

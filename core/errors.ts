@@ -45,6 +45,22 @@ export class SecuraMemError extends Error {
     this.where = where;
     this.detail = message;
   }
+
+  /**
+   * The same error (class, code, message) found at `where` instead. A subclass whose constructor
+   * takes other arguments overrides this.
+   *
+   * @example
+   * ```ts
+   * import { CanonicalError } from "../mod.ts";
+   * new CanonicalError("BAD_FIELD", "kind must be a string").withLocation({ line: 2 }).message;
+   * // "kind must be a string (line 2)"
+   * ```
+   */
+  withLocation(where: ErrorLocation): this {
+    const Kind = this.constructor as new (code: string, message: string, where: ErrorLocation) => this;
+    return new Kind(this.code, this.detail, where);
+  }
 }
 
 /**
@@ -143,10 +159,9 @@ export class ReceiptError extends SecuraMemError {}
  * (keys set to `undefined` in `extra` are dropped).
  */
 export function relocate<E extends SecuraMemError>(error: E, extra: ErrorLocation): E {
-  const Kind = error.constructor as new (code: string, message: string, where: ErrorLocation) => E;
   const where: Record<string, unknown> = { ...error.where, ...extra };
   for (const key of Object.keys(where)) if (where[key] === undefined) delete where[key];
-  return new Kind(error.code, error.detail, where as ErrorLocation);
+  return error.withLocation(where as ErrorLocation);
 }
 
 function describeLocation(where: ErrorLocation): string {

@@ -18,7 +18,7 @@ import {
 import { checkpointOfNote, openCheckpoint } from "../core/checkpoint.ts";
 import { generateCosignerKey, parseCosignerKey } from "../core/cosignature.ts";
 import { fromUtf8 } from "../core/encoding.ts";
-import { ProofError } from "../core/errors.ts";
+import { type ErrorLocation, ProofError } from "../core/errors.ts";
 import type { HashAlg } from "../core/hash.ts";
 import type { NoteSigner } from "../core/keys.ts";
 import { cosignNote } from "../core/note.ts";
@@ -197,8 +197,12 @@ export class Witness {
  * cosigned): code `CONFLICT`, with the size held, which a tlog-witness answers 409 with.
  */
 export class WitnessConflictError extends LedgerError {
-  constructor(readonly heldSize: number, message: string) {
-    super("CONFLICT", message);
+  constructor(readonly heldSize: number, message: string, where: ErrorLocation = {}) {
+    super("CONFLICT", message, where);
+  }
+
+  override withLocation(where: ErrorLocation): this {
+    return new WitnessConflictError(this.heldSize, this.detail, where) as this;
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { Ledger } from "../ledger/ledger.ts";
 import { expectExit, type Run, runSmem } from "./_smem.ts";
 
 const TRACE = new URL("../vectors/sample-trace.ndjson", import.meta.url).pathname;
@@ -225,6 +226,48 @@ Deno.test("cli: ingest stores every line before a bad one (invalid UTF-8 include
   assert.equal(JSON.parse(refused.stdout).error.where.line, 3);
   assert.equal(await size(), before + 2, "the first batch only: nothing from the refused line on");
   expectExit(await smem(["verify"]), 0, "verify after the stopped runs");
+});
+
+Deno.test("cli: ingest envelopes store their payloads as blobs; a bad envelope is refused at its line and field", async () => {
+  const binary = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const envelopes = [
+    JSON.stringify({ record: { kind: "PromptReceived", stream: "envelopes" }, payload: "What is 2+2? ✓" }),
+    JSON.stringify({ record: { kind: "ModelOutput", stream: "envelopes" }, payload_b64: binary.toBase64() }),
+  ].join("\n");
+  const stored = await smem(["ingest", "-", "--json"], { stdin: envelopes });
+  expectExit(stored, 0, "envelopes");
+  const { first_index: first } = JSON.parse(stored.stdout);
+  const ledger = await Ledger.open(dir);
+  try {
+    const payloads = [first, first + 1].map((index) => {
+      const record = JSON.parse(ledger.record(index).text);
+      return ledger.getBlob(record.subject.content_id);
+    });
+    assert.deepEqual(payloads, [new TextEncoder().encode("What is 2+2? ✓"), binary]);
+  } finally {
+    ledger.close();
+  }
+
+  const size = async () => JSON.parse((await smem(["status", "--json"])).stdout).size as number;
+  const before = await size();
+  const refusals: [string, string, string][] = [
+    [`{"record":{"kind":"A"},"payload_b64":"eQ"}`, "BAD_FIELD", "payload_b64"],
+    [`{"record":{"kind":"A"},"payload_b64":"@@@@"}`, "BAD_FIELD", "payload_b64"],
+    [`{"record":{"kind":"A"},"payload":"x","payload_b64":"eQ=="}`, "BAD_FIELD", "payload_b64"],
+    [`{"record":{"kind":"A"},"payload":5}`, "BAD_FIELD", "payload"],
+    [`{"record":{"kind":"A"},"extra":1}`, "UNKNOWN_FIELD", "extra"],
+  ];
+  for (const [line, code, path] of refusals) {
+    const refused = await smem(["ingest", "-", "--json"], { stdin: `{"kind":"A"}\n${line}\n` });
+    expectExit(refused, 2, line);
+    assert.deepEqual(JSON.parse(refused.stdout).error.where, { path, line: 2 }, line);
+    assert.equal(JSON.parse(refused.stdout).error.code, code, line);
+  }
+  assert.equal(
+    await size(),
+    before + refusals.length,
+    "the good line before each bad one, nothing of the bad ones",
+  );
 });
 
 Deno.test("cli: a locked database is LOCKED (exit 3) after the busy timeout", async () => {

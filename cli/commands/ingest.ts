@@ -1,7 +1,9 @@
 import type { JsonObject } from "../../core/json.ts";
 import { isPlainObject } from "../../core/json.ts";
 import { readJsonText } from "../../core/json_reader.ts";
-import { relocate, SecuraMemError } from "../../core/errors.ts";
+import { CanonicalError, relocate, SecuraMemError } from "../../core/errors.ts";
+import { checkFieldNames } from "../../core/canonical.ts";
+import { fromBase64Strict, utf8 } from "../../core/encoding.ts";
 import { readDraft, type RecordDraft } from "../../core/record.ts";
 import { type AppendResult, Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
@@ -144,13 +146,33 @@ function parseLine(text: string, line: number): IngestItem | SecuraMemError {
   }
 }
 
+const ENVELOPE_FIELDS = ["record", "payload", "payload_b64"];
+
 function envelope(value: JsonObject, line: number): IngestItem {
-  const { record, payload, payload_b64, ...rest } = value;
-  if (Object.keys(rest).length > 0) {
-    throw new UsageError(`line ${line}: unknown envelope field ${Object.keys(rest)[0]}`);
+  checkFieldNames(value, ENVELOPE_FIELDS, ["record"]);
+  const draft = readDraft(value.record);
+  const payload = envelopePayload(value);
+  return payload === undefined ? { line, draft } : { line, draft, payload };
+}
+
+/** The bytes of an envelope's `payload` (text, stored as UTF-8) or `payload_b64` (canonical base64), if any. */
+function envelopePayload(value: JsonObject): Uint8Array | undefined {
+  const { payload, payload_b64: base64 } = value;
+  if (payload !== undefined && base64 !== undefined) {
+    throw new CanonicalError("BAD_FIELD", "give payload or payload_b64, not both", { path: "payload_b64" });
   }
-  const draft = readDraft(record);
-  if (typeof payload === "string") return { line, draft, payload: new TextEncoder().encode(payload) };
-  if (typeof payload_b64 === "string") return { line, draft, payload: Uint8Array.fromBase64(payload_b64) };
-  return { line, draft };
+  if (payload !== undefined) {
+    if (typeof payload !== "string") {
+      throw new CanonicalError("BAD_FIELD", "payload must be a string", { path: "payload" });
+    }
+    return utf8(payload);
+  }
+  if (base64 === undefined) return undefined;
+  const bytes = typeof base64 === "string" ? fromBase64Strict(base64) : undefined;
+  if (bytes === undefined) {
+    throw new CanonicalError("BAD_FIELD", "payload_b64 must be a canonical base64 string", {
+      path: "payload_b64",
+    });
+  }
+  return bytes;
 }
