@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { openCheckpoint } from "../core/checkpoint.ts";
 import { generateKeyPair, parseSignerKey, parseVerifierKey } from "../core/keys.ts";
 import { parseReceipt, verifyReceipt } from "../core/receipt.ts";
-import { KeyChain, openRotation, signRotation } from "../core/rotation.ts";
+import { KeyChain, openRotation, ROTATION_HEADER, signRotation } from "../core/rotation.ts";
+import { signNote } from "../core/note.ts";
 import { verifyBundleFile } from "../cli/bundle_file.ts";
 import { exportBundle } from "../ledger/export.ts";
 import { Ledger } from "../ledger/ledger.ts";
@@ -76,6 +77,52 @@ Deno.test("rotation: a rotated ledger verifies from its first key; checkpoints s
   assert.deepEqual([respelled.code, respelled.where.line], ["BUNDLE_MALFORMED", 3]);
   assert.match(respelled.message, /rotation line must hold exactly a JSON string/);
   await removeLedger(ledger);
+});
+
+Deno.test("rotation: a KeyChain takes only well-formed statements from its current key, and keys sign only their own sizes", async () => {
+  const origin = "audit.example/l-1";
+  const [a, b, c] = await Promise.all(
+    [0, 1, 2].map(async () => parseSignerKey((await generateKeyPair(origin)).signerKey)),
+  );
+  const statementText = (lines: string[]) => `${lines.join("\n")}\n`;
+  const lines = [ROTATION_HEADER, origin, "leaf 5", a.verifierKey, b.verifierKey];
+  const malformed = [
+    [...lines, "extra line"],
+    ["securamem/key-rotation/v2", ...lines.slice(1)],
+    [ROTATION_HEADER, origin, "leaf 05", a.verifierKey, b.verifierKey],
+  ];
+  for (const bad of malformed) {
+    const note = await signNote(statementText(bad), [a.signer, b.signer]);
+    assert.equal(await codeOf(() => openRotation(note)), "BAD_ROTATION", bad.join(" | "));
+  }
+
+  const chain = new KeyChain([await parseVerifierKey(a.verifierKey)]);
+  const aToB = await signRotation(
+    { origin, leaf: 5, oldKey: a.verifierKey, newKey: b.verifierKey },
+    a.signer,
+    b.signer,
+  );
+  assert.equal(
+    await codeOf(() => chain.rotate(aToB, "other.example/l-2")),
+    "BAD_ROTATION",
+    "another log's rotation",
+  );
+  await chain.rotate(aToB, origin);
+  const keysAt = (size: number) => chain.verifiersFor(size).map((v) => v.text);
+  assert.deepEqual(keysAt(5), [a.verifierKey], "before the rotation record: the old key only");
+  assert.deepEqual(keysAt(6), [a.verifierKey, b.verifierKey], "the commit holding it: both");
+  assert.deepEqual(keysAt(7), [b.verifierKey], "after: the new key only");
+  const aToC = await signRotation(
+    { origin, leaf: 9, oldKey: a.verifierKey, newKey: c.verifierKey },
+    a.signer,
+    c.signer,
+  );
+  assert.equal(
+    await codeOf(() => chain.rotate(aToC, origin)),
+    "BAD_ROTATION",
+    "a retired key cannot fork the chain",
+  );
+  assert.deepEqual(keysAt(20), [b.verifierKey]);
 });
 
 Deno.test("rotation: keep-old keeps the old secret; a statement signed by one key only is refused", async () => {
