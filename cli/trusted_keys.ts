@@ -4,6 +4,7 @@
  */
 import { parseCosignerVerifierKey } from "../core/cosignature.ts";
 import { type NoteVerifier, parseVerifierKey } from "../core/keys.ts";
+import { KeyError, NoteError } from "../core/errors.ts";
 import { KeyChain } from "../core/rotation.ts";
 import type { Flag } from "./command.ts";
 import { UsageError } from "./context.ts";
@@ -28,17 +29,32 @@ export async function trustedKeys(flag: unknown): Promise<{ first: NoteVerifier[
   const rotations: string[] = [];
   for (const file of files) {
     const [key, ...rest] = (await Deno.readTextFile(file)).split("\n").filter((line) => line.trim() !== "");
+    if (key === undefined) throw new KeyError("BAD_KEY", `${file} holds no verifier key`);
     first.push(await parseVerifierKey(key.trim()));
     for (const line of rest) {
       if (!line.startsWith("rotation ")) {
         throw new UsageError(`${file}: expected 'rotation <statement>' lines after the key`);
       }
-      rotations.push(JSON.parse(line.slice("rotation ".length)));
+      rotations.push(rotationStatement(line.slice("rotation ".length), file));
     }
   }
   const chain = new KeyChain(first);
   for (const statement of rotations) await chain.rotate(statement);
   return { first, chain };
+}
+
+/** The statement of a `rotation <JSON string>` line; `BAD_ROTATION` when it is no JSON string. */
+function rotationStatement(json: string, file: string): string {
+  let statement: unknown;
+  try {
+    statement = JSON.parse(json);
+  } catch {
+    statement = undefined;
+  }
+  if (typeof statement !== "string") {
+    throw new NoteError("BAD_ROTATION", `${file}: a rotation line must hold its statement as a JSON string`);
+  }
+  return statement;
 }
 
 /**

@@ -83,6 +83,19 @@ Deno.test("cli: receipts and bundles verify offline; tampering exits 1 with the 
   const bad = await smem(["verify-receipt", `${root}/bad.json`, "--key", `${root}/verifier.key`]);
   expectExit(bad, 1, "tampered receipt");
   assert.match(bad.stderr, /HASH_MISMATCH/);
+  const key = await Deno.readTextFile(`${root}/verifier.key`);
+  const badKeyFiles: [string, string][] = [
+    ["", "BAD_KEY"],
+    [`${key}rotation {not json\n`, "BAD_ROTATION"],
+    [`${key}rotation 5\n`, "BAD_ROTATION"],
+    [`${key}rotation "not a statement"\n`, "BAD_ROTATION"],
+  ];
+  for (const [text, code] of badKeyFiles) {
+    await Deno.writeTextFile(`${root}/bad.key`, text);
+    const refused = await smem(["verify-receipt", `${root}/r.json`, "--key", `${root}/bad.key`, "--json"]);
+    expectExit(refused, 1, `key file ${JSON.stringify(text.slice(-30))}`);
+    assert.equal(JSON.parse(refused.stdout).error.code, code);
+  }
   expectExit(await smem(["receipt", "7", "--tlog-proof", "--out", `${root}/r.tlog-proof`]), 0, "tlog-proof");
   expectExit(
     await smem(["verify-receipt", `${root}/r.tlog-proof`, "--key", `${root}/verifier.key`]),
