@@ -156,6 +156,16 @@ Deno.test("server: reads — a record, queries, the checkpoint, inclusion and co
   const byActor = await (await api.app.request("/v1/records?actor=u-1&kind=ModelInvoked")).json();
   assert.deepEqual(byActor.records.map((r: { index: number }) => r.index), [1]);
   assert.equal((await api.app.request("/v1/records?limit=abc")).status, 400);
+  const indexes = async (query: string) =>
+    (await (await api.app.request(`/v1/records?${query}`)).json()).records.map((r: { index: number }) =>
+      r.index
+    );
+  const ts = (await (await api.app.request("/v1/records/5")).json()).record.ts_ms;
+  assert.deepEqual(await indexes(`until=${ts}&limit=100`), [0, 1, 2, 3, 4], "until is exclusive");
+  assert.deepEqual((await indexes("writer=nobody")).length, 0);
+  assert.deepEqual((await indexes("writer=securamem%40local&from=9")).length, 2);
+  assert.deepEqual((await indexes("subject=m-1&from=9")).length, 2);
+  assert.deepEqual((await indexes("subject=m-2")).length, 0);
 
   const note = await (await api.app.request("/v1/checkpoint")).text();
   const latest = await openCheckpoint(note, [verifier], api.deps.reader.meta.origin);
@@ -262,6 +272,28 @@ Deno.test("server: receipts of stored records — one, as JSON or tlog-proof, or
   assert.deepEqual([most.receipts.length, most.receipts[999].index], [1000, 1069]);
   const over = await api.app.request("/v1/receipts?from=69&to=1070");
   assert.deepEqual([over.status, await errorCode(over)], [400, "BAD_PARAM"], "1,001 receipts");
+  await removeApi(api);
+});
+
+Deno.test("server: drops are counted by reason; a media type is matched case-insensitively, parameters aside", async () => {
+  const api = await tempApi({ queueCapacity: 4 });
+  const spelled = await api.app.request("/v1/records", {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${api.deps.token}`,
+      "content-type": " Application/JSON ; charset=utf-8",
+    },
+    body: JSON.stringify(agentDraft(0)),
+  });
+  assert.equal(spelled.status, 201);
+  assert.equal((await post(api, "/v1/records", { ...agentDraft(1), seq: 9 })).status, 409);
+  assert.equal(
+    (await post(api, "/v1/records", Array.from({ length: 5 }, (_, i) => agentDraft(i)))).status,
+    413,
+  );
+  const text = await (await api.app.request("/metrics")).text();
+  assert.match(text, /\naudit_drop_total\{reason="conflict"\} 1\n/);
+  assert.match(text, /\naudit_drop_total\{reason="invalid"\} 5\n/, "a batch over the capacity: five drafts");
   await removeApi(api);
 });
 

@@ -20,10 +20,13 @@ import { impostorCheckpoint, type LogAndWitness, logAndWitness } from "./_witnes
 /** Posts an add-checkpoint body to the app; status, content type and body text. */
 async function ask(
   app: ReturnType<typeof createWitnessApp>,
-  body: string,
+  body: string | Uint8Array,
   host = "127.0.0.1",
 ): Promise<{ status: number; type: string; text: string }> {
-  const response = await app.request(`http://${host}/add-checkpoint`, { method: "POST", body });
+  const response = await app.request(`http://${host}/add-checkpoint`, {
+    method: "POST",
+    body: body as BodyInit,
+  });
   return {
     status: response.status,
     type: response.headers.get("content-type") ?? "",
@@ -95,7 +98,8 @@ Deno.test("witness server: unknown log 404, foreign signature 403, bad sizes 400
     const lines = good.split("\n");
     const flipped = Uint8Array.fromBase64(lines[1]);
     flipped[5] ^= 0x10;
-    const refusals: [string, string, number, RegExp][] = [
+    const refusals: [string, string | Uint8Array, number, RegExp][] = [
+      ["not UTF-8", Uint8Array.of(...new TextEncoder().encode(good), 0xff), 400, /^BAD_UTF8: /],
       ["unknown origin", `old 0\n\n${other.latestCheckpoint().note}`, 404, /^NOT_FOUND: .*other\.example/],
       ["signed by a key not trusted", `old 6\n\n${await foreignSigned(log, 9)}`, 403, /^UNVERIFIED_NOTE: /],
       ["old beyond the checkpoint", `old 12\n\n${checkpointIn(good)}`, 400, /^SIZE_OUT_OF_RANGE: /],
