@@ -12,7 +12,9 @@ import { receiptFromTlogProof, verifyReceipt } from "../core/receipt.ts";
 import { loadToken } from "../server/auth.ts";
 import { countParam, flagParam } from "../server/params.ts";
 import { checkBindAddress, isLoopbackAddress, isLoopbackHostHeader } from "../server/loopback.ts";
-import { agentDraft } from "./_ledger.ts";
+import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { Intake } from "../server/intake.ts";
+import { ServerMetrics } from "../server/metrics.ts";
 import { errorCode, post, removeApi, tempApi } from "./_server.ts";
 import { codeOfSync } from "./_codes.ts";
 
@@ -295,6 +297,34 @@ Deno.test("server: drops are counted by reason; a media type is matched case-ins
   assert.match(text, /\naudit_drop_total\{reason="conflict"\} 1\n/);
   assert.match(text, /\naudit_drop_total\{reason="invalid"\} 5\n/, "a batch over the capacity: five drafts");
   await removeApi(api);
+});
+
+Deno.test("intake: drafts in flight up to the capacity exactly; a locked ledger's refusal counts as ledger_busy", async () => {
+  const ledger = await tempLedger({ busyTimeoutMs: 50 });
+  const metrics = new ServerMetrics({ queueDepth: () => 0, logSize: () => 0, witnessSizes: () => [] });
+  const intake = new Intake(ledger, 4, metrics);
+  try {
+    const first = intake.submit([agentDraft(0), agentDraft(1), agentDraft(2)]);
+    assert.equal(intake.depth, 3, "in flight from the call on");
+    await assert.rejects(intake.submit([agentDraft(3), agentDraft(4)]), { code: "BACKPRESSURE" });
+    const fills = intake.submit([agentDraft(3)]);
+    assert.equal(intake.depth, 4);
+    await Promise.all([first, fills]);
+    const holder = new DatabaseSync(`${ledger.paths.dir}/ledger.db`);
+    holder.exec("BEGIN IMMEDIATE");
+    try {
+      await assert.rejects(intake.submit([agentDraft(4)]), { code: "LOCKED" });
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+    const text = await metrics.text();
+    assert.match(text, /\naudit_drop_total\{reason="ledger_busy"\} 1\n/);
+    assert.match(text, /\naudit_drop_total\{reason="audit_backpressure"\} 2\n/);
+    assert.match(text, /\nbusy_rejections_total 2\n/);
+  } finally {
+    await removeLedger(ledger);
+  }
 });
 
 Deno.test("server: metrics count appends, bytes, drops, checkpoints and latency; labels are capped", async () => {
