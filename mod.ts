@@ -64,6 +64,7 @@ export {
   chainKeyOf,
   ChainTracker,
   type DraftDefaults,
+  draftSeq,
   genesisHead,
   readDraft,
   readDraftText,

@@ -133,6 +133,26 @@ export function chainKeyOf(
   return { writerId: nfc(writerId, "writer_id"), stream: nfc(stream, "stream") };
 }
 
+/**
+ * The `seq` a draft names, if any; `BAD_FIELD` unless it is an integer ≥ 1, so that no other value
+ * is compared with a chain's head (a seq of 0 is not a replay of anything).
+ *
+ * @example
+ * ```ts
+ * import { draftSeq } from "../mod.ts";
+ * draftSeq({ kind: "K", seq: 3 }); // 3
+ * draftSeq({ kind: "K" }); // undefined
+ * ```
+ */
+export function draftSeq(draft: RecordDraft): number | undefined {
+  const seq: unknown = draft.seq;
+  if (seq === undefined) return undefined;
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) {
+    throw new CanonicalError("BAD_FIELD", "seq must be an integer ≥ 1", { path: "seq" });
+  }
+  return seq;
+}
+
 function nfc(text: string, path: string): string {
   if (utf8Length(text) === text.length) return text;
   if (!text.isWellFormed()) {
@@ -166,12 +186,12 @@ export function sealRecord(
   bounds: RecordBounds = DEFAULT_BOUNDS,
 ): SealedRecord {
   const { writerId, stream } = chainKeyOf(draft, defaults);
-  const where = { writerId, stream, seq: draft.seq };
-  if (draft.seq !== undefined && draft.seq !== head.nextSeq) {
-    const ahead = typeof draft.seq === "number" && draft.seq > head.nextSeq;
+  const seq = draftSeq(draft);
+  const where = { writerId, stream, seq };
+  if (seq !== undefined && seq !== head.nextSeq) {
     throw new ChainError(
-      ahead ? "SEQ_GAP" : "SEQ_REUSED",
-      `seq ${draft.seq} given where the chain expects ${head.nextSeq}`,
+      seq > head.nextSeq ? "SEQ_GAP" : "SEQ_REUSED",
+      `seq ${seq} given where the chain expects ${head.nextSeq}`,
       where,
     );
   }

@@ -10,6 +10,7 @@ import {
   type ChainHead,
   chainKeyOf,
   type DraftDefaults,
+  draftSeq,
   type RecordDraft,
   sealRecord,
 } from "../core/record.ts";
@@ -92,9 +93,8 @@ export class ChainSealer {
     const { writerId, stream } = chainKeyOf(draft, defaults);
     const key = chainKey(writerId, stream);
     const head = this.heads.get(key) ?? this.readHead(writerId, stream);
-    if (typeof draft.seq === "number" && draft.seq < head.nextSeq) {
-      return { replay: true, writerId, stream, seq: draft.seq };
-    }
+    const seq = draftSeq(draft);
+    if (seq !== undefined && seq < head.nextSeq) return { replay: true, writerId, stream, seq };
     const sealed = sealRecord(draft, head, defaults, this.hasher, bounds);
     this.heads.set(key, { prev: sealed.selfHash, nextSeq: sealed.record.seq + 1 });
     const subject = subjectKey(sealed.record.subject);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { parseVerifierKey } from "../core/keys.ts";
 import { verifyReceipt } from "../core/receipt.ts";
+import type { RecordDraft } from "../core/record.ts";
 import { type CommitReport, Ledger } from "../ledger/ledger.ts";
 import { LedgerError } from "../ledger/errors.ts";
 import { verifyLedger } from "../ledger/verify.ts";
@@ -141,6 +142,17 @@ Deno.test("ledger: idempotent replay, CONFLICT, SEQ_GAP", async () => {
   assert.equal(ledger.size, 1);
   assert.equal(await codeOf(() => ledger.append({ ...draft, attrs: { q: 2 } })), "CONFLICT");
   assert.equal(await codeOf(() => ledger.append({ ...draft, seq: 3 })), "SEQ_GAP");
+  for (const seq of [0, -3, 0.5, "1", 2 ** 53]) {
+    const bad = { ...draft, seq } as unknown as RecordDraft;
+    assert.equal(await codeOf(() => ledger.append(bad)), "BAD_FIELD", `seq ${seq}: no replay, no conflict`);
+    const inWorker = [...Array.from({ length: 199 }, (_, i) => agentDraft(i)), bad];
+    const error = await ledger.appendBatch(inWorker).catch((e) => e);
+    assert.deepEqual(
+      [error.code, error.where.item],
+      ["BAD_FIELD", 199],
+      `seq ${seq} in a sealed-in-worker batch`,
+    );
+  }
   const withoutTs = { kind: "ToolCalled", writer_id: "agent-7", stream: "tools", seq: 1, attrs: { q: 1 } };
   assert.equal((await ledger.append(withoutTs)).replayed, true, "an absent ts_ms takes the stored one");
   assert.equal(ledger.size, 1);

@@ -55,6 +55,8 @@ Deno.test("record: a draft's seq and prev must agree with the chain head", () =>
   const draft = readDraftText(`{"kind":"K"}`);
   assert.equal(codeOfSync(() => sealRecord({ ...draft, seq: 7 }, head, defaults, b3)), "SEQ_GAP");
   assert.equal(codeOfSync(() => sealRecord({ ...draft, seq: 4 }, head, defaults, b3)), "SEQ_REUSED");
+  assert.equal(codeOfSync(() => sealRecord({ ...draft, seq: 0 }, head, defaults, b3)), "BAD_FIELD");
+  assert.equal(codeOfSync(() => sealRecord({ ...draft, seq: 5.5 }, head, defaults, b3)), "BAD_FIELD");
   assert.equal(codeOfSync(() => sealRecord({ ...draft, prev: "b3:0" }, head, defaults, b3)), "PREV_MISMATCH");
   assert.equal(sealRecord({ ...draft, seq: 5, prev: head.prev }, head, defaults, b3).record.seq, 5);
   assert.equal(codeOfSync(() => readDraftText(`{"stream":"x"}`)), "MISSING_FIELD");
