@@ -32,10 +32,10 @@ import {
 } from "./chain_sealer.ts";
 import { type QueryFilter, type QueryPage, queryRecords } from "./query.ts";
 import { LedgerError, VerificationError } from "./errors.ts";
+import { sqliteError } from "./sqlite_errors.ts";
 import {
   ensureDir,
   exists,
-  ioError,
   type LedgerPaths,
   ledgerPaths,
   readSecretBytes,
@@ -67,6 +67,7 @@ import { pagedRows, returningArrays } from "./paged.ts";
 import { SubjectBloomStore } from "./subject_bloom.ts";
 import { readLeafNodesFrom, SqliteNodeStore } from "./node_store.ts";
 import { SealWorker } from "./seal_pool.ts";
+import { checkLedgerFile } from "./ledger_file.ts";
 import { migrate, PAGE_SIZE } from "./schema.ts";
 import {
   insertRecordSql,
@@ -1205,6 +1206,7 @@ function openDatabase(path: string, options: OpenLedgerOptions = {}): DatabaseSy
   }
   try {
     db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    checkLedgerFile(db, path);
     db.exec(`PRAGMA page_size = ${PAGE_SIZE}`); // takes effect only on a new file, before WAL
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA cache_size = -65536"); // 64 MiB: random-key index pages stay in memory
@@ -1295,18 +1297,4 @@ function hashDigest(hash: string): Uint8Array {
 
 function withItem(error: unknown, item: number, count: number): unknown {
   return error instanceof SecuraMemError && count > 1 ? relocate(error, { item }) : error;
-}
-
-/** Maps a SQLite error to a LedgerError with the ledger's codes. */
-function sqliteError(error: unknown, path: string): LedgerError {
-  if (error instanceof LedgerError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/database is locked|SQLITE_BUSY/i.test(message)) {
-    return new LedgerError("LOCKED", `${path} is locked by another writer (waited for the busy timeout)`);
-  }
-  if (/readonly|read-only/i.test(message)) return new LedgerError("READ_ONLY", `${path} is read-only`);
-  if (/malformed|not a database|corrupt|no such (table|column)/i.test(message)) {
-    return new LedgerError("DATABASE_CORRUPT", `${path}: ${message.split("\n")[0]}`);
-  }
-  return ioError(error, path);
 }

@@ -93,6 +93,12 @@ Deno.test("encrypted key: a rotated key is encrypted the same way; the old one i
     assert.equal(isEncryptedKey(Deno.readFileSync(`${ledger.paths.dir}/${oldFile.name}`)), true);
     await ledger.append(agentDraft(3));
     ledger.close();
+    const status = await readLedgerStatus(ledger.paths.dir);
+    assert.deepEqual(
+      [status.keyEncrypted, status.verifierKey],
+      [true, rotated.newKey],
+      "status: the newest key",
+    );
     const reopened = await Ledger.open(ledger.paths.dir, { passphrase: ENCRYPTION.passphrase });
     assert.equal(reopened.verifierKey, rotated.newKey);
     await assertVerifies(reopened);

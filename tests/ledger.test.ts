@@ -10,7 +10,9 @@ import { subjectTag } from "../ledger/subject_bloom.ts";
 import { MAX_PAGE } from "../ledger/query.ts";
 import { guardSql, SCHEMA_VERSION } from "../ledger/schema.ts";
 import { agentDraft, assertVerifies, downgradeToSchema3, removeLedger, tempLedger } from "./_ledger.ts";
-import { codeOf } from "./_codes.ts";
+import { codeOf, failureOf } from "./_codes.ts";
+import { readLedgerStatus } from "../ledger/status.ts";
+import { exists } from "../ledger/files.ts";
 
 Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reopen", async () => {
   const ledger = await tempLedger();
@@ -180,6 +182,55 @@ Deno.test("ledger: create refuses an existing ledger; open refuses a missing one
   assert.equal(await codeOf(() => Ledger.create(ledger.paths.dir)), "LEDGER_EXISTS");
   assert.equal(await codeOf(() => Ledger.open(`${ledger.paths.dir}-missing`)), "NOT_A_LEDGER");
   assert.equal((Deno.statSync(ledger.paths.signerKey).mode ?? 0) & 0o777, 0o600);
+  await removeLedger(ledger);
+});
+
+Deno.test("ledger: open and status refuse another program's SQLite file and leave it as it was", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "smem-foreign-" });
+  const path = `${dir}/ledger.db`;
+  for (
+    const [name, setUp] of [
+      ["a table and no version", "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');"],
+      ["a version and no meta table", "CREATE TABLE notes (text TEXT); PRAGMA user_version = 3;"],
+    ]
+  ) {
+    const foreign = new DatabaseSync(path);
+    foreign.exec(setUp);
+    foreign.close();
+    const before = await Deno.readFile(path);
+    for (
+      const error of [
+        await failureOf(() => Ledger.open(dir)),
+        await failureOf(() => readLedgerStatus(dir)),
+      ]
+    ) {
+      assert.deepEqual([error.code, error.message], [
+        "NOT_A_LEDGER",
+        `${path} is an SQLite database but not a SecuraMem ledger`,
+      ], name);
+    }
+    assert.deepEqual(await Deno.readFile(path), before, `${name}: the file is unchanged`);
+    assert.equal(exists(`${path}-wal`), false, `${name}: not switched to WAL`);
+    await Deno.remove(path);
+  }
+  await Deno.writeTextFile(path, "not a database at all, but long enough to have a header.....\n".repeat(20));
+  const garbage = await failureOf(() => readLedgerStatus(dir));
+  assert.deepEqual([garbage.code, garbage.message], ["DATABASE_CORRUPT", `${path}: file is not a database`]);
+  const missing = await failureOf(() => readLedgerStatus(`${dir}/nowhere`));
+  assert.deepEqual([missing.code, missing.message], [
+    "NOT_A_LEDGER",
+    `no ledger in ${dir}/nowhere (run init first)`,
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("ledger: status names the hash algorithm and the newest checkpoint", async () => {
+  const ledger = await tempLedger({ alg: "sha256" });
+  await ledger.appendBatch([agentDraft(0), agentDraft(1)]);
+  const status = await readLedgerStatus(ledger.paths.dir);
+  assert.deepEqual([status.alg, status.size, status.checkpoint.size], ["sha256", 2, 2]);
+  assert.equal(status.origin, ledger.meta.origin);
+  assert.deepEqual([status.verifierKey, status.keyEncrypted], [ledger.verifierKey, false]);
   await removeLedger(ledger);
 });
 
