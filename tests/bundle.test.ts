@@ -4,6 +4,8 @@ import type { SecuraMemError } from "../core/errors.ts";
 import { exportBundle } from "../ledger/export.ts";
 import { verifyBundleFile } from "../cli/bundle_file.ts";
 import { agentDraft, removeLedger, tempLedger } from "./_ledger.ts";
+import { sqlite, unguarded } from "./_tamper.ts";
+import { Ledger } from "../ledger/ledger.ts";
 import { failureOf } from "./_codes.ts";
 import { fcParams } from "./_fc.ts";
 import fc from "fast-check";
@@ -42,7 +44,9 @@ Deno.test("bundle: whole log and sub-ranges verify offline; export is determinis
   const report = await verifyBundleFile(whole, trusted);
   assert.equal(report.records, 3002);
   assert.equal(report.finalCheckpoint.checkpoint.size, 3002);
-  assert.ok(report.checkpoints >= 3, `intermediate checkpoints: ${report.checkpoints}`);
+  // The first stored checkpoint at or after 1 and after each multiple of 1,024 (500, 1500, 2500),
+  // then the final one (3002): not every one of the seven commits' checkpoints.
+  assert.equal(report.checkpoints, 4, "intermediate checkpoints about 1,024 records apart");
   const again = await exportTo("whole-again");
   assert.deepEqual(await Deno.readFile(again), await Deno.readFile(whole));
   for (const [from, to] of [[0, 1], [1, 2], [700, 1800], [1000, 1500], [2999, 3002], [1234, 1234]]) {
@@ -231,6 +235,27 @@ Deno.test("bundle: property: any range verifies; any byte changed in it is refus
   );
 });
 
+Deno.test("bundle: a range outside the log, reversed or not a whole number is refused before writing", async () => {
+  const size = ledger.size;
+  for (
+    const range of [{ from: -1 }, { from: 5, to: 4 }, { to: size + 1 }, { from: 1.5 }, {
+      from: 0,
+      to: Infinity,
+    }]
+  ) {
+    let written = 0;
+    const error = await failureOf(() =>
+      exportBundle(ledger, async (chunk) => void (written += chunk.length), range)
+    );
+    assert.deepEqual(
+      [error.code, error.message],
+      ["BAD_RANGE", `range ${range.from ?? 0}…${range.to ?? size} is outside the log (0…${size})`],
+      JSON.stringify(range),
+    );
+    assert.equal(written, 0, JSON.stringify(range));
+  }
+});
+
 Deno.test("bundle: cleanup", async () => {
   await removeLedger(ledger);
   await Deno.remove(work, { recursive: true });
@@ -255,6 +280,8 @@ Deno.test("bundle: --with-blobs carries payloads, checked against their content 
   });
   file.close();
   assert.equal(summary.blobs, 1, "the erased answer cannot be carried; the prompt is carried once");
+  const plain = await exportBundle(withBlobs, async () => {});
+  assert.equal(plain.blobs, 0, "blobs are carried only when asked for");
   const keys = [await parseVerifierKey(withBlobs.verifierKey!)];
   assert.equal((await verifyBundleFile(path, keys)).blobs, 1);
   const text = await Deno.readTextFile(path);
@@ -286,3 +313,63 @@ function failureWith(
 ): Promise<SecuraMemError> {
   return failureOf(() => verifyBundleFile(path, keys));
 }
+
+Deno.test("bundle: written in chunks of whole lines, with progress every 4,096 records; the summary counts them", async () => {
+  const many = await tempLedger();
+  await many.appendBatch(Array.from({ length: 4100 }, (_, i) => agentDraft(i)));
+  const chunks: Uint8Array[] = [];
+  const progress: [number, number][] = [];
+  const summary = await exportBundle(
+    many,
+    async (chunk) => void chunks.push(chunk.slice()),
+    {},
+    (done, total) => progress.push([done, total]),
+  );
+  assert.deepEqual(progress, [[4096, 4100], [4100, 4100]]);
+  const bytes = new Uint8Array(chunks.flatMap((chunk) => [...chunk]));
+  const text = new TextDecoder().decode(bytes);
+  assert.equal(summary.bytes, bytes.length);
+  assert.equal(summary.lines, text.split("\n").length - 1);
+  assert.deepEqual([summary.records, summary.from, summary.to, summary.size], [4100, 0, 4100, 4100]);
+  assert.ok(chunks.length > 1, `${chunks.length} chunk(s) for ${text.length} bytes`);
+  const longestLine = Math.max(...text.split("\n").map((line) => line.length + 1));
+  for (const chunk of chunks) {
+    assert.ok(chunk.length < 65_536 + longestLine, `a chunk of ${chunk.length} bytes`);
+    assert.equal(chunk.at(-1), 0x0a, "each chunk ends a line");
+  }
+  await removeLedger(many);
+});
+
+Deno.test("bundle: where checkpoints are missing, the range ends at one that exists and carries the rotations it needs", async () => {
+  const rotated = await tempLedger();
+  await rotated.appendBatch([agentDraft(0), agentDraft(1), agentDraft(2)]);
+  const first = await parseVerifierKey(rotated.verifierKey!);
+  await rotated.rotateKey();
+  await rotated.appendBatch([agentDraft(4), agentDraft(5)]);
+  await rotated.append(agentDraft(6));
+  const dir = rotated.paths.dir;
+  rotated.close();
+  // Leaf 3 is the rotation. The checkpoints of 3 (the old key's last), of 4 (the rotation's commit)
+  // and the newest (7) go: the next one after leaf 2 is then 6, signed by the new key only.
+  sqlite(`${dir}/ledger.db`, unguarded("DELETE FROM checkpoints WHERE size IN (3, 4, 7);"));
+  const ledger = await Ledger.open(dir);
+  const work = await Deno.makeTempDir({ prefix: "smem-gaps-" });
+  try {
+    const exported = async (range: { to?: number }) => {
+      const path = `${work}/to-${range.to}.smemctx`;
+      const file = await Deno.open(path, { write: true, create: true });
+      const summary = await exportBundle(ledger, async (chunk) => void (await file.write(chunk)), range);
+      file.close();
+      return { summary, report: await verifyBundleFile(path, [first]) };
+    };
+    const newest = await exported({});
+    assert.deepEqual([newest.summary.to, newest.summary.size, newest.report.records], [6, 6, 6]);
+    const beforeRotation = await exported({ to: 3 });
+    assert.deepEqual([beforeRotation.summary.size, beforeRotation.report.records], [6, 3]);
+    const uncovered = await failureOf(() => exportBundle(ledger, async () => {}, { to: 7 }));
+    assert.deepEqual([uncovered.code, uncovered.message], ["BAD_RANGE", "no checkpoint covers leaf 6 yet"]);
+  } finally {
+    await Deno.remove(work, { recursive: true });
+    await removeLedger(ledger);
+  }
+});
