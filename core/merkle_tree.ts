@@ -167,7 +167,7 @@ export class MerkleTree {
    */
   private inclusionPath(index: number, size: number): Uint8Array[] | { ranges: [number, number][] } {
     if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
-      throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, {
+      throw new ProofError("INDEX_OUT_OF_RANGE", `not in a tree of ${size}`, {
         leafIndex: index,
       });
     }

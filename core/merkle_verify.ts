@@ -37,7 +37,7 @@ export function rootFromInclusionProof(
   proof: readonly Uint8Array[],
 ): Uint8Array {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
-    throw new ProofError("INDEX_OUT_OF_RANGE", `leaf ${index} is not in a tree of ${size}`, {
+    throw new ProofError("INDEX_OUT_OF_RANGE", `not in a tree of ${size}`, {
       leafIndex: index,
     });
   }

@@ -480,7 +480,7 @@ export class Ledger {
       | { body: Uint8Array; self_hash: Uint8Array }
       | undefined;
     if (row === undefined) {
-      throw new LedgerError("NOT_FOUND", `no record at leaf ${index} (size ${this.size})`, {
+      throw new LedgerError("NOT_FOUND", `no record there: the log holds ${this.size}`, {
         leafIndex: index,
       });
     }

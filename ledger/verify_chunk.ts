@@ -64,11 +64,11 @@ export function recordRows(db: DatabaseSync): (from: number, to: number) => Gene
 export function checkNextLeaf(stored: number, expected: number): void {
   if (stored === expected) return;
   if (stored < expected) {
-    throw new VerificationError("DUPLICATE_LEAF", `leaf ${stored} is stored twice`, { leafIndex: stored });
+    throw new VerificationError("DUPLICATE_LEAF", "stored twice", { leafIndex: stored });
   }
   throw new VerificationError(
     "LEAF_GAP",
-    `leaf ${expected} is missing (next stored leaf is ${stored})`,
+    `missing from the log (the next stored leaf is ${stored})`,
     { leafIndex: expected },
   );
 }
@@ -175,7 +175,7 @@ export class ChunkVerifier {
         if (subject !== null) bloom.add(subject);
       }
       if (scan.next !== to) {
-        throw new VerificationError("LEAF_GAP", `leaf ${scan.next} is missing`, { leafIndex: scan.next });
+        throw new VerificationError("LEAF_GAP", "missing from the log", { leafIndex: scan.next });
       }
       if (checkBlooms && to > from) this.compareBloom(blockOf(to - 1), bloom);
     } catch (error) {

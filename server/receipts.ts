@@ -41,7 +41,7 @@ export function receiptRoutes(deps: ApiDeps): Hono {
     const from = requiredCount(c.req.query("from"), "from");
     const size = provenSize(c, deps, from + 1);
     if (from >= size) {
-      throw new ServerError("INDEX_OUT_OF_RANGE", `leaf ${from} is not in the checkpoint of ${size} leaves`, {
+      throw new ServerError("INDEX_OUT_OF_RANGE", `not in the checkpoint of ${size} leaves`, {
         leafIndex: from,
       });
     }

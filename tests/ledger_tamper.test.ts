@@ -187,11 +187,9 @@ Deno.test("tamper: swapped rows, a deleted row, a truncated log", async () => {
   const swap = `UPDATE records SET leaf = -1 WHERE leaf = 3; UPDATE records SET leaf = 3 WHERE leaf = 4;
     UPDATE records SET leaf = 4 WHERE leaf = -1;`;
   expectFailure(await tampered((_, db) => sqlite(db, unguarded(swap))), "NODE_MISMATCH", 3);
-  expectFailure(
-    await tampered((_, db) => sqlite(db, unguarded(`DELETE FROM records WHERE leaf = 6;`))),
-    "LEAF_GAP",
-    6,
-  );
+  const deleted = await tampered((_, db) => sqlite(db, unguarded(`DELETE FROM records WHERE leaf = 6;`)));
+  expectFailure(deleted, "LEAF_GAP", 6);
+  assert.equal(deleted.failure!.message, "missing from the log (the next stored leaf is 7) (leaf 6)");
   expectFailure(
     await tampered((_, db) => sqlite(db, unguarded(`DELETE FROM records WHERE leaf >= 9;`))),
     "CHECKPOINT_BEYOND_LOG",
@@ -202,6 +200,7 @@ Deno.test("tamper: swapped rows, a deleted row, a truncated log", async () => {
     sqlite(db, unguarded(`UPDATE records SET leaf = 12 WHERE leaf = 11;`))
   );
   expectFailure(moved, "LEAF_GAP", 11);
+  assert.equal(moved.failure!.message, "missing from the log (leaf 11)");
 });
 
 /** Adds the chain's true next record (leaf 12) as SecuraMem would store it, without its Merkle node or checkpoint. */
