@@ -24,6 +24,8 @@ export interface Command {
   /** e.g. `smem prove IDX [--size N]`. */
   readonly usage: string;
   readonly flags: Readonly<Record<string, Flag>>;
+  /** Most arguments the command takes besides its flags (an action, an index, a file). */
+  readonly operands: number;
   /** Failures of this command mean "evidence rejected" (exit 1), not "bad input" (exit 2). */
   readonly verifying?: boolean;
   /** Runs the command; returns the exit code (0 when omitted). */

@@ -88,6 +88,11 @@ export async function main(argv: string[]): Promise<number> {
     console.log(commandHelp(command));
     return EXIT.ok;
   }
+  const extra = parsed.positionals[command.operands];
+  if (extra !== undefined) {
+    const message = `unexpected argument ${JSON.stringify(extra)} (see smem ${command.name} --help)`;
+    return fail(new UsageError(message), false, values.json === true);
+  }
   const ctx = makeContext(values.json === true, typeof values.dir === "string" ? values.dir : ".securamem");
   try {
     return (await command.run(values, parsed.positionals, ctx)) ?? EXIT.ok;

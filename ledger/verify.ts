@@ -84,6 +84,7 @@ export interface VerifyReport {
   readonly checkpointsChecked: number;
   /** Witness cosignatures stored for those checkpoints, each re-checked with its stored witness key. */
   readonly cosignaturesChecked: number;
+  /** Chains (writer and stream) whose links were checked: every chain in a full verify. */
   readonly chains: number;
   readonly blobs: { readonly present: number; readonly erased: number };
   /** Workers that checked records (0: all in line). */
@@ -180,6 +181,7 @@ class VerifyState {
       source.close();
     }
     this.options.onProgress?.(this.checked, this.size - start);
+    this.chains = tracker.chainCount;
     this.checkNothingBeyond(tree.size, checkpoints);
     this.checkSignerKey(chain);
     if (start === 0) {
@@ -307,7 +309,7 @@ class VerifyState {
       this.checked++;
       if (this.checked % 4096 === 0) this.options.onProgress?.(this.checked, to - from);
     }
-    if (expected !== to) throw fail("LEAF_GAP", `leaf ${expected} is missing`, expected);
+    if (expected !== to) throw fail("LEAF_GAP", "missing from the log", expected);
     this.checkpointsChecked = 1;
     this.chains = tracker.chainCount;
   }
@@ -501,7 +503,6 @@ class VerifyState {
         });
       }
     }
-    this.chains = rows.length;
     if (tracker.chainCount !== rows.length) {
       throw new VerificationError(
         "HEAD_MISMATCH",

@@ -66,6 +66,15 @@ Deno.test("cli: init, append, ingest, query, show, checkpoint, prove, verify", a
   assert.equal(JSON.parse(range.stdout).records_checked, 5);
   expectExit(await smem(["verify", "--range", "4"]), 2, "a malformed range");
   expectExit(await smem(["verify", "--range", "4:99"]), 1, "a range beyond the log");
+  expectExit(await smem(["verify", "--range", "9:4"]), 2, "a range that ends before it starts");
+  expectExit(await smem(["verify", "--workers", "0"]), 2, "no workers at all");
+  // After the checkpoint of the two appends: the trace's ten records, in its two chains.
+  const fromCheckpoint = await smem(["verify", "--from-checkpoint", "2", "--json"]);
+  expectExit(fromCheckpoint, 0, "verify --from-checkpoint");
+  assert.deepEqual(
+    [JSON.parse(fromCheckpoint.stdout).records_checked, JSON.parse(fromCheckpoint.stdout).chains],
+    [10, 2],
+  );
 });
 
 Deno.test("cli: receipts and bundles verify offline; tampering exits 1 with the location", async () => {

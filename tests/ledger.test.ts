@@ -39,6 +39,14 @@ Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reop
       () => ledger.receipts([0], 5),
       (e: unknown) => e instanceof LedgerError && e.code === "NOT_FOUND",
     );
+    assert.throws(() => ledger.record(21), {
+      code: "NOT_FOUND",
+      message: "no record there: the log holds 21 (leaf 21)",
+    });
+    assert.throws(() => ledger.inclusionProof(5, 3), {
+      code: "INDEX_OUT_OF_RANGE",
+      message: "not in a tree of 3 (leaf 5)",
+    });
     const dir = ledger.paths.dir;
     ledger.close();
     const reopened = await Ledger.open(dir);
@@ -50,7 +58,16 @@ Deno.test("ledger: append, batch, checkpoint, receipts that verify offline, reop
     );
     const next = await reopened.append(agentDraft(21));
     assert.equal(next.index, 21);
-    assert.equal((await verifyLedger(reopened)).ok, true);
+    const full = await verifyLedger(reopened);
+    assert.deepEqual([full.ok, full.recordsChecked, full.chains], [true, 22, 3]);
+    const after = await verifyLedger(reopened, { fromCheckpoint: 21 });
+    assert.deepEqual(
+      [after.ok, after.recordsChecked, after.chains],
+      [true, 1, 1],
+      "the chain of leaf 21 (another writer) only",
+    );
+    const range = await verifyLedger(reopened, { range: { from: 3, to: 5 } });
+    assert.deepEqual([range.ok, range.recordsChecked, range.chains], [true, 2, 2]);
     await removeLedger(reopened);
   } catch (error) {
     ledger.close();

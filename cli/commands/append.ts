@@ -14,6 +14,7 @@ import { readInFile } from "../in_file.ts";
 export const append: Command = {
   name: "append",
   summary: "append one record (flags, or a JSON draft on stdin) and print its receipt",
+  operands: 0,
   usage:
     "smem append --kind KIND [--stream S] [--writer W] [--reason R] [--actor JSON] [--subject JSON] [--attrs JSON]\n" +
     "       smem append < draft.json",

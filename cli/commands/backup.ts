@@ -7,6 +7,7 @@ import { UsageError } from "../context.ts";
 export const backup: Command = {
   name: "backup",
   summary: "copy the ledger into a new directory while writers go on: one consistent snapshot",
+  operands: 0,
   usage: "smem backup --out DIR [--with-key]",
   flags: {
     out: { type: "string", arg: "DIR", help: "directory of the copy (made if absent; must hold no ledger)" },

@@ -9,6 +9,7 @@ import { writeOutFile } from "../out_file.ts";
 export const checkpoint: Command = {
   name: "checkpoint",
   summary: "print the signed checkpoint of the current tree (C2SP signed note)",
+  operands: 0,
   usage: "smem checkpoint [--since OLD] [--out FILE]",
   flags: {
     since: {

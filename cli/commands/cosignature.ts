@@ -14,6 +14,7 @@ import { readInFile } from "../in_file.ts";
 export const cosignature: Command = {
   name: "cosignature",
   summary: "store a witness's cosignature of one of this ledger's checkpoints, or list those stored",
+  operands: 2,
   usage: "smem cosignature add FILE|- --witness WKEY_FILE … [--size N]\n" +
     "       smem cosignature list [--size N]",
   verifying: true,

@@ -7,6 +7,7 @@ import { UsageError } from "../context.ts";
 export const erase: Command = {
   name: "erase",
   summary: "erase a payload blob (GDPR, retention) and append a tombstone record",
+  operands: 1,
   usage: "smem erase CONTENT_ID --reason REASON",
   flags: {
     reason: { type: "string", arg: "REASON", help: "why, e.g. gdpr_erasure_request" },

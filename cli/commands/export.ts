@@ -11,6 +11,7 @@ import { COSIGNED_FLAG, cosignedSize } from "../cosigned.ts";
 export const exportCommand: Command = {
   name: "export",
   summary: "write an evidence bundle (.smemctx) of a record range, verifiable offline",
+  operands: 0,
   usage: "smem export --out FILE.smemctx [--from IDX] [--to IDX | --cosigned] [--with-blobs]",
   flags: {
     out: { type: "string", arg: "FILE", help: "bundle file to write" },

@@ -27,6 +27,7 @@ interface IngestItem {
 export const ingest: Command = {
   name: "ingest",
   summary: "append NDJSON drafts from a file or stdin, in batches; a bad line stops with its number",
+  operands: 1,
   usage: "smem ingest [FILE] [--batch N]",
   flags: {
     batch: { type: "string", arg: "N", help: "records per transaction (default 1000)" },

@@ -11,6 +11,7 @@ import { parseWorkFactor, WORK_FACTOR_FLAG } from "../work_factor.ts";
 export const init: Command = {
   name: "init",
   summary: "create a ledger (hash algorithm, origin name, optional imported signer key)",
+  operands: 0,
   usage: "smem init [--alg b3|sha256] [--name NAME] [--signer-key FILE] [--encrypt-key [--work-factor N]]",
   flags: {
     alg: {

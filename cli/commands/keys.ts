@@ -16,6 +16,7 @@ import { writeOutFile } from "../out_file.ts";
 export const keys: Command = {
   name: "keys",
   summary: "list, export (or the whole chain), rotate the signer key, or encrypt or decrypt its file",
+  operands: 1,
   usage:
     "smem keys list\n       smem keys export [--out FILE] [--chain]\n       smem keys rotate [--keep-old]\n" +
     "       smem keys encrypt [--work-factor N] [--new-passphrase-file FILE]\n       smem keys decrypt",

@@ -6,6 +6,7 @@ import { parseOptionalCount } from "../numbers.ts";
 export const log: Command = {
   name: "log",
   summary: "list records by stream, writer, kind, actor, subject, time or leaf range (alias: query)",
+  operands: 0,
   usage:
     "smem log [--stream S] [--writer W] [--kind K] [--actor A] [--subject S] [--since MS] [--until MS] [--from IDX] [--to IDX] [--limit N] [--after IDX]",
   flags: {

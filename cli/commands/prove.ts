@@ -7,6 +7,7 @@ import { parseCount, parseOptionalCount } from "../numbers.ts";
 export const prove: Command = {
   name: "prove",
   summary: "print an inclusion proof of leaf IDX, or a consistency proof between two sizes",
+  operands: 2,
   usage: "smem prove IDX [--size N]\n       smem prove --consistency OLD NEW",
   flags: {
     size: { type: "string", arg: "N", help: "tree size to prove against (default: current)" },

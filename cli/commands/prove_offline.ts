@@ -4,6 +4,7 @@ import type { Command } from "../command.ts";
 export const proveOffline: Command = {
   name: "prove-offline",
   summary: "print this process's permissions: network, subprocess, FFI, system info, outside writes denied",
+  operands: 0,
   usage: "smem prove-offline",
   flags: {},
   async run(_values, _args, ctx) {

@@ -10,6 +10,7 @@ import { writeOutFile } from "../out_file.ts";
 export const receipt: Command = {
   name: "receipt",
   summary: "write the receipt of leaf IDX (JSON, or a C2SP tlog-proof with --tlog-proof)",
+  operands: 1,
   usage: "smem receipt IDX --out FILE [--size N | --cosigned] [--tlog-proof]",
   flags: {
     out: { type: "string", arg: "FILE", help: "where to write the receipt (default: stdout)" },

@@ -9,6 +9,7 @@ import { WITNESS_KEY_FLAG, witnessKeys } from "../trusted_keys.ts";
 export const serve: Command = {
   name: "serve",
   summary: "serve the loopback HTTP API and dashboard (docs/API.md) until SIGINT or SIGTERM",
+  operands: 0,
   usage: "smem serve [--host 127.0.0.1|::1] [--port 8787] [--token-file FILE] [--auth-reads] [--queue N]\n" +
     "       [--witness WKEY_FILE …]",
   flags: {

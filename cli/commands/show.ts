@@ -8,6 +8,7 @@ import { parseCount } from "../numbers.ts";
 export const show: Command = {
   name: "show",
   summary: "show one record by leaf index or self_hash",
+  operands: 1,
   usage: "smem show IDX|HASH",
   flags: {},
   async run(_values, args, ctx) {

@@ -5,6 +5,7 @@ import type { Command } from "../command.ts";
 export const status: Command = {
   name: "status",
   summary: "show the ledger's size, newest checkpoint and key",
+  operands: 0,
   usage: "smem status",
   flags: {},
   async run(_values, _args, ctx) {

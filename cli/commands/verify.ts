@@ -8,6 +8,7 @@ import { parseCount, parseOptionalCount } from "../numbers.ts";
 export const verify: Command = {
   name: "verify",
   summary: "verify every record, link, Merkle node and checkpoint signature; exit 1 with the location",
+  operands: 0,
   usage: "smem verify [--from-checkpoint SIZE | --range FROM:TO] [--key VKEY_FILE] [--workers N]",
   verifying: true,
   flags: {
@@ -45,7 +46,7 @@ export const verify: Command = {
         fromCheckpoint: parseOptionalCount(stringFlag(values, "from-checkpoint"), "--from-checkpoint"),
         range: parseRange(stringFlag(values, "range")),
         onProgress: (done) => progress.update(done),
-        workers: parseOptionalCount(stringFlag(values, "workers"), "--workers"),
+        workers: parseWorkers(stringFlag(values, "workers")),
       });
       progress.done();
       if (!report.ok) throw report.failure;
@@ -80,5 +81,13 @@ function parseRange(text: string | undefined): { from: number; to: number } | un
   if (text === undefined) return undefined;
   const [from, to, ...rest] = text.split(":");
   if (rest.length > 0 || to === undefined) throw new UsageError("--range takes FROM:TO");
-  return { from: parseCount(from, "--range FROM"), to: parseCount(to, "--range TO") };
+  const range = { from: parseCount(from, "--range FROM"), to: parseCount(to, "--range TO") };
+  if (range.from > range.to) throw new UsageError(`--range ${text} ends before it starts`);
+  return range;
+}
+
+function parseWorkers(text: string | undefined): number | undefined {
+  const workers = parseOptionalCount(text, "--workers");
+  if (workers === 0) throw new UsageError("--workers must be at least 1 (1: check in line)");
+  return workers;
 }

@@ -14,6 +14,7 @@ import {
 export const verifyBundleCommand: Command = {
   name: "verify-bundle",
   summary: "verify an evidence bundle offline with a trusted verifier key, in bounded memory",
+  operands: 1,
   usage: "smem verify-bundle FILE --key VKEY_FILE [--witness WKEY_FILE …]",
   verifying: true,
   flags: {

@@ -18,6 +18,7 @@ import { readInFile } from "../in_file.ts";
 export const verifyCheckpointCommand: Command = {
   name: "verify-checkpoint",
   summary: "verify offline that a newer checkpoint extends one you kept (signatures, consistency proof)",
+  operands: 1,
   usage: "smem verify-checkpoint FILE|- --previous NOTE_FILE --key VKEY_FILE [--witness WKEY_FILE …] " +
     "[--alg b3|sha256] [--advance]",
   verifying: true,

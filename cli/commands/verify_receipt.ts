@@ -19,6 +19,7 @@ import {
 export const verifyReceiptCommand: Command = {
   name: "verify-receipt",
   summary: "verify a receipt (or tlog-proof) offline with a trusted verifier key; no ledger needed",
+  operands: 1,
   usage: "smem verify-receipt FILE --key VKEY_FILE [--witness WKEY_FILE …]",
   verifying: true,
   flags: {

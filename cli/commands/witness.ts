@@ -18,6 +18,7 @@ import { readInFile } from "../in_file.ts";
 export const witness: Command = {
   name: "witness",
   summary: "act as a witness: check that a log's new checkpoint extends the last one seen, and cosign it",
+  operands: 2,
   usage: "smem witness init --name NAME [--encrypt-key [--work-factor N]]\n" +
     "       smem witness key\n" +
     "       smem witness add-checkpoint FILE|- --log VKEY_FILE [--alg b3|sha256] [--out FILE]\n" +
