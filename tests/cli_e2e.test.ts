@@ -43,6 +43,11 @@ Deno.test("cli: init, append, ingest, query, show, checkpoint, prove, verify", a
   const replay = await smem(["ingest", `${root}/trace.ndjson`, "--json"]);
   expectExit(replay, 0, "re-ingest");
   assert.deepEqual([JSON.parse(replay.stdout).appended, JSON.parse(replay.stdout).replayed], [0, 10]);
+  const replayText = await smem(["ingest", `${root}/trace.ndjson`]);
+  assert.equal(replayText.stdout, "10 lines: 0 appended, 10 replayed\n", "leaves name appended records only");
+  await Deno.writeTextFile(`${root}/empty.ndjson`, "\n");
+  const empty = await smem(["ingest", `${root}/empty.ndjson`]);
+  assert.equal(empty.stdout, "0 lines: 0 appended, 0 replayed\n", "no leaves to name");
 
   const log = await smem(["log", "--kind", "ToolCalled", "--json"]);
   expectExit(log, 0, "log");

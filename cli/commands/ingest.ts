@@ -96,11 +96,13 @@ export const ingest: Command = {
         );
       }
     }
+    const leaves = summary.first_index === null
+      ? ""
+      : ` (leaves ${summary.first_index}…${summary.last_index})`;
     ctx.result(
       summary,
-      `${summary.lines} lines: ${summary.appended} appended, ${summary.replayed} replayed (leaves ${
-        summary.first_index ?? "-"
-      }…${summary.last_index ?? "-"})`,
+      `${summary.lines} line${summary.lines === 1 ? "" : "s"}: ${summary.appended} appended, ` +
+        `${summary.replayed} replayed${leaves}`,
     );
   },
 };
