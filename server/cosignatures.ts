@@ -10,7 +10,7 @@ import { storedCosignatureJson } from "../ledger/cosignatures.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ServerError } from "./errors.ts";
 import { readBody, utf8Text } from "./body.ts";
-import { countParam } from "./params.ts";
+import { countParam, queryParams } from "./params.ts";
 
 /** The cosignature routes. */
 export function cosignatureRoutes(deps: ApiDeps): Hono {
@@ -19,8 +19,9 @@ export function cosignatureRoutes(deps: ApiDeps): Hono {
     if (deps.witnesses.length === 0) {
       throw new ServerError("NO_WITNESS", "this server trusts no witness (start it with --witness FILE)");
     }
+    const q = queryParams(c, ["size"]);
     const answer = await readAnswer(c);
-    const size = countParam(c.req.query("size"), "size");
+    const size = countParam(q("size"), "size");
     const added = await deps.writer.addCosignatures(answer, deps.witnesses, size, "present");
     const body = {
       cosignatures: added.map((a) => ({ size: a.size, witness: a.witness, time: a.time, stored: a.stored })),
@@ -28,7 +29,7 @@ export function cosignatureRoutes(deps: ApiDeps): Hono {
     return c.json(body, added.some((a) => a.stored) ? 201 : 200);
   });
   app.get("/", (c) => {
-    const size = countParam(c.req.query("size"), "size") ?? deps.reader.newestCosignedSize();
+    const size = countParam(queryParams(c, ["size"])("size"), "size") ?? deps.reader.newestCosignedSize();
     const stored = size === undefined ? [] : deps.reader.cosignaturesAt(size);
     return c.json({ size: size ?? null, cosignatures: stored.map(storedCosignatureJson) });
   });

@@ -2,7 +2,34 @@
  * Query parameters as typed values: a malformed one is `BAD_PARAM` naming it.
  * @module
  */
+import type { Context } from "hono";
 import { ServerError } from "./errors.ts";
+
+/** Reads one query parameter by name. */
+export type Query = (name: string) => string | undefined;
+
+/**
+ * The query parameters of a request, refusing one the endpoint does not take or one given twice:
+ * a misspelt filter must not widen a query to every record.
+ */
+export function queryParams(c: Context, names: readonly string[]): Query {
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (!names.includes(name)) {
+      const takes = names.length === 0 ? "none" : names.join(", ");
+      throw new ServerError(
+        "BAD_PARAM",
+        `unknown parameter ${JSON.stringify(name)} (this endpoint takes ${takes})`,
+        {
+          path: name,
+        },
+      );
+    }
+    if (values.length > 1) {
+      throw new ServerError("BAD_PARAM", `${name} is given ${values.length} times`, { path: name });
+    }
+  }
+  return (name) => c.req.query(name);
+}
 
 /** A whole number ≥ 0 (decimal digits only), or undefined when the parameter is absent. */
 export function countParam(value: string | undefined, name: string): number | undefined {

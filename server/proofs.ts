@@ -10,22 +10,24 @@ import { toBase64 } from "../core/encoding.ts";
 import type { Ledger, StoredCheckpoint } from "../ledger/ledger.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ServerError } from "./errors.ts";
-import { countParam, requiredCount } from "./params.ts";
+import { countParam, queryParams, requiredCount } from "./params.ts";
 
 /** The checkpoint and proof routes. */
 export function proofRoutes(deps: ApiDeps): Hono {
   const app = new Hono();
   app.get("/checkpoint", (c) => {
-    const stored = signedCheckpoint(deps.reader, countParam(c.req.query("size"), "size"));
-    const since = countParam(c.req.query("since"), "since");
+    const q = queryParams(c, ["size", "since"]);
+    const stored = signedCheckpoint(deps.reader, countParam(q("size"), "size"));
+    const since = countParam(q("since"), "since");
     const text = since === undefined
       ? stored.note
       : deps.reader.checkpointExtension(since, stored.checkpoint.size);
     return c.text(text, 200, { "content-type": "text/plain; charset=utf-8" });
   });
   app.get("/proof/inclusion", (c) => {
-    const index = requiredCount(c.req.query("idx"), "idx");
-    const stored = signedCheckpoint(deps.reader, countParam(c.req.query("size"), "size"));
+    const q = queryParams(c, ["idx", "size"]);
+    const index = requiredCount(q("idx"), "idx");
+    const stored = signedCheckpoint(deps.reader, countParam(q("size"), "size"));
     const size = stored.checkpoint.size;
     const proof = deps.reader.inclusionProof(index, size);
     const leaf = deps.reader.record(index);
@@ -38,8 +40,9 @@ export function proofRoutes(deps: ApiDeps): Hono {
     });
   });
   app.get("/proof/consistency", (c) => {
-    const from = requiredCount(c.req.query("from"), "from");
-    const stored = signedCheckpoint(deps.reader, countParam(c.req.query("to"), "to"));
+    const q = queryParams(c, ["from", "to"]);
+    const from = requiredCount(q("from"), "from");
+    const stored = signedCheckpoint(deps.reader, countParam(q("to"), "to"));
     const to = stored.checkpoint.size;
     const proof = deps.reader.consistencyProof(from, to);
     return c.json({ from, to, proof: proof.map(toBase64), checkpoint: stored.note });

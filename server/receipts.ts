@@ -6,11 +6,11 @@
  * answer was lost.
  * @module
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { parseReceipt, receiptToTlogProof } from "../core/receipt.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ServerError } from "./errors.ts";
-import { countParam, flagParam, requiredCount } from "./params.ts";
+import { countParam, flagParam, type Query, queryParams, requiredCount } from "./params.ts";
 
 /** Most receipts one `GET /v1/receipts` answers (~2 MB of 1 KiB records). */
 export const MAX_RECEIPTS = 1000;
@@ -22,9 +22,10 @@ const DEFAULT_RECEIPTS = 100;
 export function receiptRoutes(deps: ApiDeps): Hono {
   const app = new Hono();
   app.get("/:idx", (c) => {
+    const q = queryParams(c, ["size", "cosigned", "format"]);
     const index = requiredCount(c.req.param("idx"), "idx");
-    const text = deps.reader.receipt(index, provenSize(c, deps, index + 1));
-    const format = c.req.query("format");
+    const text = deps.reader.receipt(index, provenSize(q, deps, index + 1));
+    const format = q("format");
     if (format === "tlog-proof") {
       return c.text(receiptToTlogProof(parseReceipt(text)), 200, {
         "content-type": "text/plain; charset=utf-8",
@@ -38,14 +39,15 @@ export function receiptRoutes(deps: ApiDeps): Hono {
     return c.body(text, 200, { "content-type": "application/json" });
   });
   app.get("/", (c) => {
-    const from = requiredCount(c.req.query("from"), "from");
-    const size = provenSize(c, deps, from + 1);
+    const q = queryParams(c, ["from", "to", "size", "cosigned"]);
+    const from = requiredCount(q("from"), "from");
+    const size = provenSize(q, deps, from + 1);
     if (from >= size) {
       throw new ServerError("INDEX_OUT_OF_RANGE", `not in the checkpoint of ${size} leaves`, {
         leafIndex: from,
       });
     }
-    const to = Math.min(countParam(c.req.query("to"), "to") ?? from + DEFAULT_RECEIPTS, size);
+    const to = Math.min(countParam(q("to"), "to") ?? from + DEFAULT_RECEIPTS, size);
     if (to - from > MAX_RECEIPTS) {
       throw new ServerError(
         "BAD_PARAM",
@@ -72,9 +74,9 @@ export function receiptRoutes(deps: ApiDeps): Hono {
  * must hold `leaves` leaves), or the newest checkpoint's. A `size` no stored checkpoint signs is
  * `NOT_FOUND`; one too small for the leaf is `INDEX_OUT_OF_RANGE`.
  */
-function provenSize(c: Context, deps: ApiDeps, leaves: number): number {
-  const size = countParam(c.req.query("size"), "size");
-  if (!flagParam(c.req.query("cosigned"), "cosigned")) {
+function provenSize(q: Query, deps: ApiDeps, leaves: number): number {
+  const size = countParam(q("size"), "size");
+  if (!flagParam(q("cosigned"), "cosigned")) {
     return size ?? deps.reader.latestCheckpoint().checkpoint.size;
   }
   if (size !== undefined) {

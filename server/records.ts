@@ -11,28 +11,45 @@ import { readDraft, type RecordDraft, sealedText } from "../core/record.ts";
 import type { AppendResult, StoredRecord } from "../ledger/ledger.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ServerError } from "./errors.ts";
-import { countParam } from "./params.ts";
+import { countParam, queryParams } from "./params.ts";
 import { readBody } from "./body.ts";
+
+/** The parameters of `GET /v1/records`. */
+const QUERY_FILTERS = [
+  "stream",
+  "writer",
+  "kind",
+  "actor",
+  "subject",
+  "since",
+  "until",
+  "from",
+  "to",
+  "limit",
+  "after",
+];
 
 /** The record routes. */
 export function recordRoutes(deps: ApiDeps): Hono {
   const app = new Hono();
   app.post("/", async (c) => {
     const started = performance.now();
+    const q = queryParams(c, ["receipts"]);
     const { drafts, single } = await readDrafts(c);
     const results = await deps.intake.submit(drafts);
     deps.metrics.observeLatency(performance.now() - started);
-    const receipts = c.req.query("receipts") === "none" ? undefined : batchReceipts(deps, results);
+    const receipts = q("receipts") === "none" ? undefined : batchReceipts(deps, results);
     const items = results.map((result, i) => resultJson(result, receipts?.[i]));
     const body = single ? items[0] : `{"results":[${items.join(",")}]}`;
     return c.body(body, results.some((r) => !r.replayed) ? 201 : 200, { "content-type": "application/json" });
   });
   app.get("/:idx", (c) => {
+    queryParams(c, []);
     const index = countParam(c.req.param("idx"), "idx")!;
     return c.body(storedJson(deps.reader.record(index)), 200, { "content-type": "application/json" });
   });
   app.get("/", (c) => {
-    const q = (name: string) => c.req.query(name);
+    const q = queryParams(c, QUERY_FILTERS);
     const page = deps.reader.query({
       stream: q("stream"),
       writerId: q("writer"),

@@ -511,3 +511,32 @@ Deno.test("server: query parameters — empty is absent, counts are decimal digi
     assert.equal(codeOfSync(() => flagParam(bad, "cosigned")), "BAD_PARAM");
   }
 });
+
+Deno.test("server: a parameter an endpoint does not take, or one given twice, is BAD_PARAM; nothing widens or is written", async () => {
+  const api = await tempApi();
+  await post(api, "/v1/records", Array.from({ length: 3 }, (_, i) => agentDraft(i)));
+  const refused: [string, string, string][] = [
+    ["/v1/records?strem=agent", "strem", "unknown parameter"],
+    ["/v1/records?stream=agent&stream=tools", "stream", "stream is given 2 times"],
+    ["/v1/records/1?size=2", "size", "this endpoint takes none"],
+    ["/v1/checkpoint?sice=1", "sice", "this endpoint takes size, since"],
+    ["/v1/proof/inclusion?idx=1&index=2", "index", "unknown parameter"],
+    ["/v1/proof/consistency?from=1&size=2", "size", "unknown parameter"],
+    ["/v1/receipts/1?formt=tlog-proof", "formt", "unknown parameter"],
+    ["/v1/receipts?from=0&limit=2", "limit", "unknown parameter"],
+    ["/v1/cosignatures?sizes=2", "sizes", "unknown parameter"],
+  ];
+  for (const [path, name, says] of refused) {
+    const response = await api.app.request(path);
+    assert.equal(response.status, 400, path);
+    const { error } = await response.json();
+    assert.deepEqual([error.code, error.where.path], ["BAD_PARAM", name], path);
+    assert.ok(error.message.includes(says), `${path}: ${error.message}`);
+  }
+  const write = await post(api, "/v1/records?receipt=none", agentDraft(3));
+  assert.deepEqual([write.status, await errorCode(write)], [400, "BAD_PARAM"]);
+  assert.equal(api.deps.writer.size, 3, "a write with a misspelt parameter stores nothing");
+  const taken = await api.app.request("/v1/records?stream=agent&limit=5");
+  assert.equal((await taken.json()).records.length, 2, "the parameters an endpoint takes still filter");
+  await removeApi(api);
+});
