@@ -16,3 +16,10 @@ export function parseCount(text: string | undefined, what: string): number {
 export function parseOptionalCount(text: string | undefined, what: string): number | undefined {
   return text === undefined ? undefined : parseCount(text, what);
 }
+
+/** An optional whole-number argument of at least 1 (a batch size, a thread count). */
+export function parseOptionalPositive(text: string | undefined, what: string): number | undefined {
+  const count = parseOptionalCount(text, what);
+  if (count === 0) throw new UsageError(`${what} must be at least 1`);
+  return count;
+}

@@ -13,7 +13,8 @@ export type Query = (name: string) => string | undefined;
  * a misspelt filter must not widen a query to every record.
  */
 export function queryParams(c: Context, names: readonly string[]): Query {
-  for (const [name, values] of Object.entries(c.req.queries())) {
+  const given = c.req.queries();
+  for (const [name, values] of Object.entries(given)) {
     if (!names.includes(name)) {
       const takes = names.length === 0 ? "none" : names.join(", ");
       throw new ServerError(
@@ -28,7 +29,7 @@ export function queryParams(c: Context, names: readonly string[]): Query {
       throw new ServerError("BAD_PARAM", `${name} is given ${values.length} times`, { path: name });
     }
   }
-  return (name) => c.req.query(name);
+  return (name) => given[name]?.[0];
 }
 
 /** A whole number ≥ 0 (decimal digits only), or undefined when the parameter is absent. */

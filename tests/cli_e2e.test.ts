@@ -72,7 +72,11 @@ Deno.test("cli: init, append, ingest, query, show, checkpoint, prove, verify", a
   expectExit(await smem(["verify", "--range", "4"]), 2, "a malformed range");
   expectExit(await smem(["verify", "--range", "4:99"]), 1, "a range beyond the log");
   expectExit(await smem(["verify", "--range", "9:4"]), 2, "a range that ends before it starts");
-  expectExit(await smem(["verify", "--workers", "0"]), 2, "no workers at all");
+  for (const [command, flag] of [["verify", "--workers"], ["ingest", "--batch"]]) {
+    const none = await smem([command, flag, "0"]);
+    expectExit(none, 2, `${command} ${flag} 0`);
+    assert.equal(none.stderr, `smem: USAGE: ${flag} must be at least 1\n`);
+  }
   // After the checkpoint of the two appends: the trace's ten records, in its two chains.
   const fromCheckpoint = await smem(["verify", "--from-checkpoint", "2", "--json"]);
   expectExit(fromCheckpoint, 0, "verify --from-checkpoint");

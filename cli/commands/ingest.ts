@@ -7,10 +7,9 @@ import { fromBase64Strict, utf8 } from "../../core/encoding.ts";
 import { readDraft, type RecordDraft } from "../../core/record.ts";
 import { type AppendResult, Ledger } from "../../ledger/ledger.ts";
 import { type Command, stringFlag } from "../command.ts";
-import { UsageError } from "../context.ts";
 import { readLines } from "../lines.ts";
 import { readAhead } from "../read_ahead.ts";
-import { parseOptionalCount } from "../numbers.ts";
+import { parseOptionalPositive } from "../numbers.ts";
 import { PASSPHRASE_FLAG, signerPassphrase } from "../passphrase.ts";
 
 /**
@@ -35,8 +34,7 @@ export const ingest: Command = {
     ...PASSPHRASE_FLAG,
   },
   async run(values, args, ctx) {
-    const batchSize = parseOptionalCount(stringFlag(values, "batch"), "--batch") ?? 1000;
-    if (batchSize < 1) throw new UsageError("--batch must be at least 1");
+    const batchSize = parseOptionalPositive(stringFlag(values, "batch"), "--batch") ?? 1000;
     const path = args[0];
     const source = path === undefined || path === "-"
       ? Deno.stdin.readable

@@ -2,7 +2,7 @@ import { Ledger } from "../../ledger/ledger.ts";
 import { verifyLedger } from "../../ledger/verify.ts";
 import { type Command, stringFlag } from "../command.ts";
 import { EXIT, UsageError } from "../context.ts";
-import { parseCount, parseOptionalCount } from "../numbers.ts";
+import { parseCount, parseOptionalCount, parseOptionalPositive } from "../numbers.ts";
 
 /** `smem verify`: full verification, or from a trusted checkpoint. */
 export const verify: Command = {
@@ -46,7 +46,7 @@ export const verify: Command = {
         fromCheckpoint: parseOptionalCount(stringFlag(values, "from-checkpoint"), "--from-checkpoint"),
         range: parseRange(stringFlag(values, "range")),
         onProgress: (done) => progress.update(done),
-        workers: parseWorkers(stringFlag(values, "workers")),
+        workers: parseOptionalPositive(stringFlag(values, "workers"), "--workers"),
       });
       progress.done();
       if (!report.ok) throw report.failure;
@@ -84,10 +84,4 @@ function parseRange(text: string | undefined): { from: number; to: number } | un
   const range = { from: parseCount(from, "--range FROM"), to: parseCount(to, "--range TO") };
   if (range.from > range.to) throw new UsageError(`--range ${text} ends before it starts`);
   return range;
-}
-
-function parseWorkers(text: string | undefined): number | undefined {
-  const workers = parseOptionalCount(text, "--workers");
-  if (workers === 0) throw new UsageError("--workers must be at least 1 (1: check in line)");
-  return workers;
 }
